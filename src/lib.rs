@@ -1,0 +1,8 @@
+//! rnn-lab: a terminal workbench for training and looking inside RNN, GRU and LSTM models.
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod nn;
+pub mod optim_spec;
+pub mod probe;
+pub mod train;

@@ -1,0 +1,182 @@
+//! The shape of a model: everything needed to build its parameters, and nothing else.
+//!
+//! A `ModelSpec` is the validated, resolved form of an experiment's `[model]` section plus the
+//! sizes that come from the data (vocabulary size, number of outputs).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::NnError;
+
+/// Which recurrent cell every layer uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CellKind {
+    /// Vanilla RNN: a⟨t⟩ = tanh(W_a[a⟨t−1⟩; x⟨t⟩] + b_a).
+    Rnn,
+    /// Gated recurrent unit (update gate Γu, relevance gate Γr).
+    Gru,
+    /// Long short-term memory (update Γu, forget Γf, output Γo gates).
+    Lstm,
+}
+
+impl CellKind {
+    /// Number of gate blocks computed by the fused product `[a⟨t−1⟩; x⟨t⟩] · W`.
+    pub fn gates(self) -> usize {
+        match self {
+            CellKind::Rnn => 1,
+            CellKind::Gru => 3,
+            CellKind::Lstm => 4,
+        }
+    }
+
+    /// Lower-case name as used in configs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            CellKind::Rnn => "rnn",
+            CellKind::Gru => "gru",
+            CellKind::Lstm => "lstm",
+        }
+    }
+}
+
+/// Which GRU equations to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GruVariant {
+    /// Course form (Cho et al. 2014 v3): Γr multiplies c⟨t−1⟩ before the recurrent product.
+    #[default]
+    Course,
+    /// PyTorch / cuDNN form: r multiplies (W_hn h + b_hn) after the recurrent product.
+    Pytorch,
+}
+
+/// How tokens enter layer 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputKind {
+    /// One-hot column of size |V| (computed as a row gather of W_ax, never a dense product).
+    OneHot,
+    /// Learned embedding table `embed.weight` [|V|, E]; the value is E.
+    Embedding(usize),
+}
+
+/// What the model predicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadKind {
+    /// Softmax over `outputs` classes at every time step (language model, tagging).
+    PerStep,
+    /// One softmax over `outputs` classes per sequence, read after the last valid step.
+    SeqClassify,
+    /// One real vector of size `outputs` per sequence, mean squared error.
+    SeqRegress,
+}
+
+/// Parameter initialisation.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// Uniform in ±k for every weight; biases zero (LSTM forget bias set separately).
+    Uniform(f64),
+    /// Xavier/Glorot uniform: ±sqrt(6 / (fan_in + fan_out)); biases zero.
+    Xavier,
+}
+
+/// A complete model description.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelSpec {
+    /// Cell used in every layer.
+    pub cell: CellKind,
+    /// GRU equations (ignored for other cells). Default: course.
+    pub gru_variant: GruVariant,
+    /// Input vocabulary size |V| (> 0).
+    pub vocab: usize,
+    /// One-hot or embedding input.
+    pub input: InputKind,
+    /// Hidden size H of every layer and direction (> 0).
+    pub hidden: usize,
+    /// Number of stacked layers L (> 0).
+    pub layers: usize,
+    /// Forward and backward pass per layer, outputs concatenated.
+    pub bidirectional: bool,
+    /// Output head.
+    pub head: HeadKind,
+    /// Output size |Y|: classes for softmax heads, values for regression (> 0).
+    pub outputs: usize,
+    /// Initialisation of weights.
+    pub init: Init,
+    /// Initial LSTM forget-gate bias (default 1.0).
+    pub forget_bias: f64,
+}
+
+impl ModelSpec {
+    /// A character language model: one-hot input, per-step softmax over the same vocabulary.
+    pub fn char_lm(cell: CellKind, vocab: usize, hidden: usize, layers: usize) -> Self {
+        ModelSpec {
+            cell,
+            gru_variant: GruVariant::Course,
+            vocab,
+            input: InputKind::OneHot,
+            hidden,
+            layers,
+            bidirectional: false,
+            head: HeadKind::PerStep,
+            outputs: vocab,
+            init: Init::Uniform(0.08),
+            forget_bias: 1.0,
+        }
+    }
+
+    /// Number of directions (1 or 2).
+    pub fn dirs(&self) -> usize {
+        if self.bidirectional {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Width X of layer `l`'s input x⟨t⟩.
+    pub fn input_width(&self, l: usize) -> usize {
+        if l == 0 {
+            match self.input {
+                InputKind::OneHot => self.vocab,
+                InputKind::Embedding(e) => e,
+            }
+        } else {
+            self.hidden * self.dirs()
+        }
+    }
+
+    /// Check sizes and values; every model built from a spec has passed this.
+    pub fn check(&self) -> Result<(), NnError> {
+        let bad = |field: &'static str, value: String, why: &'static str| {
+            Err(NnError::InvalidSpec { field, value, why })
+        };
+        if self.vocab == 0 {
+            return bad("vocab", "0".into(), "the vocabulary must hold at least one token");
+        }
+        if self.hidden == 0 {
+            return bad("hidden", "0".into(), "must be at least 1");
+        }
+        if self.layers == 0 {
+            return bad("layers", "0".into(), "must be at least 1");
+        }
+        if self.outputs == 0 {
+            return bad("outputs", "0".into(), "must be at least 1");
+        }
+        if let InputKind::Embedding(0) = self.input {
+            return bad("embedding", "0".into(), "must be at least 1 (or omit it for one-hot input)");
+        }
+        match self.init {
+            Init::Uniform(k) if !(k.is_finite() && k > 0.0) => {
+                return bad("init", format!("{k}"), "uniform range must be a positive finite number")
+            }
+            _ => {}
+        }
+        if !self.forget_bias.is_finite() {
+            return bad("forget_bias", format!("{}", self.forget_bias), "must be finite");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,3 @@
+//! Training: the step, the background worker and its protocol, checkpoints.
+
+pub mod protocol;

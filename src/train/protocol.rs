@@ -1,0 +1,146 @@
+//! The messages between the UI (or the headless runner) and the trainer thread.
+//!
+//! The trainer owns model, optimizer and data; the UI owns its `App`. They share nothing
+//! mutable. Commands go UI → trainer and are drained between steps with `try_recv` (blocking
+//! `recv` while paused); events go trainer → UI and the UI drains them every frame. A failed
+//! send means the other side is gone: stop.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::probe::ProbeReport;
+
+/// UI → trainer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Stop stepping; keep model and state. The trainer blocks on the next command.
+    Pause,
+    /// Continue stepping after a pause.
+    Resume,
+    /// While paused: run exactly one training step, then stay paused.
+    StepOnce,
+    /// Save a checkpoint (`latest.safetensors`) now.
+    SaveNow,
+    /// Replace the base learning rate from now on (the schedule still applies on top).
+    SetLr(f64),
+    /// Generate a sample now with these settings.
+    Sample(SampleRequest),
+    /// Change the settings used for the periodic samples.
+    SetSampling(SampleRequest),
+    /// Run a probe now; `None` text = the default probe snippet (from the validation data).
+    Probe(Option<String>),
+    /// Save a checkpoint and end the run; the trainer answers with `Event::Finished`.
+    Stop,
+}
+
+/// How to generate a sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SampleRequest {
+    /// Softmax temperature; 0 = greedy (argmax).
+    pub temperature: f64,
+    /// Keep only the k most likely tokens (0 = all).
+    pub top_k: usize,
+    /// Text fed in before sampling starts (may be empty).
+    pub prime: String,
+    /// Maximum tokens to generate (line-mode models also stop at EOS).
+    pub length: usize,
+}
+
+/// One logged training step (also one line of `metrics.jsonl`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Optimizer steps done so far.
+    pub step: u64,
+    /// Fractional epoch: tokens seen / training tokens.
+    pub epoch: f64,
+    /// Seconds since the run started (excluding paused time).
+    pub time_s: f64,
+    /// Mean training cross-entropy per token over the logged interval, nats.
+    pub train_loss: f64,
+    /// Validation cross-entropy per token, nats (only on evaluation steps).
+    pub val_loss: Option<f64>,
+    /// Validation bits per token = val_loss / ln 2 (or train when no validation yet).
+    pub bits_per_token: f64,
+    /// Learning rate used for this step.
+    pub lr: f64,
+    /// Global gradient norm before clipping.
+    pub grad_norm: f64,
+    /// Training throughput over the logged interval.
+    pub tokens_per_s: f64,
+}
+
+/// Static facts about the run, sent once at start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunInfo {
+    /// Experiment name.
+    pub name: String,
+    /// Run directory being written.
+    pub run_dir: PathBuf,
+    /// Total steps planned.
+    pub total_steps: u64,
+    /// Step the run starts from (non-zero when resumed).
+    pub start_step: u64,
+    /// Number of parameters.
+    pub params: usize,
+    /// Vocabulary size.
+    pub vocab: usize,
+    /// Training tokens per epoch.
+    pub train_tokens: usize,
+    /// Short model description, e.g. "lstm 2×256, one-hot 65".
+    pub model: String,
+}
+
+/// A generated sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SampleEvent {
+    /// Step of the model that produced it.
+    pub step: u64,
+    /// Settings used.
+    pub request: SampleRequest,
+    /// The generated text (prime not included).
+    pub text: String,
+}
+
+/// Trainer → UI.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The run has started (or resumed).
+    Started(Box<RunInfo>),
+    /// A logged step (throttled: every `log_every` steps).
+    Step(Metrics),
+    /// A sample was generated.
+    Sample(Box<SampleEvent>),
+    /// A probe ran.
+    Probe(Box<ProbeReport>),
+    /// A checkpoint was written.
+    Checkpointed {
+        /// File written.
+        path: PathBuf,
+        /// Step saved.
+        step: u64,
+        /// Whether it is the new best by validation loss.
+        best: bool,
+    },
+    /// Training paused (by command, or automatically after a blow-up).
+    Paused,
+    /// Training resumed.
+    Resumed,
+    /// A non-fatal problem the user should see (e.g. prime text not in vocabulary).
+    Warning(String),
+    /// Loss or gradients became non-finite; the trainer paused and rolled back to the last
+    /// good checkpoint if there was one.
+    Diverged {
+        /// Step at which it happened.
+        step: u64,
+        /// What went wrong.
+        what: String,
+    },
+    /// A fatal error; the trainer thread has ended.
+    Failed(String),
+    /// The run ended (all steps done or stopped); the final checkpoint is saved.
+    Finished {
+        /// Last step done.
+        step: u64,
+    },
+}
