@@ -1,6 +1,7 @@
 //! rnn-lab: a terminal workbench for training and looking inside RNN, GRU and LSTM models.
 #![warn(missing_docs)]
 
+pub mod config;
 pub mod error;
 pub mod nn;
 pub mod optim_spec;

@@ -1,0 +1,131 @@
+//! The resolved experiment: every field filled (defaults applied) and validated.
+//!
+//! Parsing (serde structs with `deny_unknown_fields`, spans for line:col) lives beside this file;
+//! this is the checked type every other module consumes.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::nn::spec::{CellKind, GruVariant, Init};
+use crate::optim_spec::OptimSpec;
+
+/// Tokenisation level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// One token per Unicode scalar value.
+    Char,
+    /// Words, with punctuation split off as tokens of its own.
+    Word,
+}
+
+/// How the text is cut into sequences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Continuous text; truncated BPTT carries the state across chunks.
+    Stream,
+    /// Each line is one sequence from a⟨0⟩ = 0, x⟨1⟩ = 0, ending with EOS.
+    Lines,
+}
+
+/// `[data]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataSection {
+    /// File paths or glob patterns, relative to the experiment file's folder.
+    pub files: Vec<String>,
+    /// Char or word tokens. Default: char.
+    pub level: Level,
+    /// Stream or lines. Default: stream.
+    pub mode: Mode,
+    /// Fraction of the data held out for validation, in (0, 1). Default: 0.05.
+    pub val_fraction: f64,
+    /// Word level: tokens seen fewer times become `<unk>`. Default: 1.
+    pub min_count: usize,
+    /// Word level: keep at most this many most frequent tokens (0 = no limit). Default: 0.
+    pub max_vocab: usize,
+    /// Lower-case the text before tokenising. Default: false.
+    pub lowercase: bool,
+}
+
+/// `[model]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelSection {
+    /// rnn, gru or lstm. Default: lstm.
+    pub cell: CellKind,
+    /// Hidden size H. Default: 128.
+    pub hidden: usize,
+    /// Stacked layers L. Default: 1.
+    pub layers: usize,
+    /// Bidirectional layers (not for language models). Default: false.
+    pub bidirectional: bool,
+    /// Embedding size E; 0 = one-hot input. Default: 0.
+    pub embedding: usize,
+    /// GRU equations. Default: course.
+    pub gru_variant: GruVariant,
+    /// Weight initialisation. Default: uniform ±0.08.
+    pub init: Init,
+    /// Initial LSTM forget-gate bias. Default: 1.0.
+    pub forget_bias: f64,
+}
+
+/// `[training]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSection {
+    /// Optimizer, learning rate, schedule, clipping.
+    pub optim: OptimSpec,
+    /// Sequences per batch B. Default: 32.
+    pub batch_size: usize,
+    /// Time steps per chunk T (truncated BPTT length; max line length in lines mode). Default: 64.
+    pub seq_len: usize,
+    /// Optimizer steps to run (resolved from `epochs` when that is given). Default: 2000.
+    pub steps: u64,
+    /// Alternative to `steps`: passes over the training data.
+    pub epochs: Option<f64>,
+    /// Log a metrics line every N steps. Default: 10.
+    pub log_every: u64,
+    /// Evaluate on the validation split every N steps. Default: 200.
+    pub eval_every: u64,
+    /// Write `latest.safetensors` every N steps. Default: 500.
+    pub checkpoint_every: u64,
+    /// Generate a sample every N steps. Default: 200.
+    pub sample_every: u64,
+    /// Run a probe for the views every N steps. Default: 100.
+    pub probe_every: u64,
+    /// Cap on validation tokens per evaluation (0 = all). Default: 100000.
+    pub max_val_tokens: usize,
+}
+
+/// `[sampling]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SamplingSection {
+    /// Softmax temperature; 0 = greedy. Default: 0.8.
+    pub temperature: f64,
+    /// Keep the k most likely tokens; 0 = all. Default: 0.
+    pub top_k: usize,
+    /// Tokens to generate. Default: 200.
+    pub length: usize,
+    /// Text fed in first. Default: "".
+    pub prime: String,
+}
+
+/// A complete, checked experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Experiment {
+    /// File it was read from (absent for built-in experiments).
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+    /// `[experiment] name`. Default: the file stem.
+    pub name: String,
+    /// `[experiment] seed`. Default: 1.
+    pub seed: u64,
+    /// `[data]`.
+    pub data: DataSection,
+    /// `[model]`.
+    pub model: ModelSection,
+    /// `[training]`.
+    pub training: TrainingSection,
+    /// `[sampling]`.
+    pub sampling: SamplingSection,
+}
