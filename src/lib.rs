@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod error;
+pub mod gradcheck;
 pub mod nn;
 pub mod optim_spec;
 pub mod probe;

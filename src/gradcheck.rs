@@ -1,0 +1,219 @@
+//! Gradient checks: analytic BPTT gradients against central finite differences, in f64,
+//! on small random models and data. The same generic code that trains in f32 runs here.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::nn::cell::Cell;
+use crate::nn::{Batch, CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Score, Targets, NO_INPUT};
+
+/// One configuration to check.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Case {
+    /// Cell kind.
+    pub cell: CellKind,
+    /// GRU variant.
+    pub gru_variant: GruVariant,
+    /// Layers.
+    pub layers: usize,
+    /// Bidirectional.
+    pub bidirectional: bool,
+    /// Input kind.
+    pub input: InputKind,
+    /// Head kind.
+    pub head: HeadKind,
+    /// Variable-length sequences with padding masks (and x⟨1⟩ = 0 inputs).
+    pub masked: bool,
+    /// Start from a non-zero carried state (truncated BPTT's second chunk).
+    pub carried: bool,
+}
+
+/// Result for one checkpoint-named tensor.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TensorCheck {
+    /// Case label, e.g. "lstm L2 bi onehot per_step".
+    pub case: String,
+    /// Tensor name as in checkpoints (gate blocks split: `w_u`, `b_f`, ...).
+    pub tensor: String,
+    /// Elements compared.
+    pub elements: usize,
+    /// max |analytic − numeric| / max(|analytic|, |numeric|, 1e-4).
+    pub max_rel_err: f64,
+    /// max |analytic − numeric|.
+    pub max_abs_err: f64,
+}
+
+impl Case {
+    /// A short human label.
+    pub fn label(&self) -> String {
+        let cell = match (self.cell, self.gru_variant) {
+            (CellKind::Gru, GruVariant::Pytorch) => "gru(pytorch)".to_string(),
+            (c, _) => c.name().to_string(),
+        };
+        let input = match self.input {
+            InputKind::OneHot => "onehot".to_string(),
+            InputKind::Embedding(e) => format!("embed{e}"),
+        };
+        let head = match self.head {
+            HeadKind::PerStep => "per_step",
+            HeadKind::SeqClassify => "classify",
+            HeadKind::SeqRegress => "regress",
+        };
+        format!(
+            "{cell} L{} {} {input} {head}{}{}",
+            self.layers,
+            if self.bidirectional { "bi" } else { "uni" },
+            if self.masked { " masked" } else { "" },
+            if self.carried { " carried" } else { "" }
+        )
+    }
+
+    fn spec(&self) -> ModelSpec {
+        let vocab = 5;
+        ModelSpec {
+            cell: self.cell,
+            gru_variant: self.gru_variant,
+            vocab,
+            input: self.input,
+            hidden: 3,
+            layers: self.layers,
+            bidirectional: self.bidirectional,
+            head: self.head,
+            outputs: if self.head == HeadKind::SeqRegress { 2 } else { 4 },
+            init: Init::Uniform(0.6),
+            forget_bias: 1.0,
+        }
+    }
+
+    fn batch(&self, rng: &mut ChaCha8Rng, spec: &ModelSpec) -> Batch {
+        let (t, b) = (5, 3);
+        let lens = [5usize, 3, 1];
+        let mut inputs: Vec<u32> = (0..t * b).map(|_| rng.random_range(0..spec.vocab as u32)).collect();
+        let mut mask = Vec::new();
+        if self.masked {
+            mask = (0..t * b).map(|i| u8::from(i / b < lens[i % b])).collect();
+            for r in 0..b {
+                inputs[r] = NO_INPUT; // x⟨1⟩ = 0
+            }
+        }
+        let targets = match self.head {
+            HeadKind::PerStep => Targets::PerStep((0..t * b).map(|_| rng.random_range(0..spec.outputs as u32)).collect()),
+            HeadKind::SeqClassify => Targets::Class((0..b).map(|_| rng.random_range(0..spec.outputs as u32)).collect()),
+            HeadKind::SeqRegress => Targets::Real((0..b * spec.outputs).map(|_| rng.random_range(-1.0..1.0)).collect()),
+        };
+        Batch { steps: t, batch: b, inputs, targets, mask }
+    }
+}
+
+/// Check every parameter tensor of one case.
+pub fn check_case(case: &Case, seed: u64) -> Vec<TensorCheck> {
+    let spec = case.spec();
+    let mut model = match Model::<f64>::new(spec.clone(), seed) {
+        Ok(m) => m,
+        Err(_) => return Vec::new(),
+    };
+    // Random biases too, so every path is exercised away from zero.
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9e37);
+    for v in model.params.values.iter_mut() {
+        if v.nrows() == 1 {
+            v.iter_mut().for_each(|x| *x += rng.random_range(-0.3..0.3));
+        }
+    }
+    let batch = case.batch(&mut rng, &spec);
+    let mut ws = model.workspace();
+    if case.carried {
+        // A first chunk leaves a non-zero state; the checked chunk starts from it (held fixed).
+        let first = case.batch(&mut rng, &spec);
+        let _ = model.forward(&first, Score::All, &mut ws);
+        model.carry_state(&mut ws);
+    }
+    let objective = |m: &Model<f64>, ws: &mut crate::nn::Workspace<f64>| -> f64 {
+        m.forward(&batch, Score::All, ws).map(|s| s.objective).unwrap_or(f64::NAN)
+    };
+    let _ = objective(&model, &mut ws);
+    let mut grads = model.params.zeros_like();
+    model.backward(&batch, &mut ws, &mut grads);
+
+    let eps = 1e-3;
+    let label = case.label();
+    let mut out = Vec::new();
+    for i in 0..model.params.values.len() {
+        let (rows, cols) = model.params.values[i].dim();
+        let mut errs = vec![(0.0f64, 0.0f64, 0usize); 0];
+        let blocks = split_blocks(&model, i);
+        errs.resize(blocks.len(), (0.0, 0.0, 0));
+        for r in 0..rows {
+            for c in 0..cols {
+                let orig = model.params.values[i][[r, c]];
+                let mut at = |delta: f64| {
+                    model.params.values[i][[r, c]] = orig + delta;
+                    objective(&model, &mut ws)
+                };
+                // Five-point central difference: truncation error O(ε⁴), so ε can stay large
+                // enough that rounding stays far below the checked tolerance.
+                let num = (at(-2.0 * eps) - 8.0 * at(-eps) + 8.0 * at(eps) - at(2.0 * eps)) / (12.0 * eps);
+                model.params.values[i][[r, c]] = orig;
+                let ana = grads.values[i][[r, c]];
+                let abs = (ana - num).abs();
+                let rel = abs / ana.abs().max(num.abs()).max(1e-4);
+                let k = blocks.iter().position(|(_, lo, hi)| c >= *lo && c < *hi).unwrap_or(0);
+                let e = &mut errs[k];
+                e.0 = e.0.max(if rel.is_nan() { f64::INFINITY } else { rel });
+                e.1 = e.1.max(if abs.is_nan() { f64::INFINITY } else { abs });
+                e.2 += 1;
+            }
+        }
+        for ((name, _, _), (rel, abs, n)) in blocks.into_iter().zip(errs) {
+            out.push(TensorCheck { case: label.clone(), tensor: name, elements: n, max_rel_err: rel, max_abs_err: abs });
+        }
+    }
+    out
+}
+
+/// Checkpoint names of tensor `i`'s column blocks: (name, first column, end column).
+fn split_blocks<F: crate::nn::Scalar>(m: &Model<F>, i: usize) -> Vec<(String, usize, usize)> {
+    let name = &m.params.names[i];
+    let cols = m.params.values[i].ncols();
+    let h = m.spec.hidden;
+    if let Some(prefix) = name.strip_suffix(".w").or_else(|| name.strip_suffix(".b")) {
+        let kind = if name.ends_with(".w") { "w" } else { "b" };
+        return m
+            .cell
+            .block_names()
+            .iter()
+            .enumerate()
+            .map(|(k, g)| (format!("{prefix}.{kind}_{g}"), k * h, (k + 1) * h))
+            .collect();
+    }
+    vec![(name.clone(), 0, cols)]
+}
+
+/// All cases for a CLI selection: every input kind and head, masked and carried variants.
+pub fn cases(cells: &[CellKind], layers: usize, bidirectional: bool) -> Vec<Case> {
+    let mut out = Vec::new();
+    for &cell in cells {
+        let variants: &[GruVariant] =
+            if cell == CellKind::Gru { &[GruVariant::Course, GruVariant::Pytorch] } else { &[GruVariant::Course] };
+        for &gru_variant in variants {
+            for input in [InputKind::OneHot, InputKind::Embedding(2)] {
+                for head in [HeadKind::PerStep, HeadKind::SeqClassify, HeadKind::SeqRegress] {
+                    let base = Case { cell, gru_variant, layers, bidirectional, input, head, masked: false, carried: false };
+                    out.push(base);
+                    if head == HeadKind::PerStep && input == InputKind::OneHot {
+                        out.push(Case { masked: true, ..base });
+                        if !bidirectional {
+                            out.push(Case { carried: true, ..base });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a cell has the gate blocks the check names (used by tests).
+pub fn block_names(cell: CellKind, v: GruVariant) -> &'static [&'static str] {
+    Cell::of(cell, v).block_names()
+}
