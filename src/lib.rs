@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod gradcheck;
 pub mod nn;
+pub mod optim;
 pub mod optim_spec;
 pub mod probe;
 pub mod train;

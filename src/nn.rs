@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod cell;
+pub mod export;
 pub mod model;
 pub mod params;
 pub mod scalar;
