@@ -1,6 +1,9 @@
 //! rnn-lab: a terminal workbench for training and looking inside RNN, GRU and LSTM models.
 #![warn(missing_docs)]
 
+pub mod bench;
+pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod gradcheck;
@@ -8,4 +11,5 @@ pub mod nn;
 pub mod optim;
 pub mod optim_spec;
 pub mod probe;
+pub mod sample;
 pub mod train;

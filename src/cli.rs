@@ -1,0 +1,201 @@
+//! Command-line definitions (clap). Dispatch lives in `main.rs`; handlers in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// rnn-lab: a terminal workbench for training and looking inside RNN, GRU and LSTM models.
+///
+/// With no subcommand it opens the TUI: the experiment browser, or EXPERIMENT directly.
+#[derive(Debug, Parser)]
+#[command(name = "rnn-lab", version, args_conflicts_with_subcommands = true, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Experiment file to open in the TUI (or to train with --headless).
+    pub experiment: Option<PathBuf>,
+    /// Run EXPERIMENT without a terminal UI (same as `rnn-lab train EXPERIMENT`).
+    #[arg(long)]
+    pub headless: bool,
+    /// Subcommand.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+const AFTER_HELP: &str = "Exit status: 0 ok, 2 bad input or usage (one-line message naming the file and place), 1 anything else.\n\
+Examples:\n  rnn-lab                                  open the experiment browser\n  rnn-lab experiments/default.toml         train it in the TUI\n  rnn-lab train experiments/default.toml --steps 300\n  rnn-lab sample runs/default-*/best.safetensors --temperature 0.7";
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train an experiment headless: progress on stderr, run directory under --out.
+    Train(TrainArgs),
+    /// Generate text from a checkpoint.
+    Sample(SampleArgs),
+    /// Cross-entropy, bits/token and perplexity of a checkpoint on a text file.
+    Eval(EvalArgs),
+    /// Validate an experiment file and print the resolved config with defaults.
+    Check(CheckArgs),
+    /// Print the JSON Schema of experiment files.
+    Schema,
+    /// Print a checkpoint's hidden states, gates, entropy, top-5 and gradient norms on a text.
+    Probe(ProbeArgs),
+    /// Compare analytic gradients with finite differences (f64) on small random models.
+    Gradcheck(GradcheckArgs),
+    /// Time training (forward + backward + Adam) or batch-1 sampling on random data.
+    Bench(BenchArgs),
+}
+
+/// `rnn-lab train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Experiment file.
+    pub experiment: PathBuf,
+    /// Override the number of training steps.
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Continue from this checkpoint (its run directory is continued unless --out is given).
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// Folder that holds run directories.
+    #[arg(long, default_value = "runs")]
+    pub out: PathBuf,
+    /// Override the experiment's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// One JSON object per logged step on stdout (progress still on stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rnn-lab sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Checkpoint (.safetensors).
+    pub checkpoint: PathBuf,
+    /// Softmax temperature; 0 = greedy.
+    #[arg(long, short = 't')]
+    pub temperature: Option<f64>,
+    /// Keep only the K most likely tokens (0 = all).
+    #[arg(long)]
+    pub top_k: Option<usize>,
+    /// Text to feed in before sampling.
+    #[arg(long, conflicts_with = "prime_file")]
+    pub prime: Option<String>,
+    /// File whose text is fed in before sampling.
+    #[arg(long)]
+    pub prime_file: Option<PathBuf>,
+    /// Tokens to generate per sample.
+    #[arg(long, short = 'n')]
+    pub length: Option<usize>,
+    /// Number of samples.
+    #[arg(long, short = 'c', default_value_t = 1)]
+    pub count: usize,
+    /// Random seed (same seed, same text).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `rnn-lab eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Checkpoint (.safetensors).
+    pub checkpoint: PathBuf,
+    /// Text file to score.
+    pub file: PathBuf,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rnn-lab check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Experiment file.
+    pub experiment: PathBuf,
+}
+
+/// `rnn-lab probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Checkpoint (.safetensors).
+    pub checkpoint: PathBuf,
+    /// Text to run the model on.
+    #[arg(long)]
+    pub text: String,
+    /// One JSON document on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Units shown per layer in the table.
+    #[arg(long, default_value_t = 8)]
+    pub units: usize,
+}
+
+/// Cell selection for gradcheck and bench.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CellArg {
+    /// Vanilla RNN.
+    Rnn,
+    /// GRU (both variants in gradcheck).
+    Gru,
+    /// LSTM.
+    Lstm,
+    /// All three.
+    All,
+}
+
+/// `rnn-lab gradcheck`.
+#[derive(Debug, Args)]
+pub struct GradcheckArgs {
+    /// Cell to check.
+    #[arg(long, value_enum, default_value_t = CellArg::All)]
+    pub cell: CellArg,
+    /// Stacked layers.
+    #[arg(long, default_value_t = 1)]
+    pub layers: usize,
+    /// Bidirectional layers.
+    #[arg(long)]
+    pub bidirectional: bool,
+    /// One JSON object per tensor on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `bench` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchModeArg {
+    /// Training steps.
+    Train,
+    /// Batch-1 sampling.
+    Sample,
+}
+
+/// `rnn-lab bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Cell (all = one line each).
+    #[arg(long, value_enum, default_value_t = CellArg::Lstm)]
+    pub cell: CellArg,
+    /// Hidden size.
+    #[arg(long, default_value_t = 128)]
+    pub hidden: usize,
+    /// Layers.
+    #[arg(long, default_value_t = 1)]
+    pub layers: usize,
+    /// Time steps per batch.
+    #[arg(long, default_value_t = 64)]
+    pub seq: usize,
+    /// Sequences per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Threads for matrix products (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Timed steps (train) or tokens per repetition (sample).
+    #[arg(long, default_value_t = 30)]
+    pub steps: usize,
+    /// Train or sample.
+    #[arg(long, value_enum, default_value_t = BenchModeArg::Train)]
+    pub mode: BenchModeArg,
+    /// One JSON line per result on stdout.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,39 @@
+//! Subcommand handlers. Each returns `Result<(), CliError>`; `main` turns the error into a
+//! one-line message and the exit status (2 for bad input, 1 for anything else).
+
+pub mod bench;
+pub mod gradcheck;
+
+use std::fmt;
+
+/// A failed command: the message (one line) and whether it was the user's input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CliError {
+    /// Exit status: 2 bad input or usage, 1 anything else.
+    pub code: u8,
+    /// One-line message naming the file and place where there is one.
+    pub message: String,
+}
+
+impl CliError {
+    /// Bad input (exit 2).
+    pub fn input(message: impl fmt::Display) -> Self {
+        CliError { code: 2, message: one_line(&message.to_string()) }
+    }
+    /// Anything else (exit 1).
+    pub fn other(message: impl fmt::Display) -> Self {
+        CliError { code: 1, message: one_line(&message.to_string()) }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
