@@ -149,7 +149,7 @@ impl Cell {
                 // a⟨t⟩ = tanh(x·W_ax + b_a + a⟨t−1⟩·W_aa)
                 s.h.copy_from_slice(s.xw);
                 general_mat_mul(one, &hp, &s.w_h, one, &mut view_mut(b, h, s.h));
-                s.h.iter_mut().for_each(|v| *v = v.tanh());
+                s.h.iter_mut().for_each(|v| *v = v.tanh_fast());
             }
             Cell::Lstm => {
                 // [Γu Γf Γo c̃] pre-activations = x·W_ax + b + a⟨t−1⟩·W_aa, one product.
@@ -161,14 +161,14 @@ impl Cell {
                         let u = g[j].sigmoid(); // Γu = σ(·)
                         let f = g[h + j].sigmoid(); // Γf = σ(·)
                         let o = g[2 * h + j].sigmoid(); // Γo = σ(·)
-                        let cc = g[3 * h + j].tanh(); // c̃⟨t⟩ = tanh(·)
+                        let cc = g[3 * h + j].tanh_fast(); // c̃⟨t⟩ = tanh(·)
                         g[j] = u;
                         g[h + j] = f;
                         g[2 * h + j] = o;
                         g[3 * h + j] = cc;
                         let c = u * cc + f * s.c_prev[r * h + j]; // c⟨t⟩ = Γu∗c̃ + Γf∗c⟨t−1⟩
                         s.aux[r * h + j] = c;
-                        s.h[r * h + j] = o * c.tanh(); // a⟨t⟩ = Γo ∗ tanh(c⟨t⟩)
+                        s.h[r * h + j] = o * c.tanh_fast(); // a⟨t⟩ = Γo ∗ tanh(c⟨t⟩)
                     }
                 }
             }
@@ -191,7 +191,7 @@ impl Cell {
                 for r in 0..b {
                     for j in 0..h {
                         let k = r * gh + 2 * h + j;
-                        let cc = (s.xw[k] + s.rec[k]).tanh();
+                        let cc = (s.xw[k] + s.rec[k]).tanh_fast();
                         s.gates[k] = cc;
                         let u = s.gates[r * gh + j];
                         let cp = s.h_prev[r * h + j];
@@ -208,7 +208,7 @@ impl Cell {
                         let rr = (s.xw[r * gh + j] + s.rec[r * gh + j]).sigmoid();
                         let z = (s.xw[r * gh + h + j] + s.rec[r * gh + h + j]).sigmoid();
                         let hn = s.rec[r * gh + 2 * h + j] + s.b_hn[j]; // W_hn h + b_hn
-                        let n = (s.xw[r * gh + 2 * h + j] + rr * hn).tanh(); // n = tanh(W_in x + b_in + r ∗ hn)
+                        let n = (s.xw[r * gh + 2 * h + j] + rr * hn).tanh_fast(); // n = tanh(W_in x + b_in + r ∗ hn)
                         s.gates[r * gh + j] = rr;
                         s.gates[r * gh + h + j] = z;
                         s.gates[r * gh + 2 * h + j] = n;
@@ -241,7 +241,7 @@ impl Cell {
                     for j in 0..h {
                         let (u, f, o, cc) = (g[j], g[h + j], g[2 * h + j], g[3 * h + j]);
                         let k = r * h + j;
-                        let tc = s.aux[k].tanh();
+                        let tc = s.aux[k].tanh_fast();
                         let da = s.da[k];
                         let d_o = da * tc; // ∂Γo = ∂a ∗ tanh(c)
                         let dc = s.dc[k] + da * o * (one - tc * tc); // ∂c += ∂a ∗ Γo ∗ (1 − tanh²c)
