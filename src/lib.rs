@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod data;
 pub mod error;
 pub mod nn;
 pub mod optim_spec;

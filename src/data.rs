@@ -1,0 +1,1 @@
+//! Corpus reading, vocabulary, train/validation split and batching.
