@@ -1,5 +1,74 @@
 //! Experiment files: parse TOML, check into an [`Experiment`], report errors with file:line:col.
+//!
+//! Reading goes in three passes, each with its own kind of error:
+//! 1. [`toml::de::DeTable::parse`] — syntax errors, with the span toml reports;
+//! 2. a walk over the parsed tables against [`fields::FIELDS`] — unknown sections and keys, with
+//!    the closest valid key suggested;
+//! 3. serde into the `raw` structs (every field optional) — wrong types, bad enum values; then
+//!    `check` turns the raw structs into an [`Experiment`], filling defaults and rejecting values
+//!    out of range at the key's line and column.
 
+mod check;
+pub mod emit;
 pub mod experiment;
+pub mod fields;
+mod locate;
+mod raw;
 
-pub use experiment::Experiment;
+use std::path::Path;
+
+use thiserror::Error;
+
+pub use experiment::TrainingSection;
+pub use experiment::{DataSection, Experiment, Level, Mode, ModelSection, SamplingSection};
+pub use fields::json_schema;
+
+/// An experiment file that cannot be used. `Display` is one line: `path:line:col: message`.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read (missing, unreadable, not UTF-8).
+    #[error("{path}: cannot read experiment file: {why}")]
+    Read {
+        /// The experiment file as given.
+        path: String,
+        /// What went wrong.
+        why: String,
+    },
+    /// A problem at a place in the file.
+    #[error("{path}:{line}:{col}: {message}")]
+    At {
+        /// The experiment file as given.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        col: usize,
+        /// What is wrong and, where possible, how to fix it.
+        message: String,
+    },
+}
+
+/// Read and check an experiment file.
+pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|e| ConfigError::Read {
+        path: path.display().to_string(),
+        why: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            _ => e.to_string(),
+        },
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| ConfigError::Read {
+        path: path.display().to_string(),
+        why: format!(
+            "not UTF-8 (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })?;
+    parse_str(&text, path)
+}
+
+/// Check experiment text as if it had been read from `path` (used for the file's name in errors,
+/// the default experiment name, and to resolve data paths relative to its folder).
+pub fn parse_str(text: &str, path: &Path) -> Result<Experiment, ConfigError> {
+    check::parse(text, path)
+}

@@ -41,9 +41,10 @@ pub struct DataSection {
     pub mode: Mode,
     /// Fraction of the data held out for validation, in (0, 1). Default: 0.05.
     pub val_fraction: f64,
-    /// Word level: tokens seen fewer times become `<unk>`. Default: 1.
+    /// Tokens seen fewer times in the training data become `<unk>` (both levels). Default: 1.
     pub min_count: usize,
-    /// Word level: keep at most this many most frequent tokens (0 = no limit). Default: 0.
+    /// Keep at most this many tokens, most frequent first, specials included (0 = no limit;
+    /// both levels). Default: 0.
     pub max_vocab: usize,
     /// Lower-case the text before tokenising. Default: false.
     pub lowercase: bool,
@@ -79,7 +80,8 @@ pub struct TrainingSection {
     pub batch_size: usize,
     /// Time steps per chunk T (truncated BPTT length; max line length in lines mode). Default: 64.
     pub seq_len: usize,
-    /// Optimizer steps to run (resolved from `epochs` when that is given). Default: 2000.
+    /// Optimizer steps to run. Default: 2000. When the file gives `epochs` instead, this is 0
+    /// until [`Experiment::resolve_epochs`] fills it in from the data's steps per epoch.
     pub steps: u64,
     /// Alternative to `steps`: passes over the training data.
     pub epochs: Option<f64>,

@@ -1,0 +1,501 @@
+//! Parse → walk (unknown keys) → serde (types) → check (ranges, defaults) into an [`Experiment`].
+
+use std::fmt::Display;
+use std::path::Path;
+
+use toml::de::DeTable;
+
+use super::experiment::TrainingSection;
+use super::experiment::{DataSection, Experiment, Level, Mode, ModelSection, SamplingSection};
+use super::locate::{closest, line_col, walk, Spans};
+use super::raw::{InitName, OptimizerName, RawFile, ScheduleName};
+use super::ConfigError;
+use crate::nn::spec::{CellKind, GruVariant, Init};
+use crate::optim_spec::{OptimSpec, OptimizerKind, Schedule};
+
+/// Message shown when a language model asks for bidirectional layers.
+pub const BIDIRECTIONAL_LM: &str =
+    "bidirectional models cannot generate text (they need the future); \
+use bidirectional = false for language models";
+
+struct Ctx<'a> {
+    text: &'a str,
+    path: String,
+    spans: Spans,
+}
+
+impl Ctx<'_> {
+    fn at(&self, offset: usize, message: impl Into<String>) -> ConfigError {
+        let (line, col) = line_col(self.text, offset);
+        let message: String = message.into();
+        ConfigError::At {
+            path: self.path.clone(),
+            line,
+            col,
+            message: message.replace('\n', " "),
+        }
+    }
+
+    /// An out-of-range value, reported at its key.
+    fn bad(&self, section: &str, key: &str, value: impl Display, why: &str) -> ConfigError {
+        self.at(
+            self.spans.of(section, key).start,
+            format!("`{key}` = {value} in [{section}]: {why}"),
+        )
+    }
+
+    /// A key that makes no sense given another key's value.
+    fn unused(&self, section: &str, key: &str, why: &str) -> ConfigError {
+        self.at(
+            self.spans.of(section, key).start,
+            format!("`{key}` in [{section}] {why}"),
+        )
+    }
+}
+
+/// Add "did you mean" to serde's "unknown variant `x`, expected one of `a`, `b`" messages.
+fn improve_serde_message(msg: &str) -> String {
+    let first_line = msg.lines().next().unwrap_or("").trim().to_string();
+    if let Some(rest) = first_line.strip_prefix("unknown variant `") {
+        if let Some((word, expected)) = rest.split_once('`') {
+            let options: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            let list = options
+                .iter()
+                .map(|o| format!("\"{o}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut out = format!("unknown value \"{word}\", expected one of {list}");
+            if let Some(c) = closest(word, &options) {
+                out.push_str(&format!("; did you mean \"{c}\"?"));
+            }
+            return out;
+        }
+    }
+    first_line
+}
+
+pub(crate) fn parse(text: &str, path: &Path) -> Result<Experiment, ConfigError> {
+    let mut cx = Ctx {
+        text,
+        path: path.display().to_string(),
+        spans: Spans::default(),
+    };
+    let doc = DeTable::parse(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        cx.at(offset, format!("invalid TOML: {}", e.message().trim()))
+    })?;
+    let mut spans = Spans::default();
+    walk(doc.get_ref(), &mut spans).map_err(|(offset, msg)| cx.at(offset, msg))?;
+    cx.spans = spans;
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        let msg = improve_serde_message(e.message());
+        match cx.spans.key_at(offset) {
+            Some((section, key)) => cx.at(offset, format!("`{key}` in [{section}]: {msg}")),
+            None => cx.at(offset, msg),
+        }
+    })?;
+    check(&cx, raw, path)
+}
+
+fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigError> {
+    // [experiment]
+    let e = raw.experiment.unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = e.name.unwrap_or(stem);
+    if name.trim().is_empty() || name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+        return Err(cx.bad(
+            "experiment",
+            "name",
+            format!("{name:?}"),
+            "must be a non-empty name without slashes (it names the run directories)",
+        ));
+    }
+    let seed = e.seed.unwrap_or(1);
+
+    // [data]
+    let Some(d) = raw.data else {
+        return Err(cx.at(
+            0,
+            "missing [data] section: add [data] with files = [\"your-text.txt\"]",
+        ));
+    };
+    let Some(files) = d.files else {
+        return Err(cx.at(
+            cx.spans.of("data", "files").start,
+            "missing `files` in [data]: list the text files to train on, e.g. files = [\"book.txt\"]",
+        ));
+    };
+    if files.is_empty() {
+        return Err(cx.bad(
+            "data",
+            "files",
+            "[]",
+            "list at least one file or glob pattern",
+        ));
+    }
+    if let Some(f) = files.iter().find(|f| f.trim().is_empty()) {
+        return Err(cx.bad(
+            "data",
+            "files",
+            format!("[.. {f:?} ..]"),
+            "file names must not be empty",
+        ));
+    }
+    let val_fraction = d.val_fraction.unwrap_or(0.05);
+    if !(val_fraction > 0.0 && val_fraction < 1.0) {
+        return Err(cx.bad(
+            "data",
+            "val_fraction",
+            val_fraction,
+            "must be between 0 and 1 (exclusive), e.g. 0.05 for 5% validation data",
+        ));
+    }
+    let min_count = d.min_count.unwrap_or(1);
+    if min_count == 0 {
+        return Err(cx.bad(
+            "data",
+            "min_count",
+            0,
+            "must be at least 1 (1 keeps every token)",
+        ));
+    }
+    let max_vocab = d.max_vocab.unwrap_or(0);
+    if max_vocab == 1 || max_vocab == 2 {
+        return Err(cx.bad(
+            "data",
+            "max_vocab",
+            max_vocab,
+            "must be 0 (no limit) or at least 3",
+        ));
+    }
+    let data = DataSection {
+        files,
+        level: d.level.unwrap_or(Level::Char),
+        mode: d.mode.unwrap_or(Mode::Stream),
+        val_fraction,
+        min_count,
+        max_vocab,
+        lowercase: d.lowercase.unwrap_or(false),
+    };
+
+    // [model]
+    let m = raw.model.unwrap_or_default();
+    let hidden = m.hidden.unwrap_or(128);
+    if hidden == 0 {
+        return Err(cx.bad("model", "hidden", 0, "must be at least 1"));
+    }
+    let layers = m.layers.unwrap_or(1);
+    if layers == 0 {
+        return Err(cx.bad("model", "layers", 0, "must be at least 1"));
+    }
+    let bidirectional = m.bidirectional.unwrap_or(false);
+    if bidirectional {
+        // Every experiment this format describes is a language model (stream or lines).
+        return Err(cx.at(
+            cx.spans.of("model", "bidirectional").start,
+            BIDIRECTIONAL_LM,
+        ));
+    }
+    let init = match m.init.unwrap_or(InitName::Uniform) {
+        InitName::Uniform => {
+            let k = m.init_range.unwrap_or(0.08);
+            if !(k.is_finite() && k > 0.0) {
+                return Err(cx.bad(
+                    "model",
+                    "init_range",
+                    k,
+                    "must be a positive number, e.g. 0.08",
+                ));
+            }
+            Init::Uniform(k)
+        }
+        InitName::Xavier => {
+            if m.init_range.is_some() {
+                return Err(cx.unused("model", "init_range", "only applies to init = \"uniform\""));
+            }
+            Init::Xavier
+        }
+    };
+    let forget_bias = m.forget_bias.unwrap_or(1.0);
+    if !forget_bias.is_finite() {
+        return Err(cx.bad(
+            "model",
+            "forget_bias",
+            forget_bias,
+            "must be a finite number",
+        ));
+    }
+    let model = ModelSection {
+        cell: m.cell.unwrap_or(CellKind::Lstm),
+        hidden,
+        layers,
+        bidirectional,
+        embedding: m.embedding.unwrap_or(0),
+        gru_variant: m.gru_variant.unwrap_or(GruVariant::Course),
+        init,
+        forget_bias,
+    };
+
+    // [training]
+    let t = raw.training.unwrap_or_default();
+    let opt = t.optimizer.unwrap_or(OptimizerName::Adam);
+    let opt_name = match opt {
+        OptimizerName::Sgd => "sgd",
+        OptimizerName::Adagrad => "adagrad",
+        OptimizerName::Rmsprop => "rmsprop",
+        OptimizerName::Adam => "adam",
+    };
+    let only_for = |key: &str, given: bool, wanted: &[OptimizerName], names: &str| {
+        if given && !wanted.contains(&opt) {
+            Err(cx.unused(
+                "training",
+                key,
+                &format!("only applies to optimizer = {names} (optimizer is \"{opt_name}\")"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    only_for(
+        "momentum",
+        t.momentum.is_some(),
+        &[OptimizerName::Sgd],
+        "\"sgd\"",
+    )?;
+    only_for(
+        "beta1",
+        t.beta1.is_some(),
+        &[OptimizerName::Adam],
+        "\"adam\"",
+    )?;
+    only_for(
+        "beta2",
+        t.beta2.is_some(),
+        &[OptimizerName::Adam],
+        "\"adam\"",
+    )?;
+    only_for(
+        "decay",
+        t.decay.is_some(),
+        &[OptimizerName::Rmsprop],
+        "\"rmsprop\"",
+    )?;
+    only_for(
+        "eps",
+        t.eps.is_some(),
+        &[
+            OptimizerName::Adagrad,
+            OptimizerName::Rmsprop,
+            OptimizerName::Adam,
+        ],
+        "\"adagrad\", \"rmsprop\" or \"adam\"",
+    )?;
+    let unit = |key: &str, v: f64| {
+        if (0.0..1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(cx.bad("training", key, v, "must be in [0, 1)"))
+        }
+    };
+    let eps = t.eps.unwrap_or(1e-8);
+    if !(eps.is_finite() && eps > 0.0) {
+        return Err(cx.bad(
+            "training",
+            "eps",
+            eps,
+            "must be a small positive number, e.g. 1e-8",
+        ));
+    }
+    let (kind, default_lr) = match opt {
+        OptimizerName::Sgd => (
+            OptimizerKind::Sgd {
+                momentum: unit("momentum", t.momentum.unwrap_or(0.0))?,
+            },
+            1.0,
+        ),
+        OptimizerName::Adagrad => (OptimizerKind::Adagrad { eps }, 0.1),
+        OptimizerName::Rmsprop => (
+            OptimizerKind::Rmsprop {
+                decay: unit("decay", t.decay.unwrap_or(0.95))?,
+                eps,
+            },
+            2e-3,
+        ),
+        OptimizerName::Adam => (
+            OptimizerKind::Adam {
+                beta1: unit("beta1", t.beta1.unwrap_or(0.9))?,
+                beta2: unit("beta2", t.beta2.unwrap_or(0.999))?,
+                eps,
+            },
+            2e-3,
+        ),
+    };
+    let lr = t.lr.unwrap_or(default_lr);
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(cx.bad(
+            "training",
+            "lr",
+            lr,
+            "the learning rate must be a positive number, e.g. 0.002",
+        ));
+    }
+
+    if t.steps.is_some() && t.epochs.is_some() {
+        return Err(cx.unused(
+            "training",
+            "epochs",
+            "cannot be given together with `steps`: give one of them",
+        ));
+    }
+    let (steps, epochs) = match (t.steps, t.epochs) {
+        (_, Some(ep)) => {
+            if !(ep.is_finite() && ep > 0.0) {
+                return Err(cx.bad("training", "epochs", ep, "must be a positive number"));
+            }
+            (0, Some(ep))
+        }
+        (Some(0), None) => return Err(cx.bad("training", "steps", 0, "must be at least 1")),
+        (s, None) => (s.unwrap_or(2000), None),
+    };
+
+    let sched = t.schedule.unwrap_or(ScheduleName::Constant);
+    let sched_only = |key: &str, given: bool, wanted: ScheduleName, name: &str| {
+        if given && sched != wanted {
+            Err(cx.unused(
+                "training",
+                key,
+                &format!("only applies to schedule = \"{name}\""),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    sched_only(
+        "step_every",
+        t.step_every.is_some(),
+        ScheduleName::Step,
+        "step",
+    )?;
+    sched_only(
+        "step_gamma",
+        t.step_gamma.is_some(),
+        ScheduleName::Step,
+        "step",
+    )?;
+    sched_only(
+        "min_lr_factor",
+        t.min_lr_factor.is_some(),
+        ScheduleName::Cosine,
+        "cosine",
+    )?;
+    let schedule = match sched {
+        ScheduleName::Constant => Schedule::Constant,
+        ScheduleName::Step => {
+            let every = t.step_every.unwrap_or(1000);
+            if every == 0 {
+                return Err(cx.bad("training", "step_every", 0, "must be at least 1"));
+            }
+            let gamma = t.step_gamma.unwrap_or(0.5);
+            if !(gamma > 0.0 && gamma <= 1.0) {
+                return Err(cx.bad(
+                    "training",
+                    "step_gamma",
+                    gamma,
+                    "must be in (0, 1], e.g. 0.5",
+                ));
+            }
+            Schedule::Step { every, gamma }
+        }
+        ScheduleName::Cosine => {
+            let min_factor = t.min_lr_factor.unwrap_or(0.1);
+            if !(0.0..=1.0).contains(&min_factor) {
+                return Err(cx.bad("training", "min_lr_factor", min_factor, "must be in [0, 1]"));
+            }
+            // `total` is the run length; with `epochs` it is filled by `Experiment::resolve_epochs`.
+            Schedule::Cosine {
+                total: steps,
+                min_factor,
+            }
+        }
+    };
+    let clip = |key: &str, v: Option<f64>, default: f64| {
+        let v = v.unwrap_or(default);
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(cx.bad(
+                "training",
+                key,
+                v,
+                "must be a positive number, or 0 to turn clipping off",
+            ));
+        }
+        Ok(if v == 0.0 { None } else { Some(v) })
+    };
+    let optim = OptimSpec {
+        kind,
+        lr,
+        schedule,
+        clip_norm: clip("clip_norm", t.clip_norm, 5.0)?,
+        clip_value: clip("clip_value", t.clip_value, 0.0)?,
+    };
+    let batch_size = t.batch_size.unwrap_or(32);
+    if batch_size == 0 {
+        return Err(cx.bad("training", "batch_size", 0, "must be at least 1"));
+    }
+    let seq_len = t.seq_len.unwrap_or(64);
+    if seq_len == 0 {
+        return Err(cx.bad("training", "seq_len", 0, "must be at least 1"));
+    }
+    let log_every = t.log_every.unwrap_or(10);
+    if log_every == 0 {
+        return Err(cx.bad("training", "log_every", 0, "must be at least 1"));
+    }
+    let training = TrainingSection {
+        optim,
+        batch_size,
+        seq_len,
+        steps,
+        epochs,
+        log_every,
+        eval_every: t.eval_every.unwrap_or(200),
+        checkpoint_every: t.checkpoint_every.unwrap_or(500),
+        sample_every: t.sample_every.unwrap_or(200),
+        probe_every: t.probe_every.unwrap_or(100),
+        max_val_tokens: t.max_val_tokens.unwrap_or(100_000),
+    };
+
+    // [sampling]
+    let s = raw.sampling.unwrap_or_default();
+    let temperature = s.temperature.unwrap_or(0.8);
+    if !(temperature.is_finite() && temperature >= 0.0) {
+        return Err(cx.bad(
+            "sampling",
+            "temperature",
+            temperature,
+            "must be ≥ 0 (0 = greedy), e.g. 0.8",
+        ));
+    }
+    let length = s.length.unwrap_or(200);
+    if length == 0 {
+        return Err(cx.bad("sampling", "length", 0, "must be at least 1"));
+    }
+    let sampling = SamplingSection {
+        temperature,
+        top_k: s.top_k.unwrap_or(0),
+        length,
+        prime: s.prime.unwrap_or_default(),
+    };
+
+    Ok(Experiment {
+        path: Some(path.to_path_buf()),
+        name,
+        seed,
+        data,
+        model,
+        training,
+        sampling,
+    })
+}

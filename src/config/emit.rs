@@ -1,0 +1,204 @@
+//! The resolved experiment back to TOML (`rnn-lab check`, run directories, checkpoints), and the
+//! things derived from it: the model spec, the run length.
+
+use super::experiment::{Experiment, Level, Mode};
+use crate::nn::spec::{GruVariant, HeadKind, Init, InputKind, ModelSpec};
+use crate::optim_spec::{OptimizerKind, Schedule};
+
+/// A TOML string literal.
+fn quote(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// A TOML float that reads back as the same f64 (`{:?}` keeps a `.0` or exponent).
+fn float(x: f64) -> String {
+    format!("{x:?}")
+}
+
+impl Experiment {
+    /// The full resolved config in the format [`crate::config::load`] accepts, every key written
+    /// out with its value (defaults filled in). `load(to_toml(x))` gives `x` back (from the same
+    /// path: data paths stay relative to the experiment file's folder).
+    pub fn to_toml(&self) -> String {
+        let mut s = String::new();
+        let mut w = |line: String| {
+            s.push_str(&line);
+            s.push('\n');
+        };
+        w("[experiment]".into());
+        w(format!("name = {}", quote(&self.name)));
+        w(format!("seed = {}", self.seed));
+        w(String::new());
+
+        let d = &self.data;
+        w("[data]".into());
+        let files: Vec<String> = d.files.iter().map(|f| quote(f)).collect();
+        w(format!("files = [{}]", files.join(", ")));
+        w(format!(
+            "level = \"{}\"",
+            match d.level {
+                Level::Char => "char",
+                Level::Word => "word",
+            }
+        ));
+        w(format!(
+            "mode = \"{}\"",
+            match d.mode {
+                Mode::Stream => "stream",
+                Mode::Lines => "lines",
+            }
+        ));
+        w(format!("val_fraction = {}", float(d.val_fraction)));
+        w(format!("min_count = {}", d.min_count));
+        w(format!("max_vocab = {}", d.max_vocab));
+        w(format!("lowercase = {}", d.lowercase));
+        w(String::new());
+
+        let m = &self.model;
+        w("[model]".into());
+        w(format!("cell = \"{}\"", m.cell.name()));
+        w(format!("hidden = {}", m.hidden));
+        w(format!("layers = {}", m.layers));
+        w(format!("bidirectional = {}", m.bidirectional));
+        w(format!("embedding = {}", m.embedding));
+        w(format!(
+            "gru_variant = \"{}\"",
+            match m.gru_variant {
+                GruVariant::Course => "course",
+                GruVariant::Pytorch => "pytorch",
+            }
+        ));
+        match m.init {
+            Init::Uniform(k) => {
+                w("init = \"uniform\"".into());
+                w(format!("init_range = {}", float(k)));
+            }
+            Init::Xavier => w("init = \"xavier\"".into()),
+        }
+        w(format!("forget_bias = {}", float(m.forget_bias)));
+        w(String::new());
+
+        let t = &self.training;
+        let o = &t.optim;
+        w("[training]".into());
+        match o.kind {
+            OptimizerKind::Sgd { momentum } => {
+                w("optimizer = \"sgd\"".into());
+                w(format!("lr = {}", float(o.lr)));
+                w(format!("momentum = {}", float(momentum)));
+            }
+            OptimizerKind::Adagrad { eps } => {
+                w("optimizer = \"adagrad\"".into());
+                w(format!("lr = {}", float(o.lr)));
+                w(format!("eps = {}", float(eps)));
+            }
+            OptimizerKind::Rmsprop { decay, eps } => {
+                w("optimizer = \"rmsprop\"".into());
+                w(format!("lr = {}", float(o.lr)));
+                w(format!("decay = {}", float(decay)));
+                w(format!("eps = {}", float(eps)));
+            }
+            OptimizerKind::Adam { beta1, beta2, eps } => {
+                w("optimizer = \"adam\"".into());
+                w(format!("lr = {}", float(o.lr)));
+                w(format!("beta1 = {}", float(beta1)));
+                w(format!("beta2 = {}", float(beta2)));
+                w(format!("eps = {}", float(eps)));
+            }
+        }
+        match o.schedule {
+            Schedule::Constant => w("schedule = \"constant\"".into()),
+            Schedule::Step { every, gamma } => {
+                w("schedule = \"step\"".into());
+                w(format!("step_every = {every}"));
+                w(format!("step_gamma = {}", float(gamma)));
+            }
+            Schedule::Cosine { min_factor, .. } => {
+                w("schedule = \"cosine\"".into());
+                w(format!("min_lr_factor = {}", float(min_factor)));
+            }
+        }
+        w(format!("clip_norm = {}", float(o.clip_norm.unwrap_or(0.0))));
+        w(format!(
+            "clip_value = {}",
+            float(o.clip_value.unwrap_or(0.0))
+        ));
+        w(format!("batch_size = {}", t.batch_size));
+        w(format!("seq_len = {}", t.seq_len));
+        match t.epochs {
+            Some(ep) => w(format!("epochs = {}", float(ep))),
+            None => w(format!("steps = {}", t.steps)),
+        }
+        w(format!("log_every = {}", t.log_every));
+        w(format!("eval_every = {}", t.eval_every));
+        w(format!("checkpoint_every = {}", t.checkpoint_every));
+        w(format!("sample_every = {}", t.sample_every));
+        w(format!("probe_every = {}", t.probe_every));
+        w(format!("max_val_tokens = {}", t.max_val_tokens));
+        w(String::new());
+
+        let p = &self.sampling;
+        w("[sampling]".into());
+        w(format!("temperature = {}", float(p.temperature)));
+        w(format!("top_k = {}", p.top_k));
+        w(format!("length = {}", p.length));
+        w(format!("prime = {}", quote(&p.prime)));
+        s
+    }
+
+    /// The model this experiment trains on a vocabulary of `vocab` tokens: a language model
+    /// (per-step softmax over the same vocabulary), one-hot input when `embedding = 0`.
+    pub fn model_spec(&self, vocab: usize) -> ModelSpec {
+        let m = &self.model;
+        ModelSpec {
+            cell: m.cell,
+            gru_variant: m.gru_variant,
+            vocab,
+            input: if m.embedding == 0 {
+                InputKind::OneHot
+            } else {
+                InputKind::Embedding(m.embedding)
+            },
+            hidden: m.hidden,
+            layers: m.layers,
+            bidirectional: m.bidirectional,
+            head: HeadKind::PerStep,
+            outputs: vocab,
+            init: m.init,
+            forget_bias: m.forget_bias,
+        }
+    }
+
+    /// Optimizer steps of the whole run, given the data's steps per epoch: `steps`, or
+    /// ⌈epochs × steps_per_epoch⌉ (at least 1) when the file gives `epochs`.
+    pub fn total_steps(&self, steps_per_epoch: u64) -> u64 {
+        match self.training.epochs {
+            Some(ep) => ((ep * steps_per_epoch.max(1) as f64).ceil() as u64).max(1),
+            None => self.training.steps,
+        }
+    }
+
+    /// Fix the run length: `training.steps` = [`Self::total_steps`], and a cosine schedule's
+    /// `total` with it. Call once the data is loaded (an `epochs` file has `steps = 0` until then).
+    /// `epochs` is kept, so `to_toml` still prints what the user wrote.
+    pub fn resolve_epochs(&mut self, steps_per_epoch: u64) {
+        let total = self.total_steps(steps_per_epoch);
+        self.training.steps = total;
+        if let Schedule::Cosine { min_factor, .. } = self.training.optim.schedule {
+            self.training.optim.schedule = Schedule::Cosine { total, min_factor };
+        }
+    }
+
+    /// Override the run length (`--steps N`): sets `steps`, drops `epochs`, rescales a cosine
+    /// schedule to the new length.
+    pub fn set_steps(&mut self, steps: u64) {
+        self.training.steps = steps;
+        self.training.epochs = None;
+        if let Schedule::Cosine { min_factor, .. } = self.training.optim.schedule {
+            self.training.optim.schedule = Schedule::Cosine {
+                total: steps,
+                min_factor,
+            };
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! Every key of the experiment format in one table: its section, type, default and meaning.
+//!
+//! The table drives the unknown-key check (with suggestions), the JSON Schema
+//! (`rnn-lab schema`, `experiments/schema.json`) and is the reference docs/experiment-format.md
+//! is written from. Range checks with their messages live in `check.rs`.
+
+use serde_json::{json, Map, Value};
+
+/// The value type of a key.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// A string.
+    Str,
+    /// A boolean.
+    Bool,
+    /// An integer ≥ `min`.
+    Int {
+        /// Smallest allowed value.
+        min: i64,
+    },
+    /// A number in a range (bounds inclusive unless marked exclusive).
+    Float {
+        /// Lower bound.
+        min: Option<f64>,
+        /// Lower bound is exclusive.
+        min_exclusive: bool,
+        /// Upper bound.
+        max: Option<f64>,
+        /// Upper bound is exclusive.
+        max_exclusive: bool,
+    },
+    /// One of a fixed set of strings.
+    Enum(&'static [&'static str]),
+    /// A list of strings.
+    StrList,
+}
+
+/// A key's default, as written in TOML.
+#[derive(Clone, Copy, Debug)]
+pub enum DefaultValue {
+    /// No fixed default (required, or depends on other keys: see the description).
+    None,
+    /// A string default.
+    Str(&'static str),
+    /// A boolean default.
+    Bool(bool),
+    /// An integer default.
+    Int(i64),
+    /// A float default.
+    Float(f64),
+}
+
+/// One key of one section.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    /// Section name without brackets.
+    pub section: &'static str,
+    /// Key name.
+    pub key: &'static str,
+    /// Value type and range.
+    pub kind: Kind,
+    /// Default.
+    pub default: DefaultValue,
+    /// One-line description.
+    pub doc: &'static str,
+}
+
+/// Section names in file order, with a description each.
+pub const SECTIONS: &[(&str, &str)] = &[
+    ("experiment", "Name and seed of the experiment."),
+    ("data", "Text files, tokenisation and the validation split."),
+    ("model", "The recurrent network."),
+    ("training", "Optimizer, schedule, batching, run length and how often to log, evaluate, checkpoint, sample and probe."),
+    ("sampling", "Defaults for generating text (also used by samples during training)."),
+];
+
+const fn f(
+    section: &'static str,
+    key: &'static str,
+    kind: Kind,
+    default: DefaultValue,
+    doc: &'static str,
+) -> Field {
+    Field {
+        section,
+        key,
+        kind,
+        default,
+        doc,
+    }
+}
+const fn int(min: i64) -> Kind {
+    Kind::Int { min }
+}
+const fn num(min: f64, min_exclusive: bool) -> Kind {
+    Kind::Float {
+        min: Some(min),
+        min_exclusive,
+        max: None,
+        max_exclusive: false,
+    }
+}
+const fn range(min: f64, min_exclusive: bool, max: f64, max_exclusive: bool) -> Kind {
+    Kind::Float {
+        min: Some(min),
+        min_exclusive,
+        max: Some(max),
+        max_exclusive,
+    }
+}
+const ANY_NUM: Kind = Kind::Float {
+    min: None,
+    min_exclusive: false,
+    max: None,
+    max_exclusive: false,
+};
+
+/// The experiment format.
+pub const FIELDS: &[Field] = &[
+    f("experiment", "name", Kind::Str, DefaultValue::None, "Name of the experiment, used for run directories. Default: the file name without .toml."),
+    f("experiment", "seed", int(0), DefaultValue::Int(1), "Seed for initialisation, the train/validation split, batching and sampling."),
+    f("data", "files", Kind::StrList, DefaultValue::None, "Text files (UTF-8) or glob patterns (*, ?, **), relative to the experiment file's folder. Required."),
+    f("data", "level", Kind::Enum(&["char", "word"]), DefaultValue::Str("char"), "Tokens: Unicode characters, or words with punctuation split off."),
+    f("data", "mode", Kind::Enum(&["stream", "lines"]), DefaultValue::Str("stream"), "stream: one continuous text trained with truncated BPTT; lines: each line is a sequence from a zero state, ending with <eos>."),
+    f("data", "val_fraction", range(0.0, true, 1.0, true), DefaultValue::Float(0.05), "Fraction held out for validation: the end of the token stream (stream) or a seeded random choice of lines (lines)."),
+    f("data", "min_count", int(1), DefaultValue::Int(1), "Tokens seen fewer times in the training data become <unk>."),
+    f("data", "max_vocab", int(0), DefaultValue::Int(0), "Keep at most this many tokens, the most frequent first, specials included; 0 = no limit."),
+    f("data", "lowercase", Kind::Bool, DefaultValue::Bool(false), "Lower-case the text before tokenising."),
+    f("model", "cell", Kind::Enum(&["rnn", "gru", "lstm"]), DefaultValue::Str("lstm"), "Recurrent cell of every layer."),
+    f("model", "hidden", int(1), DefaultValue::Int(128), "Hidden size H of every layer."),
+    f("model", "layers", int(1), DefaultValue::Int(1), "Stacked layers L."),
+    f("model", "bidirectional", Kind::Bool, DefaultValue::Bool(false), "Forward and backward pass per layer. Language models cannot be bidirectional (they would need the future)."),
+    f("model", "embedding", int(0), DefaultValue::Int(0), "Embedding size E; 0 = one-hot input."),
+    f("model", "gru_variant", Kind::Enum(&["course", "pytorch"]), DefaultValue::Str("course"), "GRU equations: the course's (reset gate before the recurrent product) or PyTorch's (after it)."),
+    f("model", "init", Kind::Enum(&["uniform", "xavier"]), DefaultValue::Str("uniform"), "Weight initialisation: uniform in ±init_range, or Xavier/Glorot uniform."),
+    f("model", "init_range", num(0.0, true), DefaultValue::Float(0.08), "Range k of uniform initialisation (±k). Only with init = \"uniform\"."),
+    f("model", "forget_bias", ANY_NUM, DefaultValue::Float(1.0), "Initial LSTM forget-gate bias."),
+    f("training", "optimizer", Kind::Enum(&["sgd", "adagrad", "rmsprop", "adam"]), DefaultValue::Str("adam"), "Update rule."),
+    f("training", "lr", num(0.0, true), DefaultValue::None, "Learning rate. Default: sgd 1.0, adagrad 0.1, rmsprop 0.002, adam 0.002."),
+    f("training", "momentum", range(0.0, false, 1.0, true), DefaultValue::Float(0.0), "SGD momentum μ in [0, 1). Only with optimizer = \"sgd\"."),
+    f("training", "beta1", range(0.0, false, 1.0, true), DefaultValue::Float(0.9), "Adam β1 in [0, 1). Only with optimizer = \"adam\"."),
+    f("training", "beta2", range(0.0, false, 1.0, true), DefaultValue::Float(0.999), "Adam β2 in [0, 1). Only with optimizer = \"adam\"."),
+    f("training", "eps", num(0.0, true), DefaultValue::Float(1e-8), "ε of adagrad, rmsprop and adam."),
+    f("training", "decay", range(0.0, false, 1.0, true), DefaultValue::Float(0.95), "RMSprop decay ρ in [0, 1). Only with optimizer = \"rmsprop\"."),
+    f("training", "schedule", Kind::Enum(&["constant", "step", "cosine"]), DefaultValue::Str("constant"), "Learning-rate schedule: constant; step (× step_gamma every step_every steps); cosine (down to min_lr_factor × lr at the last step)."),
+    f("training", "step_every", int(1), DefaultValue::Int(1000), "Steps between decays of the step schedule."),
+    f("training", "step_gamma", range(0.0, true, 1.0, false), DefaultValue::Float(0.5), "Factor per decay of the step schedule, in (0, 1]."),
+    f("training", "min_lr_factor", range(0.0, false, 1.0, false), DefaultValue::Float(0.1), "Final learning rate of the cosine schedule, as a fraction of lr."),
+    f("training", "clip_norm", num(0.0, false), DefaultValue::Float(5.0), "Clip the global gradient norm to this; 0 = off."),
+    f("training", "clip_value", num(0.0, false), DefaultValue::Float(0.0), "Clip every gradient element to ±this; 0 = off."),
+    f("training", "batch_size", int(1), DefaultValue::Int(32), "Sequences per batch B."),
+    f("training", "seq_len", int(1), DefaultValue::Int(64), "Time steps per chunk T (truncated BPTT length); in lines mode, the longest line kept (longer lines are cut)."),
+    f("training", "steps", int(1), DefaultValue::Int(2000), "Optimizer steps to run. Give steps or epochs, not both."),
+    f("training", "epochs", num(0.0, true), DefaultValue::None, "Passes over the training data, instead of steps (rounded up to whole steps)."),
+    f("training", "log_every", int(1), DefaultValue::Int(10), "Log a metrics line every N steps."),
+    f("training", "eval_every", int(0), DefaultValue::Int(200), "Evaluate on the validation data every N steps; 0 = only at the end."),
+    f("training", "checkpoint_every", int(0), DefaultValue::Int(500), "Write latest.safetensors every N steps; 0 = only at the end."),
+    f("training", "sample_every", int(0), DefaultValue::Int(200), "Generate a sample every N steps; 0 = never during training."),
+    f("training", "probe_every", int(0), DefaultValue::Int(100), "Probe gates and states for the views every N steps; 0 = only on request."),
+    f("training", "max_val_tokens", int(0), DefaultValue::Int(100_000), "Score at most this many validation tokens per evaluation; 0 = all."),
+    f("sampling", "temperature", num(0.0, false), DefaultValue::Float(0.8), "Softmax temperature; 0 = greedy (always the most likely token)."),
+    f("sampling", "top_k", int(0), DefaultValue::Int(0), "Draw only from the k most likely tokens; 0 = all."),
+    f("sampling", "length", int(1), DefaultValue::Int(200), "Tokens to generate (lines mode stops earlier at <eos>)."),
+    f("sampling", "prime", Kind::Str, DefaultValue::Str(""), "Text fed to the model before generating."),
+];
+
+/// Keys of one section, in table order.
+pub fn keys_of(section: &str) -> Vec<&'static str> {
+    FIELDS
+        .iter()
+        .filter(|f| f.section == section)
+        .map(|f| f.key)
+        .collect()
+}
+
+/// The field `section.key`, if it exists.
+pub fn field(section: &str, key: &str) -> Option<&'static Field> {
+    FIELDS.iter().find(|f| f.section == section && f.key == key)
+}
+
+fn field_schema(f: &Field) -> Value {
+    let mut m = Map::new();
+    m.insert("description".into(), Value::String(f.doc.to_string()));
+    match f.kind {
+        Kind::Str => {
+            m.insert("type".into(), json!("string"));
+        }
+        Kind::Bool => {
+            m.insert("type".into(), json!("boolean"));
+        }
+        Kind::Int { min } => {
+            m.insert("type".into(), json!("integer"));
+            m.insert("minimum".into(), json!(min));
+        }
+        Kind::Float {
+            min,
+            min_exclusive,
+            max,
+            max_exclusive,
+        } => {
+            m.insert("type".into(), json!("number"));
+            if let Some(v) = min {
+                let k = if min_exclusive {
+                    "exclusiveMinimum"
+                } else {
+                    "minimum"
+                };
+                m.insert(k.into(), json!(v));
+            }
+            if let Some(v) = max {
+                let k = if max_exclusive {
+                    "exclusiveMaximum"
+                } else {
+                    "maximum"
+                };
+                m.insert(k.into(), json!(v));
+            }
+        }
+        Kind::Enum(values) => {
+            m.insert("type".into(), json!("string"));
+            m.insert("enum".into(), json!(values));
+        }
+        Kind::StrList => {
+            m.insert("type".into(), json!("array"));
+            m.insert("items".into(), json!({ "type": "string" }));
+            m.insert("minItems".into(), json!(1));
+        }
+    }
+    match f.default {
+        DefaultValue::None => {}
+        DefaultValue::Str(s) => {
+            m.insert("default".into(), json!(s));
+        }
+        DefaultValue::Bool(b) => {
+            m.insert("default".into(), json!(b));
+        }
+        DefaultValue::Int(i) => {
+            m.insert("default".into(), json!(i));
+        }
+        DefaultValue::Float(x) => {
+            m.insert("default".into(), json!(x));
+        }
+    }
+    Value::Object(m)
+}
+
+/// A JSON Schema (draft-07, as Taplo / Even Better TOML read it) of the experiment format.
+pub fn json_schema() -> Value {
+    let mut sections = Map::new();
+    for (name, doc) in SECTIONS {
+        let mut props = Map::new();
+        for fd in FIELDS.iter().filter(|fd| fd.section == *name) {
+            props.insert(fd.key.to_string(), field_schema(fd));
+        }
+        let mut sec = json!({
+            "type": "object",
+            "description": doc,
+            "additionalProperties": false,
+            "properties": Value::Object(props),
+        });
+        if *name == "data" {
+            sec["required"] = json!(["files"]);
+        }
+        sections.insert(name.to_string(), sec);
+    }
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "https://github.com/rnn-lab/rnn-lab/experiments/schema.json",
+        "title": "rnn-lab experiment",
+        "description": "An rnn-lab experiment file: data, model, training and sampling. See docs/experiment-format.md.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["data"],
+        "properties": Value::Object(sections),
+    })
+}

@@ -1,0 +1,111 @@
+//! The file as written: every key optional, unknown keys rejected. `check.rs` turns this into an
+//! [`Experiment`](super::Experiment).
+
+use serde::Deserialize;
+
+use super::experiment::{Level, Mode};
+use crate::nn::spec::{CellKind, GruVariant};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFile {
+    pub experiment: Option<RawExperiment>,
+    pub data: Option<RawData>,
+    pub model: Option<RawModel>,
+    pub training: Option<RawTraining>,
+    pub sampling: Option<RawSampling>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawExperiment {
+    pub name: Option<String>,
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawData {
+    pub files: Option<Vec<String>>,
+    pub level: Option<Level>,
+    pub mode: Option<Mode>,
+    pub val_fraction: Option<f64>,
+    pub min_count: Option<usize>,
+    pub max_vocab: Option<usize>,
+    pub lowercase: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum InitName {
+    Uniform,
+    Xavier,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawModel {
+    pub cell: Option<CellKind>,
+    pub hidden: Option<usize>,
+    pub layers: Option<usize>,
+    pub bidirectional: Option<bool>,
+    pub embedding: Option<usize>,
+    pub gru_variant: Option<GruVariant>,
+    pub init: Option<InitName>,
+    pub init_range: Option<f64>,
+    pub forget_bias: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum OptimizerName {
+    Sgd,
+    Adagrad,
+    Rmsprop,
+    Adam,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ScheduleName {
+    Constant,
+    Step,
+    Cosine,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTraining {
+    pub optimizer: Option<OptimizerName>,
+    pub lr: Option<f64>,
+    pub momentum: Option<f64>,
+    pub beta1: Option<f64>,
+    pub beta2: Option<f64>,
+    pub eps: Option<f64>,
+    pub decay: Option<f64>,
+    pub schedule: Option<ScheduleName>,
+    pub step_every: Option<u64>,
+    pub step_gamma: Option<f64>,
+    pub min_lr_factor: Option<f64>,
+    pub clip_norm: Option<f64>,
+    pub clip_value: Option<f64>,
+    pub batch_size: Option<usize>,
+    pub seq_len: Option<usize>,
+    pub steps: Option<u64>,
+    pub epochs: Option<f64>,
+    pub log_every: Option<u64>,
+    pub eval_every: Option<u64>,
+    pub checkpoint_every: Option<u64>,
+    pub sample_every: Option<u64>,
+    pub probe_every: Option<u64>,
+    pub max_val_tokens: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSampling {
+    pub temperature: Option<f64>,
+    pub top_k: Option<usize>,
+    pub length: Option<usize>,
+    pub prime: Option<String>,
+}
