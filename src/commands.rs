@@ -2,7 +2,13 @@
 //! one-line message and the exit status (2 for bad input, 1 for anything else).
 
 pub mod bench;
+pub mod check;
+pub mod eval;
 pub mod gradcheck;
+pub mod loaded;
+pub mod probe;
+pub mod sample;
+pub mod train;
 
 use std::fmt;
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod gradcheck;
+pub mod headless;
 pub mod nn;
 pub mod optim;
 pub mod optim_spec;

@@ -25,8 +25,25 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
+        Some(Command::Train(a)) => commands::train::run(&a),
+        Some(Command::Sample(a)) => commands::sample::run(&a),
+        Some(Command::Eval(a)) => commands::eval::run(&a),
+        Some(Command::Check(a)) => commands::check::run(&a),
+        Some(Command::Schema) => commands::check::schema(),
+        Some(Command::Probe(a)) => commands::probe::run(&a),
         Some(Command::Gradcheck(a)) => commands::gradcheck::run(&a),
         Some(Command::Bench(a)) => commands::bench::run(&a),
-        Some(_) | None => Err(CliError::other("this command is not wired yet")),
+        None => match (cli.experiment, cli.headless) {
+            (Some(exp), true) => commands::train::run(&rnn_lab::cli::TrainArgs {
+                experiment: exp,
+                steps: None,
+                resume: None,
+                out: "runs".into(),
+                seed: None,
+                json: false,
+            }),
+            (None, true) => Err(CliError::input("--headless needs an experiment file: rnn-lab --headless EXPERIMENT.toml")),
+            (exp, false) => commands::tui::run(exp),
+        },
     }
 }

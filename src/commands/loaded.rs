@@ -1,0 +1,38 @@
+//! A checkpoint opened for inference: model, vocabulary and the experiment it came from.
+
+use std::path::Path;
+
+use super::CliError;
+use crate::config::Experiment;
+use crate::data::Vocab;
+use crate::nn::Model;
+use crate::train::checkpoint;
+
+/// What `sample`, `eval` and `probe` need from a checkpoint.
+pub struct Loaded {
+    /// The model.
+    pub model: Model<f32>,
+    /// Its vocabulary.
+    pub vocab: Vocab,
+    /// The resolved experiment it was trained with.
+    pub exp: Experiment,
+    /// Training steps done.
+    pub step: u64,
+}
+
+/// Open a checkpoint; every failure is bad input naming the file.
+pub fn open(path: &Path) -> Result<Loaded, CliError> {
+    let c = checkpoint::load(path).map_err(CliError::input)?;
+    let vocab = Vocab::from_json(&c.vocab_json).map_err(|e| CliError::input(format!("{}: vocabulary metadata: {e}", path.display())))?;
+    let exp = crate::config::parse_str(&c.config_toml, path)
+        .map_err(|e| CliError::input(format!("{}: config metadata: {e}", path.display())))?;
+    if vocab.len() != c.model.spec.vocab {
+        return Err(CliError::input(format!(
+            "{}: vocabulary has {} tokens but the model expects {}",
+            path.display(),
+            vocab.len(),
+            c.model.spec.vocab
+        )));
+    }
+    Ok(Loaded { model: c.model, vocab, exp, step: c.step })
+}

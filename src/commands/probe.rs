@@ -1,0 +1,23 @@
+//! `rnn-lab probe`: the probe views' data for a checkpoint, as JSON or a table.
+
+use super::loaded::open;
+use super::CliError;
+use crate::cli::ProbeArgs;
+use crate::probe::probe;
+
+/// Probe a checkpoint on `--text`.
+pub fn run(a: &ProbeArgs) -> Result<(), CliError> {
+    let l = open(&a.checkpoint)?;
+    let (ids, unknown) = l.vocab.encode(&a.text);
+    if unknown > 0 {
+        eprintln!("rnn-lab: warning: {unknown} token(s) of --text are not in the vocabulary and were mapped to <unk> or dropped");
+    }
+    let vocab = &l.vocab;
+    let report = probe(&l.model, &ids, l.step, &|t| vocab.display(t)).map_err(|e| CliError::input(format!("{}: {e}", a.checkpoint.display())))?;
+    if a.json {
+        println!("{}", crate::probe_print::to_json(&report));
+    } else {
+        print!("{}", crate::probe_print::to_text(&report, a.units));
+    }
+    Ok(())
+}

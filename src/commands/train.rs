@@ -1,0 +1,20 @@
+//! `rnn-lab train` and `rnn-lab --headless`.
+
+use super::CliError;
+use crate::cli::TrainArgs;
+use crate::headless::{self, HeadlessError};
+use crate::train::RunOptions;
+
+/// Train headless.
+pub fn run(a: &TrainArgs) -> Result<(), CliError> {
+    let exp = crate::config::load(&a.experiment).map_err(CliError::input)?;
+    if a.steps == Some(0) {
+        return Err(CliError::input("--steps must be at least 1"));
+    }
+    let opts = RunOptions { steps: a.steps, resume: a.resume.clone(), out: Some(a.out.clone()), seed: a.seed, stop: None };
+    headless::run(exp, opts, a.json).map_err(|e| match e {
+        HeadlessError::Run(r) if r.is_input() => CliError::input(r),
+        HeadlessError::Run(r) => CliError::other(r),
+        HeadlessError::Diverged(m) | HeadlessError::Failed(m) => CliError::other(m),
+    })
+}
