@@ -6,4 +6,6 @@ pub mod error;
 pub mod nn;
 pub mod optim_spec;
 pub mod probe;
+pub mod probe_print;
 pub mod train;
+pub mod tui;
