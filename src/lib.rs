@@ -13,5 +13,7 @@ pub mod nn;
 pub mod optim;
 pub mod optim_spec;
 pub mod probe;
+pub mod probe_print;
 pub mod sample;
 pub mod train;
+pub mod tui;

@@ -1,0 +1,1 @@
+//! Printers for `rnn-lab probe`: a JSON document for scripts and a compact text table.
