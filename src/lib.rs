@@ -3,7 +3,9 @@
 
 pub mod config;
 pub mod error;
+pub mod history;
 pub mod nn;
 pub mod optim_spec;
 pub mod probe;
 pub mod train;
+pub mod tui;

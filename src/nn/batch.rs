@@ -36,7 +36,13 @@ pub struct Batch {
 impl Batch {
     /// A batch with every step real.
     pub fn dense(steps: usize, batch: usize, inputs: Vec<u32>, targets: Targets) -> Self {
-        Batch { steps, batch, inputs, targets, mask: Vec::new() }
+        Batch {
+            steps,
+            batch,
+            inputs,
+            targets,
+            mask: Vec::new(),
+        }
     }
 
     /// True if (t, b) is a real step.
@@ -78,7 +84,11 @@ impl Batch {
         }
         for &x in &self.inputs {
             if x != NO_INPUT && x as usize >= vocab {
-                return Err(NnError::Index { what: "input token", index: x, size: vocab });
+                return Err(NnError::Index {
+                    what: "input token",
+                    index: x,
+                    size: vocab,
+                });
             }
         }
         match &self.targets {
@@ -88,7 +98,11 @@ impl Batch {
                 }
                 for (i, &c) in y.iter().enumerate() {
                     if self.is_real(i) && c as usize >= outputs {
-                        return Err(NnError::Index { what: "target", index: c, size: outputs });
+                        return Err(NnError::Index {
+                            what: "target",
+                            index: c,
+                            size: outputs,
+                        });
                     }
                 }
             }
@@ -97,7 +111,11 @@ impl Batch {
                     return Err(shape("class targets", self.batch, y.len()));
                 }
                 if let Some(&c) = y.iter().find(|&&c| c as usize >= outputs) {
-                    return Err(NnError::Index { what: "class", index: c, size: outputs });
+                    return Err(NnError::Index {
+                        what: "class",
+                        index: c,
+                        size: outputs,
+                    });
                 }
             }
             Targets::Real(y) => {
@@ -105,7 +123,11 @@ impl Batch {
                     return Err(shape("regression targets", self.batch * outputs, y.len()));
                 }
                 if let Some((pos, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-                    return Err(NnError::NonFiniteData { what: "regression targets", pos, value });
+                    return Err(NnError::NonFiniteData {
+                        what: "regression targets",
+                        pos,
+                        value,
+                    });
                 }
             }
         }

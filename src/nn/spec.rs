@@ -154,7 +154,11 @@ impl ModelSpec {
             Err(NnError::InvalidSpec { field, value, why })
         };
         if self.vocab == 0 {
-            return bad("vocab", "0".into(), "the vocabulary must hold at least one token");
+            return bad(
+                "vocab",
+                "0".into(),
+                "the vocabulary must hold at least one token",
+            );
         }
         if self.hidden == 0 {
             return bad("hidden", "0".into(), "must be at least 1");
@@ -166,16 +170,28 @@ impl ModelSpec {
             return bad("outputs", "0".into(), "must be at least 1");
         }
         if let InputKind::Embedding(0) = self.input {
-            return bad("embedding", "0".into(), "must be at least 1 (or omit it for one-hot input)");
+            return bad(
+                "embedding",
+                "0".into(),
+                "must be at least 1 (or omit it for one-hot input)",
+            );
         }
         match self.init {
             Init::Uniform(k) if !(k.is_finite() && k > 0.0) => {
-                return bad("init", format!("{k}"), "uniform range must be a positive finite number")
+                return bad(
+                    "init",
+                    format!("{k}"),
+                    "uniform range must be a positive finite number",
+                )
             }
             _ => {}
         }
         if !self.forget_bias.is_finite() {
-            return bad("forget_bias", format!("{}", self.forget_bias), "must be finite");
+            return bad(
+                "forget_bias",
+                format!("{}", self.forget_bias),
+                "must be finite",
+            );
         }
         Ok(())
     }
