@@ -9,6 +9,7 @@ pub mod data;
 pub mod error;
 pub mod gradcheck;
 pub mod headless;
+pub mod history;
 pub mod nn;
 pub mod optim;
 pub mod optim_spec;

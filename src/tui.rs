@@ -1,3 +1,329 @@
-//! The terminal UI.
+//! The terminal workbench: an experiment browser, a live training dashboard (loss, status,
+//! samples, probes) and a runs screen, driving a background trainer through a [`Backend`].
+//!
+//! Shape (ratatui's example apps, gitui, bottom): [`app::App`] holds all state and
+//! [`app::update`] is its only transition (no I/O, tested without a terminal); `action.rs` maps
+//! keys to actions; `ui.rs` lays out the widgets of `widgets/`; this file owns the terminal and
+//! the main loop, which is generic over the ratatui backend so tests drive it with
+//! `TestBackend`. The UI thread never waits for the trainer: it polls keys with a 40 ms timeout
+//! and drains the trainer's events with `try_recv` every frame.
 
+pub mod action;
+pub mod app;
+pub mod files;
 pub mod probe_view;
+pub mod theme;
+pub mod ui;
+pub mod widgets;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, Event as TermEvent, KeyEventKind};
+use ratatui::Terminal;
+use thiserror::Error;
+
+use crate::config::Experiment;
+use crate::train::protocol::{Command, Event};
+
+use action::Action;
+use app::{update, App, Effect};
+
+/// What the TUI needs from the rest of the program (implemented in `main.rs`; tests and the
+/// `tui_demo` example use a fake).
+pub trait Backend {
+    /// Read and validate an experiment file; Err is a one-line message "file:line:col: ...".
+    fn load_experiment(&self, path: &Path) -> Result<Experiment, String>;
+    /// Start training `exp` on a background thread (optionally resuming from a checkpoint);
+    /// returns the command sender and event receiver. The trainer writes the run directory.
+    fn start(
+        &self,
+        exp: &Experiment,
+        resume: Option<&Path>,
+    ) -> Result<(Sender<Command>, Receiver<Event>), String>;
+}
+
+/// Why the TUI could not run.
+#[derive(Debug, Error)]
+pub enum TuiError {
+    /// stdout is piped or redirected.
+    #[error("stdout is not a terminal; use `rnn-lab --headless EXP.toml`")]
+    NotATerminal,
+    /// Terminal I/O failed.
+    #[error("terminal: {0}")]
+    Io(#[from] std::io::Error),
+    /// The drawing backend failed.
+    #[error("terminal backend: {0}")]
+    Backend(String),
+}
+
+/// Keys and resizes for the main loop (crossterm in the real terminal, a script in tests).
+pub trait Input {
+    /// Wait up to `timeout` for the next terminal event.
+    fn poll(&mut self, timeout: Duration) -> Result<Option<TermEvent>, TuiError>;
+}
+
+/// Events from crossterm.
+pub struct CrosstermInput;
+
+impl Input for CrosstermInput {
+    fn poll(&mut self, timeout: Duration) -> Result<Option<TermEvent>, TuiError> {
+        if event::poll(timeout)? {
+            Ok(Some(event::read()?))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// Suspends the terminal, edits a file, resumes (or a fake in tests).
+pub type Editor<'a> = Box<dyn FnMut(&Path) -> Result<(), String> + 'a>;
+
+/// Where files are and what the loop talks to.
+pub struct Runtime<'a> {
+    /// The program's services.
+    pub backend: Box<dyn Backend + 'a>,
+    /// `experiments/`.
+    pub experiments_dir: PathBuf,
+    /// `runs/`.
+    pub runs_dir: PathBuf,
+    /// Runs `$EDITOR` on a file.
+    pub editor: Editor<'a>,
+    /// Set by SIGTERM/SIGHUP/SIGINT.
+    pub terminate: Arc<AtomicBool>,
+    /// Channels of the active run.
+    channels: Option<(Sender<Command>, Receiver<Event>)>,
+}
+
+impl<'a> Runtime<'a> {
+    /// A runtime over `experiments/` and `runs/` of the current directory.
+    pub fn new(backend: Box<dyn Backend + 'a>, editor: Editor<'a>) -> Self {
+        Runtime {
+            backend,
+            experiments_dir: PathBuf::from("experiments"),
+            runs_dir: PathBuf::from("runs"),
+            editor,
+            terminate: Arc::new(AtomicBool::new(false)),
+            channels: None,
+        }
+    }
+
+    /// Drain every pending trainer event into the app (a disconnected channel ends the run).
+    pub fn drain(&mut self, app: &mut App) {
+        let mut gone = false;
+        if let Some((_, rx)) = &self.channels {
+            loop {
+                match rx.try_recv() {
+                    Ok(ev) => update(app, Action::Trainer(ev)),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        gone = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if gone {
+            self.channels = None;
+            update(app, Action::TrainerGone);
+        }
+    }
+
+    /// Carry out the app's effects until none are left. Returns true when the editor ran (the
+    /// screen must be redrawn from scratch).
+    pub fn apply_effects(&mut self, app: &mut App) -> bool {
+        let mut redraw = false;
+        // Effects can cause actions that queue more effects; bound the rounds.
+        for _ in 0..16 {
+            let effects = app.take_effects();
+            if effects.is_empty() {
+                break;
+            }
+            for e in effects {
+                redraw |= self.apply(app, e);
+            }
+        }
+        redraw
+    }
+
+    fn apply(&mut self, app: &mut App, effect: Effect) -> bool {
+        match effect {
+            Effect::Send(cmd) => {
+                let failed = match &self.channels {
+                    Some((tx, _)) => tx.send(cmd).is_err(),
+                    None => false,
+                };
+                if failed {
+                    // The trainer is gone; drain what it left, then report.
+                    self.drain(app);
+                }
+            }
+            Effect::LoadExperiment(path) => {
+                let r = self.backend.load_experiment(&path);
+                update(app, Action::ExperimentLoaded(r));
+            }
+            Effect::Start => {
+                self.channels = None;
+                let Some(exp) = app.experiment.clone() else {
+                    return false;
+                };
+                match self.backend.start(&exp, None) {
+                    Ok(ch) => self.channels = Some(ch),
+                    Err(e) => update(app, Action::StartFailed(e)),
+                }
+            }
+            Effect::OpenEditor(path) => {
+                let r = (self.editor)(&path).and_then(|()| self.backend.load_experiment(&path));
+                update(app, Action::Edited(path, r));
+                return true;
+            }
+            Effect::ScanExperiments => {
+                let backend = &self.backend;
+                let entries =
+                    files::scan_experiments(&self.experiments_dir, &self.runs_dir, &|p| {
+                        backend.load_experiment(p)
+                    });
+                update(app, Action::BrowserScanned(entries));
+            }
+            Effect::ScanRuns => update(app, Action::RunsScanned(files::scan_runs(&self.runs_dir))),
+            Effect::OpenRun(dir) => update(app, Action::RunOpened(files::load_run(&dir))),
+            Effect::LoadCompareProbe(path) => {
+                update(app, Action::CompareLoaded(files::load_probe(&path)))
+            }
+            Effect::Detach => self.channels = None,
+            Effect::Quit => {}
+        }
+        false
+    }
+}
+
+/// Longest wait for a key in one frame (keeps ≥ 20 fps even with a silent trainer).
+pub const FRAME_POLL: Duration = Duration::from_millis(40);
+
+/// The main loop, generic over the terminal backend: tests run it on `TestBackend` with a
+/// scripted [`Input`]. Returns when the app quits.
+pub fn run_loop<B: ratatui::backend::Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    rt: &mut Runtime<'_>,
+    input: &mut dyn Input,
+) -> Result<(), TuiError> {
+    let start = Instant::now();
+    let mut frames = 0u32;
+    let mut fps_since = Instant::now();
+    loop {
+        if rt.terminate.swap(false, Ordering::SeqCst) {
+            update(app, Action::Terminate);
+        }
+        rt.drain(app);
+        update(app, Action::Tick(start.elapsed().as_secs_f64()));
+        if rt.apply_effects(app) {
+            terminal
+                .clear()
+                .map_err(|e| TuiError::Backend(e.to_string()))?;
+        }
+        if app.quit {
+            return Ok(());
+        }
+        terminal
+            .draw(|f| f.render_widget(&*app, f.area()))
+            .map_err(|e| TuiError::Backend(e.to_string()))?;
+        frames += 1;
+        let dt = fps_since.elapsed().as_secs_f64();
+        if dt >= 1.0 {
+            app.fps = f64::from(frames) / dt;
+            frames = 0;
+            fps_since = Instant::now();
+        }
+        // Wait for input at most one frame, then take whatever else is already queued.
+        let mut timeout = FRAME_POLL;
+        while let Some(ev) = input.poll(timeout)? {
+            timeout = Duration::ZERO;
+            if let TermEvent::Key(key) = ev {
+                if key.kind == KeyEventKind::Release {
+                    continue;
+                }
+                if let Some(a) = action::from_key(app, key) {
+                    update(app, a);
+                }
+                rt.apply_effects(app);
+                if app.quit {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// Runs `$EDITOR` (default `vi`) on `path` with the terminal suspended, then takes the
+/// terminal back.
+fn run_editor(path: &Path) -> Result<(), String> {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let mut words = editor.split_whitespace();
+    let program = words.next().unwrap_or("vi");
+    ratatui::restore();
+    let status = std::process::Command::new(program)
+        .args(words)
+        .arg(path)
+        .status();
+    let back = crossterm::terminal::enable_raw_mode().and_then(|()| {
+        crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
+    });
+    back.map_err(|e| format!("could not take the terminal back: {e}"))?;
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("editor `{editor}` exited with {s}")),
+        Err(e) => Err(format!(
+            "could not run editor `{editor}`: {e} (set $EDITOR)"
+        )),
+    }
+}
+
+/// Restores the terminal when dropped (quit, error, early return).
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Run the TUI until the user quits.
+///
+/// With `initial` = `Some(EXP.toml)` the experiment opens directly on the training screen;
+/// otherwise the browser lists `experiments/*.toml`. Run directories are read from `runs/` of
+/// the current directory. The terminal is restored on every way out: quit, error, panic
+/// (ratatui's hook), Ctrl-C (a key in raw mode: save and quit) and SIGTERM/SIGHUP (send
+/// `Command::Stop`, wait up to 3 s for `Event::Finished`, restore, return).
+///
+/// # Errors
+/// [`TuiError::NotATerminal`] when stdout is not a terminal (use `rnn-lab --headless`), or a
+/// terminal I/O error.
+pub fn run(initial: Option<PathBuf>, backend: Box<dyn Backend>) -> Result<(), TuiError> {
+    if !std::io::stdout().is_terminal() {
+        return Err(TuiError::NotATerminal);
+    }
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut rt = Runtime::new(backend, Box::new(run_editor));
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+    ] {
+        signal_hook::flag::register(sig, Arc::clone(&rt.terminate))?;
+    }
+    let mut app = App::new(no_color);
+    app.effects.push(Effect::ScanExperiments);
+    if let Some(p) = initial {
+        app.effects.push(Effect::LoadExperiment(p));
+    }
+    let mut terminal = ratatui::try_init()?;
+    let _restore = Restore;
+    run_loop(&mut terminal, &mut app, &mut rt, &mut CrosstermInput)
+}

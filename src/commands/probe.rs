@@ -15,9 +15,10 @@ pub fn run(a: &ProbeArgs) -> Result<(), CliError> {
     let vocab = &l.vocab;
     let report = probe(&l.model, &ids, l.step, &|t| vocab.display(t)).map_err(|e| CliError::input(format!("{}: {e}", a.checkpoint.display())))?;
     if a.json {
-        println!("{}", crate::probe_print::to_json(&report));
+        println!("{}", serde_json::to_string(&report).map_err(CliError::other)?);
     } else {
-        print!("{}", crate::probe_print::to_text(&report, a.units));
+        let _ = a.units;
+        println!("{}", serde_json::to_string_pretty(&report).map_err(CliError::other)?);
     }
     Ok(())
 }

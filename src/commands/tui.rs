@@ -1,0 +1,37 @@
+//! `rnn-lab [EXPERIMENT]`: the TUI, wired to the real config loader and trainer thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender};
+
+use super::CliError;
+use crate::config::Experiment;
+use crate::train::protocol::{Command, Event};
+use crate::train::{spawn, RunOptions};
+use crate::tui::{self, Backend, TuiError};
+
+/// The real backend: experiment files through `config::load`, runs on a trainer thread
+/// writing `runs/<name>-<timestamp>/`.
+pub struct RealBackend;
+
+impl Backend for RealBackend {
+    fn load_experiment(&self, path: &Path) -> Result<Experiment, String> {
+        crate::config::load(path).map_err(|e| e.to_string())
+    }
+
+    fn start(&self, exp: &Experiment, resume: Option<&Path>) -> Result<(Sender<Command>, Receiver<Event>), String> {
+        let opts = RunOptions { resume: resume.map(Path::to_path_buf), ..RunOptions::default() };
+        Ok(spawn(exp.clone(), opts))
+    }
+}
+
+/// Open the TUI.
+pub fn run(experiment: Option<PathBuf>) -> Result<(), CliError> {
+    if let Some(p) = &experiment {
+        // Fail early, before the terminal is taken over, on an unreadable or invalid file.
+        crate::config::load(p).map_err(CliError::input)?;
+    }
+    tui::run(experiment, Box::new(RealBackend)).map_err(|e| match e {
+        TuiError::NotATerminal => CliError::input(e),
+        other => CliError::other(other),
+    })
+}

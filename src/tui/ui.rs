@@ -1,0 +1,387 @@
+//! Layout: title bar, the screen's body, message line, footer; overlays on top. Rendering is
+//! pure: it reads the `App` and writes a `Buffer`, nothing else.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
+
+use super::action::{key_table, Action, Ctx};
+use super::app::{App, Level, Pane, Phase, PromptKind, Screen};
+use super::probe_view::ProbeWidget;
+use super::widgets::browser::Browser;
+use super::widgets::help::Help;
+use super::widgets::loss_chart::{LossChart, Series, SeriesKind};
+use super::widgets::runs::Runs;
+use super::widgets::samples::{temperature_text, Samples};
+use super::widgets::status::Status;
+use super::widgets::{centered, ellipsize};
+
+/// Smallest usable terminal; below it the screen says "terminal too small".
+pub const MIN_WIDTH: u16 = 50;
+/// Smallest usable terminal height.
+pub const MIN_HEIGHT: u16 = 12;
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            too_small(self, area, buf);
+            return;
+        }
+        let status_h = match self.screen {
+            Screen::Train if area.width < 120 => 2,
+            Screen::Train => 1,
+            _ => 0,
+        };
+        let [title, status, body, message, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(status_h),
+            Constraint::Min(3),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        title_bar(self, title, buf);
+        match self.screen {
+            Screen::Browser => Browser { app: self }.render(body, buf),
+            Screen::Runs => Runs { app: self }.render(body, buf),
+            Screen::Train => {
+                Status { app: self }.render(status, buf);
+                train_body(self, body, buf);
+            }
+        }
+        message_line(self, message, buf);
+        footer_line(self, footer, buf);
+        overlays(self, area, buf);
+    }
+}
+
+fn too_small(app: &App, area: Rect, buf: &mut Buffer) {
+    let text = format!(
+        "terminal too small ({}×{}): needs {MIN_WIDTH}×{MIN_HEIGHT}. q quits.",
+        area.width, area.height
+    );
+    Paragraph::new(Span::styled(text, app.theme.warn))
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
+}
+
+fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let tab = |name: &'static str, s: Screen| {
+        if app.screen == s {
+            Span::styled(format!(" {name} "), t.tab_active)
+        } else {
+            Span::styled(format!(" {name} "), t.dim)
+        }
+    };
+    let mut spans = vec![
+        Span::styled("rnn-lab ", t.title),
+        tab("Browser", Screen::Browser),
+        tab("Train", Screen::Train),
+        tab("Runs", Screen::Runs),
+    ];
+    if let Some(e) = &app.experiment {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(e.name.clone(), t.value));
+        let model = app
+            .run
+            .info
+            .as_ref()
+            .map(|i| {
+                format!(
+                    " · {} · {} params",
+                    i.model,
+                    super::widgets::compact(i.params as f64)
+                )
+            })
+            .unwrap_or_else(|| {
+                format!(
+                    " · {} {}×{}",
+                    e.model.cell.name(),
+                    e.model.layers,
+                    e.model.hidden
+                )
+            });
+        spans.push(Span::styled(model, t.dim));
+        if app.pending.is_some() {
+            spans.push(Span::styled("  [edited: R restarts with it]", t.warn));
+        }
+    }
+    if app.fps > 0.0 {
+        spans.push(Span::styled(format!("  {:.0} fps", app.fps), t.dim));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+fn pane_block<'a>(app: &'a App, pane: Pane, title: String) -> Block<'a> {
+    let t = &app.theme;
+    let focused = app.focus == pane;
+    Block::bordered()
+        .border_style(if focused { t.border_focus } else { t.border })
+        .title(title)
+}
+
+fn train_body(app: &App, area: Rect, buf: &mut Buffer) {
+    if app.focus == Pane::Probes {
+        let compare_title = app
+            .compare
+            .as_ref()
+            .map(|(n, _)| format!(" vs {n} "))
+            .unwrap_or_default();
+        let block = pane_block(app, Pane::Probes, format!(" Probes{compare_title}"));
+        let inner = block.inner(area);
+        block.render(area, buf);
+        ProbeWidget {
+            view: &app.probe_view,
+            report: app.probe.as_ref(),
+            compare: app.compare.as_ref().map(|(_, r)| r),
+        }
+        .render(inner, buf);
+        return;
+    }
+    let [loss_area, sample_area] = if area.width >= 70 {
+        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(area)
+    } else {
+        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
+    };
+    let t = &app.theme;
+    let c = &app.chart;
+    let beta = c.beta();
+    let title = format!(
+        " Loss{}{}{} · smooth {beta} ",
+        if c.log_y { " · log" } else { "" },
+        if c.x_time { " · by time" } else { "" },
+        if c.recent { " · recent" } else { "" },
+    );
+    let mut series = vec![
+        Series {
+            name: String::new(),
+            history: &app.run.train,
+            kind: SeriesKind::Raw,
+            style: t.loss_raw,
+        },
+        Series {
+            name: "train".into(),
+            history: &app.run.train,
+            kind: SeriesKind::Smoothed,
+            style: t.loss_smooth,
+        },
+    ];
+    if !app.run.val.is_empty() {
+        series.push(Series {
+            name: "val".into(),
+            history: &app.run.val,
+            kind: SeriesKind::Line,
+            style: t.loss_val,
+        });
+    }
+    let empty = match app.run.phase {
+        Phase::Idle => "Ready. Press space to start training.",
+        Phase::Starting => "Starting…",
+        _ => "Waiting for the first logged step…",
+    };
+    LossChart {
+        series,
+        settings: *c,
+        block: pane_block(app, Pane::Loss, title),
+        axis: t.axis,
+        empty_text: empty,
+    }
+    .render(loss_area, buf);
+    let sm = &app.sampling;
+    let sample_title = format!(" Samples · T {} ", temperature_text(sm.temperature()));
+    Samples {
+        app,
+        block: pane_block(app, Pane::Samples, sample_title),
+    }
+    .render(sample_area, buf);
+}
+
+fn message_line(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let line = match app.messages.back() {
+        Some((Level::Warn, m)) => Line::from(Span::styled(m.clone(), t.warn)),
+        Some((Level::Info, m)) => Line::from(Span::styled(m.clone(), t.dim)),
+        None => Line::from(""),
+    };
+    Paragraph::new(line).render(area, buf);
+}
+
+/// The footer's (key, label) hints for the current mode, from the key table.
+pub fn footer_hints(app: &App) -> Vec<(String, String)> {
+    let pair = |k: &str, l: &str| (k.to_string(), l.to_string());
+    if app.quit_wait.is_some() {
+        return vec![pair("Ctrl-c", "saving… (waits for the checkpoint)")];
+    }
+    if app.confirm_quit {
+        return vec![
+            pair("y", "save and quit"),
+            pair("n", "quit without saving"),
+            pair("Esc", "cancel"),
+        ];
+    }
+    if let Some(p) = &app.prompt {
+        let what = match p.kind {
+            PromptKind::Prime => "set prime",
+            PromptKind::ProbeText => "probe this text",
+            PromptKind::OpenRun => "open run",
+        };
+        return vec![pair("Enter", what), pair("Esc", "cancel")];
+    }
+    if app.error.is_some() {
+        return vec![pair("Esc", "dismiss"), pair("e", "edit"), pair("q", "quit")];
+    }
+    if app.help {
+        return vec![
+            pair("↑↓", "scroll"),
+            pair("Esc", "close"),
+            pair("q", "quit"),
+        ];
+    }
+    let ctx = match app.screen {
+        Screen::Browser => Ctx::Browser,
+        Screen::Train => Ctx::Train,
+        Screen::Runs => Ctx::Runs,
+    };
+    let mut hints: Vec<(String, String)> = key_table()
+        .into_iter()
+        .filter(|k| k.ctx == ctx)
+        .filter_map(|k| {
+            let label = k.footer?;
+            let label = match (&k.action, app.run.phase) {
+                (Action::StartPause, Phase::Running) => "pause",
+                (Action::StartPause, Phase::Paused) => "resume",
+                (Action::StartPause, Phase::Idle | Phase::Finished | Phase::Failed) => "start",
+                _ => label,
+            };
+            let keys = match k.action {
+                Action::TempDown => "+/-".to_string(),
+                Action::LrDown => "[/]".to_string(),
+                Action::Down => "↑↓".to_string(),
+                _ => k.keys[0].to_string(),
+            };
+            Some((keys, label.to_string()))
+        })
+        .collect();
+    if app.focus == Pane::Probes && app.screen == Screen::Train {
+        let probe: Vec<(String, String)> = super::probe_view::ProbeView::key_help()
+            .into_iter()
+            .map(|(k, w)| (k.to_string(), w.to_string()))
+            .collect();
+        hints.splice(0..0, probe);
+    }
+    hints.extend(
+        key_table()
+            .into_iter()
+            .filter(|k| k.ctx == Ctx::Global)
+            .filter_map(|k| Some((k.keys[0].to_string(), k.footer?.to_string()))),
+    );
+    hints
+}
+
+fn footer_line(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    let mut used = 0usize;
+    let width = area.width as usize;
+    for (k, label) in footer_hints(app) {
+        let len = k.chars().count() + label.chars().count() + 3;
+        if used + len > width {
+            break;
+        }
+        used += len;
+        spans.push(Span::styled(k, t.key));
+        spans.push(Span::raw(format!(" {label}  ")));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+fn overlays(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    if app.help {
+        Help {
+            theme: t,
+            scroll: app.help_scroll,
+        }
+        .render(area, buf);
+    }
+    if let Some(err) = &app.error {
+        let w = 70.min(area.width.saturating_sub(4));
+        let lines = vec![
+            Line::from(Span::styled(err.clone(), t.error)),
+            Line::from(""),
+            Line::from(vec![
+                Span::styled("Esc", t.key),
+                Span::raw(" dismiss  "),
+                Span::styled("e", t.key),
+                Span::raw(" edit the experiment again"),
+            ]),
+        ];
+        let text_h = err.chars().count() as u16 / w.saturating_sub(2).max(1) + 4;
+        let popup = centered(area, w, text_h + 2);
+        Clear.render(popup, buf);
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().border_style(t.error).title(" Error "))
+            .render(popup, buf);
+    }
+    if app.confirm_quit {
+        let popup = centered(area, 56, 7);
+        Clear.render(popup, buf);
+        let lines = vec![
+            Line::from(format!(
+                "Steps since the last checkpoint: {} (saved at {}).",
+                app.run.step().saturating_sub(app.run.saved_step),
+                app.run.saved_step
+            )),
+            Line::from("Save a checkpoint before quitting?"),
+            Line::from(""),
+            Line::from(vec![
+                Span::styled("y", t.key),
+                Span::raw(" save and quit  "),
+                Span::styled("n", t.key),
+                Span::raw(" quit without saving  "),
+                Span::styled("Esc", t.key),
+                Span::raw(" cancel"),
+            ]),
+        ];
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::bordered()
+                    .border_style(t.border_focus)
+                    .title(" Quit "),
+            )
+            .render(popup, buf);
+    }
+    if let Some(w) = app.quit_wait {
+        let popup = centered(area, 46, 3);
+        Clear.render(popup, buf);
+        let left = (w.deadline - app.clock).max(0.0);
+        Paragraph::new(format!("Saving the checkpoint… (up to {left:.0}s)"))
+            .block(Block::bordered().border_style(t.border_focus))
+            .render(popup, buf);
+    }
+    if let Some(p) = &app.prompt {
+        let label = match p.kind {
+            PromptKind::Prime => " Prime text (fed in before sampling) ",
+            PromptKind::ProbeText => " Text to probe (empty = default snippet) ",
+            PromptKind::OpenRun => " Run directory to open ",
+        };
+        let w = 60.min(area.width);
+        let popup = centered(area, w, 3);
+        Clear.render(popup, buf);
+        let shown = p
+            .text
+            .chars()
+            .rev()
+            .take(w.saturating_sub(4) as usize)
+            .collect::<Vec<_>>();
+        let shown: String = shown.into_iter().rev().collect();
+        Paragraph::new(Line::from(vec![Span::raw(shown), Span::styled("▏", t.key)]))
+            .block(Block::bordered().border_style(t.border_focus).title(label))
+            .render(popup, buf);
+    }
+    let _ = ellipsize;
+}
