@@ -7,6 +7,11 @@ use rnn_lab::cli::{Cli, Command};
 use rnn_lab::commands::{self, CliError};
 
 fn main() -> ExitCode {
+    // Behave like other command-line tools when piped into `head`: end quietly on a closed pipe.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     // The matrix-product thread pool reads this once, on first use.
     if let Some(Command::Bench(b)) = &cli.command {

@@ -107,6 +107,8 @@ pub struct Trainer {
     last_norm: f64,
     last_lr: f64,
     saved_step: Option<u64>,
+    last_train: f64,
+    last_eval_step: Option<u64>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
@@ -220,6 +222,8 @@ impl Trainer {
             last_norm: 0.0,
             last_lr: 0.0,
             saved_step: None,
+            last_train: f64::NAN,
+            last_eval_step: None,
         })
     }
 
@@ -332,7 +336,12 @@ impl Trainer {
     }
 
     fn metrics(&mut self, val: Option<f64>) -> Metrics {
-        let train = if self.acc_count > 0 { self.acc_loss / self.acc_count as f64 } else { f64::NAN };
+        // An evaluation-only line (no steps since the last one) repeats the last training loss.
+        let train = if self.acc_count > 0 { self.acc_loss / self.acc_count as f64 } else { self.last_train };
+        self.last_train = train;
+        if val.is_some() {
+            self.last_eval_step = Some(self.step);
+        }
         let secs = self.acc_time.as_secs_f64();
         let m = Metrics {
             step: self.step,
@@ -522,8 +531,9 @@ impl Trainer {
     }
 
     fn finish(mut self, send: &dyn Fn(Event) -> bool, final_eval: bool) {
-        if self.acc_count > 0 || final_eval {
-            let val = if final_eval { self.evaluate() } else { None };
+        let needs_eval = final_eval && self.last_eval_step != Some(self.step);
+        if self.acc_count > 0 || needs_eval {
+            let val = if needs_eval { self.evaluate() } else { None };
             let m = self.metrics(val);
             if m.train_loss.is_finite() || val.is_some() {
                 let _ = self.files.metrics(&m);
