@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::nn::{Batch, CellKind, Model, ModelSpec, Score, Targets};
+use crate::nn::{Batch, CellKind, Model, ModelSpec, Targets};
 use crate::optim::{clip, OptimSpec, Optimizer};
 use crate::sample::Sampler;
 
@@ -41,7 +41,7 @@ pub struct BenchOpts {
     pub warmup: usize,
     /// Train or sample.
     pub mode: BenchMode,
-    /// Threads for the matrix products (recorded; set through MATMUL_NUM_THREADS by the CLI).
+    /// Threads: the batch is split into this many row shards, one per thread.
     pub threads: usize,
 }
 
@@ -62,7 +62,7 @@ pub struct BenchResult {
     pub batch: usize,
     /// Vocabulary.
     pub vocab: usize,
-    /// Matrix-product threads.
+    /// Threads (batch row shards).
     pub threads: usize,
     /// Parameters.
     pub params: usize,
@@ -112,20 +112,18 @@ pub fn run(o: &BenchOpts) -> Result<BenchResult, crate::error::NnError> {
                     Batch::dense(o.seq, o.batch, x, Targets::PerStep(y))
                 })
                 .collect();
-            let mut ws = model.workspace();
+            let mut shards = crate::nn::Sharded::new(&model, o.threads);
             let mut grads = model.params.zeros_like();
             let mut opt = Optimizer::new(OptimSpec::adam(2e-3), &model.params)?;
             let mut times = Vec::with_capacity(o.steps);
             for i in 0..o.warmup + o.steps {
                 let b = &batches[i % batches.len()];
                 let t0 = Instant::now();
-                // forward → zero_grad → backward → clip → update
-                let st = model.forward(b, Score::All, &mut ws)?;
-                grads.fill_zero();
-                model.backward(b, &mut ws, &mut grads);
+                // forward → zero_grad → backward (one shard per thread) → clip → update
+                let st = shards.forward_backward(&model, b, &mut grads)?;
                 clip(&mut grads, Some(5.0), None)?;
                 opt.step(&mut model.params, &grads);
-                model.carry_state(&mut ws);
+                shards.carry_state(&model);
                 if i >= o.warmup {
                     times.push(t0.elapsed().as_secs_f64());
                 }

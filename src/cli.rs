@@ -64,6 +64,9 @@ pub struct TrainArgs {
     /// One JSON object per logged step on stdout (progress still on stderr).
     #[arg(long)]
     pub json: bool,
+    /// Threads: the batch is split into this many row shards (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `rnn-lab sample`.
@@ -186,7 +189,7 @@ pub struct BenchArgs {
     /// Sequences per batch.
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
-    /// Threads for matrix products (default: all cores).
+    /// Threads: the batch is split into this many row shards (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Timed steps (train) or tokens per repetition (sample).

@@ -13,12 +13,6 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
-    // The matrix-product thread pool reads this once, on first use.
-    if let Some(Command::Bench(b)) = &cli.command {
-        if let Some(t) = b.threads {
-            std::env::set_var("MATMUL_NUM_THREADS", t.max(1).to_string());
-        }
-    }
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -46,6 +40,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                 out: "runs".into(),
                 seed: None,
                 json: false,
+                threads: None,
             }),
             (None, true) => Err(CliError::input("--headless needs an experiment file: rnn-lab --headless EXPERIMENT.toml")),
             (exp, false) => commands::tui::run(exp),

@@ -6,6 +6,7 @@ pub mod export;
 pub mod model;
 pub mod params;
 pub mod scalar;
+pub mod shard;
 pub mod spec;
 pub mod workspace;
 
@@ -15,3 +16,4 @@ pub use params::Params;
 pub use scalar::Scalar;
 pub use spec::{CellKind, GruVariant, HeadKind, Init, InputKind, ModelSpec};
 pub use workspace::Workspace;
+pub use shard::Sharded;

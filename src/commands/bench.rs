@@ -10,7 +10,7 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
     if a.hidden == 0 || a.layers == 0 || a.seq == 0 || a.batch == 0 || a.steps == 0 {
         return Err(CliError::input("--hidden, --layers, --seq, --batch and --steps must be at least 1"));
     }
-    let threads = matmul_threads();
+    let threads = a.threads.unwrap_or_else(default_threads).max(1);
     for cell in cells(a.cell) {
         let o = BenchOpts {
             cell,
@@ -48,10 +48,7 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Threads the matrix products use (MATMUL_NUM_THREADS, set by main from --threads).
-pub fn matmul_threads() -> usize {
-    std::env::var("MATMUL_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+/// Threads used when none are asked for: the machine's available parallelism.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -16,7 +16,7 @@ use super::rundir::{self, RunFiles};
 use crate::config::{Experiment, Mode};
 use crate::data::{load_dataset, DataError, Dataset, TrainBatcher, Vocab};
 use crate::error::NnError;
-use crate::nn::{Batch, InputKind, Model, Params, Score, Workspace};
+use crate::nn::{Batch, InputKind, Model, Params, Score, Sharded};
 use crate::optim::{clip, Optimizer};
 use crate::probe::{probe, ProbeReport};
 use crate::sample::{SampleOpts, Sampler};
@@ -34,6 +34,8 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Set from outside (Ctrl-C, SIGTERM): save and finish at the next step boundary.
     pub stop: Option<Arc<AtomicBool>>,
+    /// Threads (batch row shards); default: the machine's available parallelism.
+    pub threads: Option<usize>,
 }
 
 /// Why a run could not start or go on. Display is one line.
@@ -84,7 +86,7 @@ pub struct Trainer {
     /// The model.
     pub model: Model<f32>,
     opt: Optimizer<f32>,
-    ws: Workspace<f32>,
+    shards: Sharded<f32>,
     grads: Params<f32>,
     /// Steps done.
     pub step: u64,
@@ -179,13 +181,10 @@ impl Trainer {
             }
         }
         let files = RunFiles::open(&run_dir).map_err(io_err(&run_dir))?;
-        let mut ws = model.workspace();
+        let threads = opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let mut shards = Sharded::new(&model, threads);
         if let Some((b, states)) = carried {
-            ws.batch = b;
-            for (c, (a0, c0)) in ws.dirs.iter_mut().zip(states) {
-                c.h0 = a0;
-                c.c0 = c0;
-            }
+            shards.import_state(&model, b, &states);
         }
         let probe_tokens = data.probe_tokens(100);
         let sampling = SampleRequest {
@@ -203,7 +202,7 @@ impl Trainer {
             val,
             model,
             opt,
-            ws,
+            shards,
             grads,
             step,
             total,
@@ -251,15 +250,14 @@ impl Trainer {
         let t0 = Instant::now();
         let (batch, reset) = self.batcher.batch(self.step);
         if reset {
-            self.ws.reset_state();
+            self.shards.reset_state();
         }
-        let st = self.model.forward(&batch, Score::All, &mut self.ws)?;
-        self.grads.fill_zero();
-        self.model.backward(&batch, &mut self.ws, &mut self.grads);
+        // zero_grad is part of forward_backward: each shard's gradient buffer is overwritten.
+        let st = self.shards.forward_backward(&self.model, &batch, &mut self.grads)?;
         let t = &self.exp.training.optim;
         self.last_norm = clip(&mut self.grads, t.clip_norm, t.clip_value)?;
         self.last_lr = self.opt.step(&mut self.model.params, &self.grads);
-        self.model.carry_state(&mut self.ws);
+        self.shards.carry_state(&self.model);
         self.step += 1;
         let dt = t0.elapsed();
         self.active += dt;
@@ -294,7 +292,6 @@ impl Trainer {
 
     /// Write `latest.safetensors` (and `best.safetensors` when `best`).
     pub fn save(&mut self, best: bool) -> Result<PathBuf, CheckpointError> {
-        let states = self.ws.dirs.iter().map(|c| (c.h0.clone(), c.c0.clone())).collect();
         let data = CheckpointData {
             config_toml: self.exp.to_toml(),
             vocab_json: self.data.vocab.to_json(),
@@ -302,7 +299,7 @@ impl Trainer {
             best_val: self.best_val,
             model: self.model.clone(),
             optim: Some(self.opt.clone()),
-            carried: (self.ws.batch > 0).then_some((self.ws.batch, states)),
+            carried: self.shards.export_state(&self.model),
         };
         let latest = self.run_dir.join("latest.safetensors");
         checkpoint::save(&latest, &data)?;
@@ -523,7 +520,10 @@ impl Trainer {
                 self.opt.t = o.t;
             }
             self.step = c.step;
-            self.ws.reset_state();
+            match c.carried {
+                Some((b, st)) => self.shards.import_state(&self.model, b, &st),
+                None => self.shards.reset_state(),
+            }
             what.push_str(&format!("; rolled back to the checkpoint of step {}", c.step));
         }
         send(Event::Diverged { step, what });
