@@ -1,0 +1,185 @@
+//! End-to-end tests of the headless commands through the real binary: train, resume, sample,
+//! eval, probe, and the exit status and one-line messages of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
+}
+
+fn run(args: &[&str], dir: &Path) -> Output {
+    bin().args(args).current_dir(dir).output().expect("run rnn-lab")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// A small corpus and experiment in a temporary folder.
+fn setup(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "the quick brown fox jumps over the lazy dog.\n".repeat(60);
+    std::fs::write(dir.path().join("corpus.txt"), text).expect("write corpus");
+    let exp = format!(
+        "[experiment]\nname = \"tiny\"\nseed = 3\n[data]\nfiles = [\"corpus.txt\"]\n[model]\ncell = \"lstm\"\nhidden = 16\n\
+         [training]\nbatch_size = 4\nseq_len = 16\nsteps = 20\nlog_every = 5\neval_every = 10\ncheckpoint_every = 10\nsample_every = 10\nprobe_every = 10\n{extra}"
+    );
+    std::fs::write(dir.path().join("tiny.toml"), exp).expect("write experiment");
+    dir
+}
+
+fn metrics(run_dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run_dir.join("metrics.jsonl"))
+        .expect("metrics.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+fn run_dirs(out: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(out).expect("out dir").map(|e| e.expect("entry").path()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn train_writes_a_run_directory_and_the_loss_falls() {
+    let d = setup("");
+    let o = run(&["train", "tiny.toml", "--json", "--out", "a", "--threads", "2"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).expect("stdout json")).collect();
+    assert!(lines.len() >= 4);
+    let dirs = run_dirs(&d.path().join("a"));
+    assert_eq!(dirs.len(), 1);
+    for f in ["config.toml", "metrics.jsonl", "samples.txt", "latest.safetensors", "best.safetensors", "probe.json"] {
+        assert!(dirs[0].join(f).exists(), "missing {f}");
+    }
+    let m = metrics(&dirs[0]);
+    let first = m[0]["train_loss"].as_f64().expect("loss");
+    let last = m[m.len() - 1]["train_loss"].as_f64().expect("loss");
+    assert!(last < first, "loss did not fall: {first} → {last}");
+    for k in ["step", "time_s", "train_loss", "val_loss", "bits_per_token", "lr", "grad_norm", "tokens_per_s"] {
+        assert!(m[0].get(k).is_some(), "metrics line lacks {k}");
+    }
+}
+
+#[test]
+fn resumed_run_matches_uninterrupted_run() {
+    let d = setup("");
+    let full = run(&["train", "tiny.toml", "--out", "full", "--threads", "2"], d.path());
+    assert!(full.status.success(), "{}", stderr(&full));
+    let half = run(&["train", "tiny.toml", "--steps", "10", "--out", "half", "--threads", "2"], d.path());
+    assert!(half.status.success(), "{}", stderr(&half));
+    let ck = run_dirs(&d.path().join("half"))[0].join("latest.safetensors");
+    let ck = ck.to_str().expect("utf-8 path");
+    let resumed = run(&["train", "tiny.toml", "--resume", ck, "--out", "resumed", "--threads", "2"], d.path());
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let a = metrics(&run_dirs(&d.path().join("full"))[0]);
+    let b = metrics(&run_dirs(&d.path().join("resumed"))[0]);
+    let pick = |m: &[serde_json::Value]| -> Vec<(u64, String, String)> {
+        m.iter()
+            .filter(|x| x["step"].as_u64().unwrap_or(0) > 10)
+            .map(|x| (x["step"].as_u64().unwrap_or(0), x["train_loss"].to_string(), x["val_loss"].to_string()))
+            .collect()
+    };
+    assert!(!pick(&a).is_empty());
+    assert_eq!(pick(&a), pick(&b), "resumed metrics differ from the uninterrupted run");
+}
+
+#[test]
+fn sample_eval_and_probe_work_on_a_checkpoint() {
+    let d = setup("");
+    let o = run(&["train", "tiny.toml", "--out", "r"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ck = run_dirs(&d.path().join("r"))[0].join("best.safetensors");
+    let ck = ck.to_str().expect("utf-8 path");
+    let s1 = run(&["sample", ck, "--prime", "the ", "--length", "40", "--seed", "5"], d.path());
+    let s2 = run(&["sample", ck, "--prime", "the ", "--length", "40", "--seed", "5"], d.path());
+    assert!(s1.status.success(), "{}", stderr(&s1));
+    assert_eq!(s1.stdout, s2.stdout, "same seed, different text");
+    assert!(String::from_utf8_lossy(&s1.stdout).starts_with("the "));
+    let g = run(&["sample", ck, "--temperature", "0", "--length", "20"], d.path());
+    assert!(g.status.success());
+    let e = run(&["eval", ck, "corpus.txt", "--json"], d.path());
+    assert!(e.status.success(), "{}", stderr(&e));
+    let v: serde_json::Value = serde_json::from_slice(&e.stdout).expect("eval json");
+    let nats = v["nats_per_token"].as_f64().expect("nats");
+    assert!((v["bits_per_token"].as_f64().expect("bits") - nats / std::f64::consts::LN_2).abs() < 1e-9);
+    assert!((v["perplexity"].as_f64().expect("ppl") - nats.exp()).abs() < 1e-6);
+    // Stream mode scores every token after the first.
+    assert_eq!(v["tokens"].as_u64(), Some(45 * 60 - 1));
+    let p = run(&["probe", ck, "--text", "the lazy dog", "--json"], d.path());
+    assert!(p.status.success(), "{}", stderr(&p));
+    let pv: serde_json::Value = serde_json::from_slice(&p.stdout).expect("probe json");
+    assert!(pv.to_string().contains("grad_norm"));
+}
+
+#[test]
+fn bad_checkpoints_are_rejected_with_exit_2_and_a_one_line_message() {
+    let d = setup("");
+    let o = run(&["train", "tiny.toml", "--steps", "5", "--out", "r"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ck = run_dirs(&d.path().join("r"))[0].join("latest.safetensors");
+    let bytes = std::fs::read(&ck).expect("read checkpoint");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("truncated.safetensors", bytes[..bytes.len() / 2].to_vec(), "not a valid safetensors checkpoint"),
+        ("garbage.safetensors", b"this is not a checkpoint at all".to_vec(), "not a valid safetensors checkpoint"),
+        ("empty.safetensors", Vec::new(), "not a valid safetensors checkpoint"),
+    ];
+    for (name, data, expect) in cases {
+        std::fs::write(d.path().join(name), data).expect("write");
+        for args in [vec!["sample", name], vec!["eval", name, "corpus.txt"], vec!["train", "tiny.toml", "--resume", name]] {
+            let o = run(&args, d.path());
+            let e = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+            assert!(e.contains(expect) && e.contains(name), "{args:?}: {e}");
+            assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: not one line: {e}");
+            assert!(!e.contains("panicked"));
+        }
+    }
+    // A safetensors file written by someone else.
+    let foreign = safetensors::serialize(
+        vec![("x", safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1], &[0u8; 4]).expect("view"))],
+        None,
+    )
+    .expect("serialize");
+    std::fs::write(d.path().join("foreign.safetensors"), foreign).expect("write");
+    let o = run(&["sample", "foreign.safetensors"], d.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not an rnn-lab checkpoint"), "{}", stderr(&o));
+    // The original checkpoint is untouched by all of this.
+    assert_eq!(std::fs::read(&ck).expect("read"), bytes);
+    let missing = run(&["sample", "nope.safetensors"], d.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("nope.safetensors"));
+}
+
+#[test]
+fn bad_experiment_input_exits_2() {
+    let d = setup("");
+    std::fs::write(d.path().join("broken.toml"), "[model\nhidden = 3\n").expect("write");
+    let o = run(&["train", "broken.toml"], d.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("broken.toml:1:"), "{}", stderr(&o));
+    let o = run(&["train", "missing.toml"], d.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.toml"));
+    std::fs::write(d.path().join("nodata.toml"), "[data]\nfiles = [\"absent.txt\"]\n").expect("write");
+    let o = run(&["train", "nodata.toml"], d.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("absent.txt"), "{}", stderr(&o));
+    let o = run(&["--headless"], d.path());
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn probe_text_that_is_too_short_is_bad_input() {
+    let d = setup("");
+    let o = run(&["train", "tiny.toml", "--steps", "2", "--out", "r"], d.path());
+    assert!(o.status.success());
+    let ck = run_dirs(&d.path().join("r"))[0].join("latest.safetensors");
+    let o = run(&["probe", ck.to_str().expect("utf-8"), "--text", "t"], d.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
