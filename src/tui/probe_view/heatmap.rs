@@ -60,7 +60,8 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
     if has_axis {
         let y = u16::from(has_title);
         if label_w > 0 {
-            draw::text(buf, area, 0, y, "unit", theme.dim);
+            let name = if label_w >= 5 { "unit" } else { "u" };
+            draw::text(buf, area, 0, y, name, theme.dim);
         }
         for c in 0..cols {
             let t = first_t + c;
@@ -122,7 +123,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
         let y = h - 1;
         let v = ch.get(cursor, unit);
         let mut status = format!(
-            "t {cursor} {} │ unit {unit} {}",
+            "t {cursor} '{}' │ unit {unit} {}",
             ctx.token_cell(cursor),
             draw::fmt_value(v)
         );
