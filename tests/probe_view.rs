@@ -127,6 +127,31 @@ fn hidden_sorted_by_correlation_120x40() {
 }
 
 #[test]
+fn hidden_heatmap_scrolls() {
+    let r = probes::report(probes::Cell::Gru, &probes::TEXT.repeat(6), 70, 1, false);
+    let mut v = ProbeView::new(true);
+    for _ in 0..130 {
+        v.on_key(KeyEvent::new(KeyCode::Right, KeyModifiers::NONE), Some(&r));
+    }
+    for _ in 0..3 {
+        v.on_key(
+            KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE),
+            Some(&r),
+        );
+    }
+    assert_eq!((v.cursor(), v.unit()), (130, 48));
+    let t = text(&render(&v, Some(&r), None, 80, 24));
+    assert!(
+        t.contains("units 41–60 of 70") && t.contains("steps 77–153 of 300"),
+        "{t}"
+    );
+    insta::assert_snapshot!("hidden_scrolled_nocolor_80x24", t);
+    let v = ProbeView::new(false);
+    let t = text(&render(&v, Some(&r), None, 80, 24));
+    assert!(t.contains("units 1–40 of 70"), "two units per row: {t}");
+}
+
+#[test]
 fn gates_heatmaps() {
     let r = probes::lstm();
     let mut v = view_on(ViewKind::Gates, Palette::Glyph);

@@ -139,7 +139,11 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
         }
         if n_units > visible_units && visible_units > 0 {
             let last = (first_rank + visible_units).min(n_units);
-            status.push_str(&format!(" │ rows {}–{} of {n_units}", first_rank + 1, last));
+            status.push_str(&format!(" │ units {}–{last} of {n_units}", first_rank + 1));
+        }
+        if t_len > cols && cols > 0 {
+            let last = (first_t + cols).min(t_len);
+            status.push_str(&format!(" │ steps {first_t}–{} of {t_len}", last - 1));
         }
         let used = draw::text(buf, area, 0, y, &status, theme.dim);
         let leg = draw::legend(theme, ch.scale, 10);
