@@ -364,3 +364,34 @@ fn keys() {
         }
     }
 }
+
+#[test]
+fn degenerate_reports_say_what_is_missing() {
+    let reports = probes::degenerate();
+    let get = |name: &str| {
+        reports
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| r.clone())
+            .expect("fixture")
+    };
+    let v = ProbeView::new(true);
+    let t = text(&render(&v, Some(&get("empty")), None, 40, 6));
+    assert!(t.contains("no layers"), "{t}");
+    let t = text(&render(&v, Some(&get("t0")), None, 40, 6));
+    assert!(t.contains("empty"), "{t}");
+    let mut all = String::new();
+    for (name, size) in [("h1", (30, 6)), ("t1", (30, 6))] {
+        for kind in ViewKind::ALL {
+            let mut v = ProbeView::new(true);
+            v.set_view(kind);
+            all.push_str(&format!("── {name} {kind:?}\n"));
+            all.push_str(&text(&render(&v, Some(&get(name)), None, size.0, size.1)));
+            all.push('\n');
+        }
+    }
+    insta::assert_snapshot!("tiny_reports_nocolor_30x6", all);
+    // 1×1 shows the first character of something, never panics.
+    let t = text(&render(&v, Some(&probes::lstm()), None, 1, 1));
+    assert_eq!(t.chars().count(), 1);
+}

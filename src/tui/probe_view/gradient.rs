@@ -181,11 +181,15 @@ pub(super) fn render(ctx: &Ctx<'_>, compare: Option<&ProbeReport>, area: Rect, b
             format!("1e{}", y_hi as i64),
         ]
     };
-    let x_labels = vec![
-        "0".to_string(),
-        format!("{}", (x_max / 2.0).round()),
-        format!("{x_max}"),
-    ];
+    let x_labels = if x_max >= 4.0 {
+        vec![
+            "0".to_string(),
+            format!("{}", (x_max / 2.0).round()),
+            format!("{x_max}"),
+        ]
+    } else {
+        vec!["0".to_string(), format!("{x_max}")]
+    };
 
     let glyph = theme.palette == Palette::Glyph;
     // Legend names padded to one width (the legend box does not clear its padding); without
