@@ -213,7 +213,7 @@ impl ProbeView {
             ("d", "toggle direction (fwd / bwd)"),
             ("g / G", "next / previous gate (text view: colour source)"),
             ("o", "sort units: index, variance, correlation"),
-            ("f", "feature to correlate with"),
+            ("f", "next feature to correlate with (sorts by it)"),
             ("m", "colour mode: rgb, 16 colours, glyphs"),
         ]
     }

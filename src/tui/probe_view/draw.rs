@@ -160,6 +160,17 @@ pub(super) fn token_text(tok: &str) -> String {
     }
 }
 
+/// A token standing alone (a candidate in a list): like [`token_text`], with space shown as
+/// `␣` so it is visible.
+pub(super) fn token_label(tok: &str) -> String {
+    let s = token_text(tok);
+    if s.chars().all(|c| c == ' ') {
+        s.replace(' ', "␣")
+    } else {
+        s
+    }
+}
+
 /// A colour legend "−1 ▆▆▆▆ +1" (colour) or "−1  ░▒▓█ +1" (glyphs), `width` cells of ramp.
 pub(super) fn legend(theme: &Theme, scale: Scale, width: usize) -> Line<'static> {
     let (lo, hi) = scale.ends();

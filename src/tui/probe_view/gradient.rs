@@ -181,23 +181,37 @@ pub(super) fn render(ctx: &Ctx<'_>, compare: Option<&ProbeReport>, area: Rect, b
             format!("1e{}", y_hi as i64),
         ]
     };
-    let x_labels = vec![
-        "0".to_string(),
-        format!("{}", (x_max / 2.0).round()),
-        format!("{x_max}"),
-    ];
+    let x_labels = if x_max >= 4.0 {
+        vec![
+            "0".to_string(),
+            format!("{}", (x_max / 2.0).round()),
+            format!("{x_max}"),
+        ]
+    } else {
+        vec!["0".to_string(), format!("{x_max}")]
+    };
 
     let glyph = theme.palette == Palette::Glyph;
+    // Legend names padded to one width (the legend box does not clear its padding); without
+    // colour each name shows its marker.
+    let (mark, cmp_mark) = if glyph { (" ⠤", " •") } else { ("", "") };
+    let name_w = Span::raw(label.as_str())
+        .width()
+        .max(cmp_label.as_deref().map_or(0, |l| Span::raw(l).width()));
+    let pad = |l: &str, m: &str| {
+        let fill = name_w.saturating_sub(Span::raw(l).width());
+        format!("{l}{}{m}", " ".repeat(fill))
+    };
     let mut datasets = vec![Dataset::default()
-        .name(label.clone())
+        .name(pad(&label, mark))
         .graph_type(GraphType::Line)
         .marker(Marker::Braille)
         .style(theme.series)
         .data(&mine)];
-    if let Some(l) = cmp_label {
+    if let Some(l) = &cmp_label {
         datasets.push(
             Dataset::default()
-                .name(l)
+                .name(pad(l, cmp_mark))
                 .graph_type(if glyph {
                     GraphType::Scatter
                 } else {

@@ -60,7 +60,8 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
     if has_axis {
         let y = u16::from(has_title);
         if label_w > 0 {
-            draw::text(buf, area, 0, y, "unit", theme.dim);
+            let name = if label_w >= 5 { "unit" } else { "u" };
+            draw::text(buf, area, 0, y, name, theme.dim);
         }
         for c in 0..cols {
             let t = first_t + c;
@@ -122,7 +123,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
         let y = h - 1;
         let v = ch.get(cursor, unit);
         let mut status = format!(
-            "t {cursor} {} │ unit {unit} {}",
+            "t {cursor} '{}' │ unit {unit} {}",
             ctx.token_cell(cursor),
             draw::fmt_value(v)
         );
@@ -138,7 +139,11 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
         }
         if n_units > visible_units && visible_units > 0 {
             let last = (first_rank + visible_units).min(n_units);
-            status.push_str(&format!(" │ rows {}–{} of {n_units}", first_rank + 1, last));
+            status.push_str(&format!(" │ units {}–{last} of {n_units}", first_rank + 1));
+        }
+        if t_len > cols && cols > 0 {
+            let last = (first_t + cols).min(t_len);
+            status.push_str(&format!(" │ steps {first_t}–{} of {t_len}", last - 1));
         }
         let used = draw::text(buf, area, 0, y, &status, theme.dim);
         let leg = draw::legend(theme, ch.scale, 10);

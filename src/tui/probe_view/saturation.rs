@@ -65,7 +65,9 @@ pub(super) fn render(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
     } else {
         vec![selected_gate]
     };
-    let cells = Layout::horizontal(vec![Constraint::Fill(1); shown.len()]).split(charts);
+    let cells = Layout::horizontal(vec![Constraint::Fill(1); shown.len()])
+        .spacing(2)
+        .split(charts);
     for (&gi, &rect) in shown.iter().zip(cells.iter()) {
         let (Some(g), Some(sat)) = (gates.get(gi), sats.get(gi)) else {
             continue;

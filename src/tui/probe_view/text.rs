@@ -158,7 +158,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
         draw::line(buf, info, 0, 0, &Line::from(line));
         let mut s = String::from("next:");
         for (tok, p) in top.iter().take(5) {
-            s.push_str(&format!("  {} {:.2}", draw::token_text(tok), p));
+            s.push_str(&format!("  {} {:.2}", draw::token_label(tok), p));
         }
         if top.is_empty() {
             s.push_str(" —");
@@ -184,7 +184,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
         } else {
             0.0
         };
-        let name = draw::token_text(tok);
+        let name = draw::token_label(tok);
         let name = if Span::raw(name.as_str()).width() > 8 {
             name.chars().take(7).collect::<String>() + "…"
         } else {
