@@ -15,10 +15,9 @@ pub fn run(a: &ProbeArgs) -> Result<(), CliError> {
     let vocab = &l.vocab;
     let report = probe(&l.model, &ids, l.step, &|t| vocab.display(t)).map_err(|e| CliError::input(format!("{}: {e}", a.checkpoint.display())))?;
     if a.json {
-        println!("{}", serde_json::to_string(&report).map_err(CliError::other)?);
+        println!("{}", crate::probe_print::to_json(&report));
     } else {
-        let _ = a.units;
-        println!("{}", serde_json::to_string_pretty(&report).map_err(CliError::other)?);
+        print!("{}", crate::probe_print::to_text(&report, a.units));
     }
     Ok(())
 }
