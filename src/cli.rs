@@ -67,6 +67,9 @@ pub struct TrainArgs {
     /// Threads: the batch is split into this many row shards (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Stop after this many minutes of training (evaluation and sampling not counted).
+    #[arg(long)]
+    pub minutes: Option<f64>,
 }
 
 /// `rnn-lab sample`.

@@ -41,6 +41,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                 seed: None,
                 json: false,
                 threads: None,
+                minutes: None,
             }),
             (None, true) => Err(CliError::input("--headless needs an experiment file: rnn-lab --headless EXPERIMENT.toml")),
             (exp, false) => commands::tui::run(exp),

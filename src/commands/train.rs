@@ -8,13 +8,18 @@ use crate::train::RunOptions;
 /// Train headless.
 pub fn run(a: &TrainArgs) -> Result<(), CliError> {
     let exp = crate::config::load(&a.experiment).map_err(CliError::input)?;
+    let time_limit = match a.minutes {
+        Some(m) if m.is_finite() && m > 0.0 => Some(std::time::Duration::from_secs_f64(m * 60.0)),
+        Some(m) => return Err(CliError::input(format!("--minutes {m}: must be a positive number"))),
+        None => None,
+    };
     if a.threads == Some(0) {
         return Err(CliError::input("--threads must be at least 1"));
     }
     if a.steps == Some(0) {
         return Err(CliError::input("--steps must be at least 1"));
     }
-    let opts = RunOptions { steps: a.steps, resume: a.resume.clone(), out: Some(a.out.clone()), seed: a.seed, stop: None, threads: a.threads };
+    let opts = RunOptions { steps: a.steps, resume: a.resume.clone(), out: Some(a.out.clone()), seed: a.seed, stop: None, threads: a.threads, time_limit };
     headless::run(exp, opts, a.json).map_err(|e| match e {
         HeadlessError::Run(r) if r.is_input() => CliError::input(r),
         HeadlessError::Run(r) => CliError::other(r),

@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Threads (batch row shards); default: the machine's available parallelism.
     pub threads: Option<usize>,
+    /// Stop after this much training time (evaluation, sampling and pauses not counted).
+    pub time_limit: Option<Duration>,
 }
 
 /// Why a run could not start or go on. Display is one line.
@@ -99,6 +101,7 @@ pub struct Trainer {
     probe_tokens: Vec<u32>,
     sampling: SampleRequest,
     stop: Option<Arc<AtomicBool>>,
+    time_limit: Option<Duration>,
     start_step: u64,
     active: Duration,
     // Logging interval accumulators.
@@ -212,6 +215,7 @@ impl Trainer {
             probe_tokens,
             sampling,
             stop: opts.stop.clone(),
+            time_limit: opts.time_limit,
             start_step: step,
             active: Duration::ZERO,
             acc_loss: 0.0,
@@ -432,7 +436,7 @@ impl Trainer {
             if self.stop.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
                 return self.finish(&send, true);
             }
-            if self.step >= self.total {
+            if self.step >= self.total || self.time_limit.is_some_and(|l| self.active >= l) {
                 return self.finish(&send, true);
             }
             if let Err(e) = self.train_step() {
