@@ -183,3 +183,38 @@ fn probe_text_that_is_too_short_is_bad_input() {
     let o = run(&["probe", ck.to_str().expect("utf-8"), "--text", "t"], d.path());
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
+    let d = setup("");
+    let mut child = bin()
+        .args(["train", "tiny.toml", "--steps", "100000", "--out", "r", "--threads", "1"])
+        .current_dir(d.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait until training is under way (a metrics line exists).
+    let start = std::time::Instant::now();
+    let metrics_file = loop {
+        if let Some(dir) = std::fs::read_dir(d.path().join("r")).ok().and_then(|mut r| r.next()).and_then(|e| e.ok()) {
+            let f = dir.path().join("metrics.jsonl");
+            if std::fs::metadata(&f).map(|m| m.len() > 0).unwrap_or(false) {
+                break f;
+            }
+        }
+        assert!(start.elapsed().as_secs() < 60, "training never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {err}", out.status.code());
+    let ck = metrics_file.parent().expect("run dir").join("latest.safetensors");
+    assert!(ck.exists(), "no checkpoint after Ctrl-C: {err}");
+    let s = run(&["sample", ck.to_str().expect("utf-8"), "--length", "5"], d.path());
+    assert!(s.status.success(), "the saved checkpoint does not load: {}", stderr(&s));
+}
