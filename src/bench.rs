@@ -149,7 +149,6 @@ pub fn run(o: &BenchOpts) -> Result<BenchResult, crate::error::NnError> {
             (times, o.steps as f64)
         }
     };
-    let _ = &mut model;
     let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
     let med = median(&mut times);
     Ok(BenchResult {

@@ -140,9 +140,9 @@ pub fn check_case(case: &Case, seed: u64) -> Vec<TensorCheck> {
     let mut out = Vec::new();
     for i in 0..model.params.values.len() {
         let (rows, cols) = model.params.values[i].dim();
-        let mut errs = vec![(0.0f64, 0.0f64, 0usize); 0];
         let blocks = split_blocks(&model, i);
-        errs.resize(blocks.len(), (0.0, 0.0, 0));
+        // Per block: (max relative error, max absolute error, elements).
+        let mut errs = vec![(0.0f64, 0.0f64, 0usize); blocks.len()];
         for r in 0..rows {
             for c in 0..cols {
                 let orig = model.params.values[i][[r, c]];
