@@ -730,3 +730,65 @@ fn golden_gru_update_direction() {
         }
     }
 }
+
+/// `Score::LastStep` scores only the last real step of each sequence: in the masked two-step
+/// batch that is t = 2 of sequence 0 (target 1) and t = 1 of sequence 1 (target 0), so the loss
+/// is CE(z⟨2⟩₀, 1) + CE(z⟨1⟩₁, 0) over 2 positions, objective = that sum / B.
+#[test]
+fn golden_last_step_scoring() {
+    for kind in [Kind::Rnn, Kind::Gru, Kind::Torch, Kind::Lstm] {
+        let m = build::<f64>(kind);
+        let mut batch = Batch::dense(
+            2,
+            2,
+            vec![0, NO_INPUT, 2, 1],
+            Targets::PerStep(vec![2, 0, 1, 2]),
+        );
+        batch.mask = vec![1, 1, 1, 0];
+        let mut ws = m.workspace();
+        let st = m
+            .forward(&batch, Score::LastStep, &mut ws)
+            .expect("forward");
+        let (_, _, a1, c1) = ref_step(kind, [0.0; H], [0.0; H], Some(0));
+        let (_, _, a2, _) = ref_step(kind, a1, c1, Some(2));
+        let (_, _, b1, _) = ref_step(kind, [0.0; H], [0.0; H], None);
+        let want = ref_head(a2, 1).1 + ref_head(b1, 0).1;
+        assert_eq!(st.count, 2);
+        assert!(
+            (st.sum - want).abs() < 1e-9,
+            "{kind:?}: {} vs {want}",
+            st.sum
+        );
+        assert!((st.objective - want / 2.0).abs() < 1e-9);
+    }
+}
+
+/// `backward` adds into the gradient list (it does not overwrite), and the probe norm
+/// ‖∂L/∂a⟨1⟩‖ of the one-step RNN is ‖W_yᵀ(p − e)‖ when requested.
+#[test]
+fn golden_backward_accumulates_and_records_norms() {
+    let (m, mut ws, _) = one_step::<f64>(Kind::Rnn);
+    let batch = Batch::dense(1, 1, vec![0], Targets::PerStep(vec![2]));
+    let mut once = m.params.zeros_like();
+    ws.record_grad_norms = true;
+    m.backward(&batch, &mut ws, &mut once);
+    let mut twice = once.clone();
+    m.backward(&batch, &mut ws, &mut twice);
+    for (a, b) in once.values.iter().zip(&twice.values) {
+        for (&x, &y) in a.iter().zip(b) {
+            assert!((2.0 * x - y).abs() < 1e-12);
+        }
+    }
+    let p = [0.683486597970, 0.182680034207, 0.133833367824];
+    let dz = [p[0], p[1], p[2] - 1.0];
+    let da: Vec<f64> = (0..H)
+        .map(|j| (0..V).map(|k| W_Y[k][j] * dz[k]).sum())
+        .collect();
+    let norm = (da[0] * da[0] + da[1] * da[1]).sqrt();
+    assert_eq!(ws.dirs[0].grad_norm.len(), 1);
+    assert!(
+        (ws.dirs[0].grad_norm[0] - norm).abs() < 1e-9,
+        "{} vs {norm}",
+        ws.dirs[0].grad_norm[0]
+    );
+}
