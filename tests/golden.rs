@@ -792,3 +792,293 @@ fn golden_backward_accumulates_and_records_norms() {
         ws.dirs[0].grad_norm[0]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deep and bidirectional stacks against an independent plain-f64 reference.
+//
+// Gradient checks prove backward consistent with forward, but not that forward is the right
+// function: a reversed time direction or a swapped [a→; a←] concatenation would pass them.
+// Here every weight of a 2-layer bidirectional model is set from a fixed hand pattern and the
+// whole forward pass is recomputed from DESIGN.md §1: layer 0 reads the one-hot x⟨t⟩, its
+// forward pass runs t = 1..T and its backward pass t = T..1 (from a zero state at t = T + 1);
+// layer 1 reads x⟨t⟩ = [a→⟨t⟩; a←⟨t⟩] of layer 0; the per-step head reads [a→⟨t⟩; a←⟨t⟩] of
+// layer 1; a sequence head reads [a→ after the last real step; a← at t = 1]. Padding steps
+// (mask 0) pass the state through unchanged.
+
+/// Hand pattern for W_g of layer l, direction d: entry (j, k) of `[H, H + X]`, in [−0.8, 0.8].
+fn pat_w(l: usize, d: usize, g: usize, j: usize, k: usize) -> f64 {
+    (((l * 13 + d * 7 + g * 5 + j * 3 + k * 2) % 17) as f64 - 8.0) / 10.0
+}
+
+/// Hand pattern for b_g (and b_hn with g = 9), in [−0.3, 0.3].
+fn pat_b(l: usize, d: usize, g: usize, j: usize) -> f64 {
+    (((l * 5 + d * 3 + g * 7 + j) % 7) as f64 - 3.0) / 10.0
+}
+
+/// Hand pattern for the head W_y `[|Y|, H·dirs]` and b_y.
+fn pat_y(k: usize, i: usize) -> f64 {
+    (((k * 5 + i * 3) % 9) as f64 - 4.0) / 5.0
+}
+
+fn build_stack(kind: Kind, layers: usize, head: HeadKind) -> Model<f64> {
+    let mut s = kind.spec();
+    s.layers = layers;
+    s.bidirectional = true;
+    s.head = head;
+    let mut m = Model::<f64>::new(s, 1).expect("valid spec");
+    let g_n = kind.gates();
+    for l in 0..layers {
+        for d in 0..2 {
+            let dp = m.dirs[l * 2 + d];
+            for g in 0..g_n {
+                for j in 0..H {
+                    for k in 0..H + dp.x {
+                        m.params.values[dp.w][[k, g * H + j]] = pat_w(l, d, g, j, k);
+                    }
+                    m.params.values[dp.b][[0, g * H + j]] = pat_b(l, d, g, j);
+                }
+            }
+            if let Some(i) = dp.b_hn {
+                for j in 0..H {
+                    m.params.values[i][[0, j]] = pat_b(l, d, 9, j);
+                }
+            }
+        }
+    }
+    for k in 0..V {
+        for i in 0..2 * H {
+            m.params.values[m.head_w][[i, k]] = pat_y(k, i);
+        }
+        m.params.values[m.head_b][[0, k]] = pat_y(k, 7);
+    }
+    m
+}
+
+/// One step of layer l, direction d, dense input x, written from the equations.
+fn gen_step(
+    kind: Kind,
+    l: usize,
+    d: usize,
+    a: &[f64],
+    c: &[f64],
+    x: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
+    // W_g[v; x] + b_g, with the x part optional (PyTorch GRU keeps the parts apart).
+    let lin = |g: usize, v: &[f64], with_x: bool, with_v: bool| -> Vec<f64> {
+        (0..H)
+            .map(|j| {
+                let mut s = if with_x { pat_b(l, d, g, j) } else { 0.0 };
+                if with_v {
+                    s += (0..H).map(|k| pat_w(l, d, g, j, k) * v[k]).sum::<f64>();
+                }
+                if with_x {
+                    s += (0..x.len())
+                        .map(|k| pat_w(l, d, g, j, H + k) * x[k])
+                        .sum::<f64>();
+                }
+                s
+            })
+            .collect()
+    };
+    let full = |g: usize, v: &[f64]| lin(g, v, true, true);
+    match kind {
+        Kind::Rnn => (
+            full(0, a).into_iter().map(f64::tanh).collect(),
+            vec![0.0; H],
+        ),
+        Kind::Gru => {
+            let u: Vec<f64> = full(0, a).into_iter().map(sigma).collect();
+            let r: Vec<f64> = full(1, a).into_iter().map(sigma).collect();
+            let rc: Vec<f64> = (0..H).map(|j| r[j] * a[j]).collect();
+            let cc: Vec<f64> = full(2, &rc).into_iter().map(f64::tanh).collect();
+            (
+                (0..H).map(|j| u[j] * cc[j] + (1.0 - u[j]) * a[j]).collect(),
+                vec![0.0; H],
+            )
+        }
+        Kind::Torch => {
+            let r: Vec<f64> = full(0, a).into_iter().map(sigma).collect();
+            let z: Vec<f64> = full(1, a).into_iter().map(sigma).collect();
+            let hn: Vec<f64> = lin(2, a, false, true)
+                .iter()
+                .enumerate()
+                .map(|(j, v)| v + pat_b(l, d, 9, j))
+                .collect();
+            let inn = lin(2, a, true, false);
+            let n: Vec<f64> = (0..H).map(|j| (inn[j] + r[j] * hn[j]).tanh()).collect();
+            (
+                (0..H).map(|j| (1.0 - z[j]) * n[j] + z[j] * a[j]).collect(),
+                vec![0.0; H],
+            )
+        }
+        Kind::Lstm => {
+            let u: Vec<f64> = full(0, a).into_iter().map(sigma).collect();
+            let f: Vec<f64> = full(1, a).into_iter().map(sigma).collect();
+            let o: Vec<f64> = full(2, a).into_iter().map(sigma).collect();
+            let cc: Vec<f64> = full(3, a).into_iter().map(f64::tanh).collect();
+            let c1: Vec<f64> = (0..H).map(|j| u[j] * cc[j] + f[j] * c[j]).collect();
+            ((0..H).map(|j| o[j] * c1[j].tanh()).collect(), c1)
+        }
+    }
+}
+
+/// Reference hidden states `out[l][d][t][b]` of a bidirectional stack.
+fn ref_stack(
+    kind: Kind,
+    layers: usize,
+    inputs: &[u32],
+    mask: &[u8],
+    steps: usize,
+    b: usize,
+) -> Vec<Vec<Vec<Vec<Vec<f64>>>>> {
+    let real = |t: usize, r: usize| mask.is_empty() || mask[t * b + r] != 0;
+    let mut out = Vec::new();
+    for l in 0..layers {
+        let mut dirs = Vec::new();
+        for d in 0..2 {
+            let mut hs = vec![vec![vec![0.0; H]; b]; steps];
+            for r in 0..b {
+                let (mut a, mut c) = (vec![0.0; H], vec![0.0; H]);
+                let order: Vec<usize> = if d == 0 {
+                    (0..steps).collect()
+                } else {
+                    (0..steps).rev().collect()
+                };
+                for t in order {
+                    if real(t, r) {
+                        let x: Vec<f64> = if l == 0 {
+                            (0..V)
+                                .map(|v| {
+                                    if inputs[t * b + r] as usize == v {
+                                        1.0
+                                    } else {
+                                        0.0
+                                    }
+                                })
+                                .collect()
+                        } else {
+                            let below: &Vec<Vec<Vec<Vec<f64>>>> = &out[l - 1];
+                            [below[0][t][r].clone(), below[1][t][r].clone()].concat()
+                        };
+                        let (a1, c1) = gen_step(kind, l, d, &a, &c, &x);
+                        a = a1;
+                        c = c1;
+                    }
+                    hs[t][r] = a.clone();
+                }
+            }
+            dirs.push(hs);
+        }
+        out.push(dirs);
+    }
+    out
+}
+
+fn ref_logits(fwd: &[f64], bwd: &[f64]) -> Vec<f64> {
+    let cat = [fwd, bwd].concat();
+    (0..V)
+        .map(|k| pat_y(k, 7) + (0..2 * H).map(|i| pat_y(k, i) * cat[i]).sum::<f64>())
+        .collect()
+}
+
+fn ce(z: &[f64], target: usize) -> f64 {
+    let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln() - z[target]
+}
+
+/// Two bidirectional layers, per-step head, T = 4, B = 2 (sequence 1 has length 3), every
+/// hidden state of every layer and direction, every logit and the loss.
+#[test]
+fn golden_deep_bidirectional_per_step() {
+    for kind in [Kind::Rnn, Kind::Gru, Kind::Torch, Kind::Lstm] {
+        let m = build_stack(kind, 2, HeadKind::PerStep);
+        let (steps, b) = (4, 2);
+        let inputs = vec![0, 2, 1, NO_INPUT, 2, 0, 1, 1];
+        let inputs_ref: Vec<u32> = inputs
+            .iter()
+            .map(|&x| if x == NO_INPUT { 99 } else { x })
+            .collect();
+        let mask = vec![1, 1, 1, 1, 1, 1, 1, 0];
+        let targets = vec![1, 0, 2, 2, 0, 1, 1, 0];
+        let batch = Batch {
+            steps,
+            batch: b,
+            inputs,
+            targets: Targets::PerStep(targets.clone()),
+            mask: mask.clone(),
+        };
+        let mut ws = m.workspace();
+        let st = m.forward(&batch, Score::All, &mut ws).expect("forward");
+        let hs = ref_stack(kind, 2, &inputs_ref, &mask, steps, b);
+        let mut sum = 0.0;
+        for t in 0..steps {
+            for r in 0..b {
+                let i = t * b + r;
+                for l in 0..2 {
+                    for d in 0..2 {
+                        let got = &ws.dirs[l * 2 + d].h[i * H..(i + 1) * H];
+                        close(
+                            got,
+                            &hs[l][d][t][r],
+                            &format!("{kind:?} layer {l} dir {d} t={t} b={r}"),
+                        );
+                    }
+                }
+                let z = ref_logits(&hs[1][0][t][r], &hs[1][1][t][r]);
+                close(
+                    &ws.logits[i * V..(i + 1) * V],
+                    &z,
+                    &format!("{kind:?} logits t={t} b={r}"),
+                );
+                if mask[i] == 1 {
+                    sum += ce(&z, targets[i] as usize);
+                }
+            }
+        }
+        assert_eq!(st.count, 7);
+        assert!(
+            (st.sum - sum).abs() < 1e-9,
+            "{kind:?} loss {} vs {sum}",
+            st.sum
+        );
+    }
+}
+
+/// Sequence classification on a bidirectional layer reads a→ after the last real step and a←
+/// at t = 1 (which has seen the whole sequence). Lengths 4 and 2 of T = 4.
+#[test]
+fn golden_bidirectional_sequence_head() {
+    for kind in [Kind::Rnn, Kind::Gru, Kind::Torch, Kind::Lstm] {
+        let m = build_stack(kind, 1, HeadKind::SeqClassify);
+        let (steps, b) = (4, 2);
+        let inputs = vec![0, 1, 2, 2, 1, 0, 0, 0];
+        let mask = vec![1, 1, 1, 1, 1, 0, 1, 0];
+        let batch = Batch {
+            steps,
+            batch: b,
+            inputs: inputs.clone(),
+            targets: Targets::Class(vec![2, 1]),
+            mask: mask.clone(),
+        };
+        let mut ws = m.workspace();
+        let st = m.forward(&batch, Score::All, &mut ws).expect("forward");
+        let hs = ref_stack(kind, 1, &inputs, &mask, steps, b);
+        let last = [3, 1];
+        let mut sum = 0.0;
+        for r in 0..b {
+            let z = ref_logits(&hs[0][0][last[r]][r], &hs[0][1][0][r]);
+            close(
+                &ws.logits[r * V..(r + 1) * V],
+                &z,
+                &format!("{kind:?} sequence logits b={r}"),
+            );
+            sum += ce(&z, [2, 1][r]);
+        }
+        assert_eq!(st.count, 2);
+        assert!(
+            (st.sum - sum).abs() < 1e-9,
+            "{kind:?} loss {} vs {sum}",
+            st.sum
+        );
+    }
+}
