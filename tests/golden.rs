@@ -1147,3 +1147,46 @@ fn chunks_with_carried_state_equal_one_long_chunk() {
         );
     }
 }
+
+/// Sequence heads on the one-step RNN (logits z = (0.996512558, −0.322958315, −0.634098988)):
+/// classification gives the same CE as the per-step head (2.011159777 for class 2);
+/// regression with targets y = (1, 0, −0.5) gives MSE = mean((z − y)²)
+/// = (0.0000122 + 0.1043021 + 0.0179825) / 3 = 0.040765591 and ∂b_y = 2(z − y) / 3
+/// = (−0.0023250, −0.2153055, −0.0893993) (B = 1).
+#[test]
+fn golden_sequence_heads_one_step() {
+    let z = [0.996512557667, -0.322958314794, -0.634098987931];
+    for head in [HeadKind::SeqClassify, HeadKind::SeqRegress] {
+        let mut m = build::<f64>(Kind::Rnn);
+        m.spec.head = head;
+        let targets = if head == HeadKind::SeqClassify {
+            Targets::Class(vec![2])
+        } else {
+            Targets::Real(vec![1.0, 0.0, -0.5])
+        };
+        let batch = Batch::dense(1, 1, vec![0], targets);
+        let mut ws = m.workspace();
+        m.forward(&batch, Score::All, &mut ws).expect("sizing");
+        ws.dirs[0].h0.copy_from_slice(&A0);
+        let st = m.forward(&batch, Score::All, &mut ws).expect("forward");
+        close(&ws.logits[..V], &z, "outputs");
+        let mut grads = m.params.zeros_like();
+        m.backward(&batch, &mut ws, &mut grads);
+        let db = grads.values[m.head_b].as_slice().unwrap().to_vec();
+        if head == HeadKind::SeqClassify {
+            assert!((st.sum - 2.011159776553).abs() < 1e-9);
+            close(
+                &db,
+                &[0.683486597970, 0.182680034207, 0.133833367824 - 1.0],
+                "∂b_y",
+            );
+        } else {
+            let y = [1.0, 0.0, -0.5];
+            let mse = (0..V).map(|k| (z[k] - y[k]).powi(2)).sum::<f64>() / 3.0;
+            assert!((mse - 0.040765591).abs() < 1e-9, "hand MSE {mse}");
+            assert!((st.sum - mse).abs() < 1e-9, "{} vs {mse}", st.sum);
+            assert!((st.objective - mse).abs() < 1e-9);
+            close(&db, &[-0.0023250, -0.2153055, -0.0893993], "∂b_y");
+        }
+    }
+}
