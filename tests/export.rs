@@ -3,6 +3,8 @@
 //! `head.w_y` `[|Y|, H·dirs]`, `head.b_y` `[|Y|]`, `embed.weight` `[|V|, E]` — and
 //! `import_into` round-trips it, rejecting a missing tensor or a wrong shape by name.
 
+#![allow(clippy::needless_range_loop)] // index loops mirror the equations' subscripts
+
 use std::collections::HashMap;
 
 use rnn_lab::nn::export::NamedTensor;

@@ -24,6 +24,8 @@
 //! tanh(0.67) = 0.584979883, tanh(−0.73) = −0.623065350. The per-cell derivations continue in
 //! each test's doc comment. Tolerances: 1e-6 for the f64 model, 1e-5 for the f32 model.
 
+#![allow(clippy::needless_range_loop)] // index loops mirror the equations' subscripts
+
 use rnn_lab::nn::workspace::Workspace;
 use rnn_lab::nn::{
     Batch, CellKind, GruVariant, HeadKind, Init, InputKind, LossStats, Model, ModelSpec, Scalar,

@@ -5,6 +5,8 @@
 //! g¹ = (0.5, −1), g² = (0.1, 0.2), g³ = (−0.3, 0.4), and compares θ after each step with values
 //! computed by hand from the update rule in the test's doc comment (f64, to 1e-9).
 
+#![allow(clippy::needless_range_loop)] // index loops mirror the equations' subscripts
+
 use ndarray::array;
 use rnn_lab::error::NnError;
 use rnn_lab::nn::Params;
