@@ -74,23 +74,24 @@ impl Schedule {
 }
 
 /// Clip gradients in place: first each element to ±`clip_value`, then the global L2 norm to
-/// `clip_norm`. Returns the global norm before norm clipping; a non-finite norm is an error
+/// `clip_norm`. Returns the raw global norm, before any clipping; a non-finite value is an error
 /// (the caller pauses training) and leaves the gradients untouched.
 pub fn clip<F: Scalar>(grads: &mut Params<F>, clip_norm: Option<f64>, clip_value: Option<f64>) -> Result<f64, NnError> {
     if let Some((i, v)) = grads.first_non_finite() {
         return Err(NnError::Diverged { what: format!("gradient of {}", grads.names[i]), value: format!("{v}") });
     }
+    let norm = grads.norm(); // reported: the raw norm, before any clipping
     if let Some(cv) = clip_value {
         let (lo, hi) = (F::of(-cv), F::of(cv));
         for g in grads.values.iter_mut() {
             g.iter_mut().for_each(|x| *x = x.max(lo).min(hi));
         }
     }
-    let norm = grads.norm();
+    let clipped = if clip_value.is_some() { grads.norm() } else { norm };
     if let Some(max) = clip_norm {
-        if norm > max {
+        if clipped > max {
             // g ← g · max / ‖g‖
-            let s = F::of(max / norm);
+            let s = F::of(max / clipped);
             for g in grads.values.iter_mut() {
                 g.iter_mut().for_each(|x| *x *= s);
             }

@@ -268,16 +268,17 @@ fn clip_by_value() {
     let norm = optim::clip(&mut g, None, Some(1.0)).unwrap();
     assert_eq!(g.values[0], array![[1.0, -0.5]]);
     assert_eq!(g.values[1], array![[-1.0]]);
-    // Documented order: value clipping first, then the norm is measured (√(1 + 0.25 + 1) = 1.5).
-    assert!((norm - 1.5).abs() < 1e-12, "norm {norm}");
+    // The returned norm is the raw one, before any clipping: √(9 + 0.25 + 16).
+    assert!((norm - 25.25f64.sqrt()).abs() < 1e-12, "norm {norm}");
 }
 
-/// Both: value first (→ ((1, −0.5), −1), norm 1.5), then the norm to 0.75 (× 0.5).
+/// Both: value first (→ ((1, −0.5), −1), norm 1.5), then the norm to 0.75 (× 0.5); the
+/// returned norm is the raw one.
 #[test]
 fn clip_by_value_then_norm() {
     let mut g = two_tensors([3.0, -0.5], -4.0);
     let norm = optim::clip(&mut g, Some(0.75), Some(1.0)).unwrap();
-    assert!((norm - 1.5).abs() < 1e-12);
+    assert!((norm - 25.25f64.sqrt()).abs() < 1e-12);
     assert_eq!(g.values[0], array![[0.5, -0.25]]);
     assert_eq!(g.values[1], array![[-0.5]]);
     assert!((g.norm() - 0.75).abs() < 1e-12);

@@ -166,7 +166,8 @@ impl<F: Scalar> Model<F> {
         if ws.dirs.len() != self.dirs.len() {
             ws.dirs = vec![DirCache::default(); self.dirs.len()];
         }
-        if ws.batch != b {
+        // A new batch size, or a workspace last used by a model of another size: start from zero.
+        if ws.batch != b || ws.dirs.iter().any(|d| d.h0.len() != b * h || d.c0.len() != b * h) {
             for d in &mut ws.dirs {
                 d.h0 = vec![F::zero(); b * h];
                 d.c0 = vec![F::zero(); b * h];
@@ -610,12 +611,13 @@ impl<F: Scalar> Model<F> {
 fn softmax_ce<F: Scalar>(z: &[F], target: usize, d: &mut [F], scale: f64) -> f64 {
     let m = z.iter().fold(f64::NEG_INFINITY, |m, &x| m.max(x.f64()));
     let sum: f64 = z.iter().map(|&x| (x.f64() - m).exp()).sum();
-    let lse = m + sum.ln();
+    let ln_sum = sum.ln();
     for (k, (dk, &zk)) in d.iter_mut().zip(z).enumerate() {
-        let p = (zk.f64() - lse).exp();
+        let p = (zk.f64() - m - ln_sum).exp();
         *dk = F::of((p - if k == target { 1.0 } else { 0.0 }) * scale);
     }
-    lse - z[target].f64()
+    // −log p(target) = ln Σ e^(z_k − m) − (z_target − m), stable for huge logits.
+    ln_sum - (z[target].f64() - m)
 }
 
 fn add_col_sums<F: Scalar>(m: &ArrayView2<'_, F>, out: &mut ndarray::Array2<F>) {

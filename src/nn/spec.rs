@@ -176,6 +176,30 @@ impl ModelSpec {
                 "must be at least 1 (or omit it for one-hot input)",
             );
         }
+        // Sizes must fit in memory: every tensor below 2^32 elements, each size below 2^24.
+        const MAX_DIM: usize = 1 << 24;
+        const MAX_ELEMS: usize = 1 << 32;
+        for (field, v) in [("vocab", self.vocab), ("hidden", self.hidden), ("layers", self.layers), ("outputs", self.outputs)] {
+            if v > MAX_DIM {
+                return bad(field, v.to_string(), "is too large (at most 16777216)");
+            }
+        }
+        if let InputKind::Embedding(e) = self.input {
+            if e > MAX_DIM || self.vocab.checked_mul(e).is_none_or(|n| n > MAX_ELEMS) {
+                return bad("embedding", e.to_string(), "makes the embedding table too large");
+            }
+        }
+        let gates = self.cell.gates();
+        for l in 0..self.layers.min(2) {
+            let x = self.input_width(l);
+            let n = self.hidden.checked_add(x).and_then(|r| r.checked_mul(gates)).and_then(|r| r.checked_mul(self.hidden));
+            if n.is_none_or(|n| n > MAX_ELEMS) {
+                return bad("hidden", self.hidden.to_string(), "makes a layer's weight matrix too large");
+            }
+        }
+        if self.hidden.checked_mul(self.dirs()).and_then(|r| r.checked_mul(self.outputs)).is_none_or(|n| n > MAX_ELEMS) {
+            return bad("outputs", self.outputs.to_string(), "makes the output head too large");
+        }
         match self.init {
             Init::Uniform(k) if !(k.is_finite() && k > 0.0) => {
                 return bad(
