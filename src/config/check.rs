@@ -72,6 +72,9 @@ fn improve_serde_message(msg: &str) -> String {
         }
     }
     first_line
+        .replace("expected usize", "expected a whole number ≥ 0")
+        .replace("expected u64", "expected a whole number ≥ 0")
+        .replace("expected f64", "expected a number")
 }
 
 pub(crate) fn parse(text: &str, path: &Path) -> Result<Experiment, ConfigError> {
