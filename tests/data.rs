@@ -390,3 +390,34 @@ fn eval_sequences_follow_the_eval_semantics() {
     );
     assert_eq!(batches[1].0.inputs[0], ds.vocab.id("e").unwrap());
 }
+
+/// Loading figures for docs/experiment-format.md: `RNN_LAB_BIG_CORPUS=/tmp/big.txt
+/// /usr/bin/time -v cargo test --release --test data big_corpus -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn big_corpus_loads() {
+    let Some(path) = std::env::var_os("RNN_LAB_BIG_CORPUS") else {
+        return;
+    };
+    let path = std::path::PathBuf::from(path);
+    for level in ["char", "word"] {
+        let toml = format!(
+            "[data]\nfiles = [{:?}]\nlevel = \"{level}\"\n",
+            path.display().to_string()
+        );
+        let exp = parse_str(&toml, Path::new("big.toml")).unwrap();
+        let t = std::time::Instant::now();
+        let ds = load_dataset(&exp).unwrap();
+        let b = ds.batcher(32, 64, 1);
+        let _ = b.batch(12345);
+        println!(
+            "{level}: {} tokens, vocab {}, loaded in {:.2?}",
+            ds.train_tokens() + ds.val_tokens(),
+            ds.vocab.len(),
+            t.elapsed()
+        );
+        if level == "char" && std::env::var_os("RNN_LAB_BIG_CHAR_ONLY").is_some() {
+            return;
+        }
+    }
+}

@@ -4,7 +4,9 @@
 //! - Word level: text is split on whitespace, then punctuation is split off into tokens of its
 //!   own: a word is a run of letters and digits, keeping `'`, `’` and `-` between two letters or
 //!   digits (`don't`, `snack-food`) and `.` `,` between two digits (`3.5`, `1,000`); every other
-//!   non-space character is a one-character token. A whitespace-separated `<word>` (like PTB's
+//!   non-space character is a one-character token, except that a clitic written apart (`'s`,
+//!   `'re`, `'ll`, `'ve`, `'d`, `'m`, `'t`, as in pre-tokenised PTB text) stays one token.
+//!   A whitespace-separated `<word>` (like PTB's
 //!   `<unk>`) stays one token; `<unk>` and `<eos>` written in the text are the special tokens.
 //!
 //! Ids: the specials first (`<unk>` then `<eos>`, each only when present), then the tokens by
@@ -13,12 +15,37 @@
 //! dropped some character. `<eos>` is present in lines mode, and at word level in stream mode
 //! (where it stands for each line end, as in PTB).
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
 use super::DataError;
 use crate::config::Level;
+
+/// FNV-1a: token lookups hash short strings, where SipHash's set-up cost dominates; the keys are
+/// the corpus' own tokens, not attacker-chosen.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Text of the unknown-token special.
 pub const UNK: &str = "<unk>";
@@ -67,7 +94,7 @@ impl Default for Counts {
     fn default() -> Self {
         Counts {
             ascii: [0; 128],
-            other: HashMap::new(),
+            other: HashMap::default(),
         }
     }
 }
@@ -145,7 +172,9 @@ pub fn split_words(line: &str, mut f: impl FnMut(&str)) {
                 }
                 _ => false,
             };
-            if c.is_alphanumeric() || (joins && start.is_some()) {
+            // A clitic written apart, as in pre-tokenised text (PTB's `'s`, `'re`, `'ll`): one token.
+            let clitic = c == '\'' && start.is_none() && is_clitic(&piece[i + 1..]);
+            if c.is_alphanumeric() || (joins && start.is_some()) || clitic {
                 start.get_or_insert(i);
             } else {
                 if let Some(s) = start.take() {
@@ -159,6 +188,18 @@ pub fn split_words(line: &str, mut f: impl FnMut(&str)) {
             f(&piece[s..]);
         }
     }
+}
+
+/// True if `rest` starts with a clitic (`s`, `re`, `ve`, `ll`, `d`, `m`, `t`) that ends the
+/// word there.
+fn is_clitic(rest: &str) -> bool {
+    let run = rest
+        .find(|c: char| !c.is_alphanumeric())
+        .map_or(rest, |e| &rest[..e]);
+    matches!(
+        run.to_lowercase().as_str(),
+        "s" | "re" | "ve" | "ll" | "d" | "m" | "t"
+    )
 }
 
 fn no_space_before(t: &str) -> bool {
@@ -230,7 +271,7 @@ impl Vocab {
             tokens,
             unk,
             eos,
-            index: HashMap::new(),
+            index: HashMap::default(),
             ascii: Vec::new(),
         };
         v.reindex();
@@ -248,7 +289,7 @@ impl Vocab {
             tokens,
             unk,
             eos,
-            index: HashMap::new(),
+            index: HashMap::default(),
             ascii: Vec::new(),
         };
         v.reindex();
