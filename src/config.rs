@@ -49,6 +49,10 @@ pub enum ConfigError {
 }
 
 /// Read and check an experiment file.
+///
+/// # Errors
+/// [`ConfigError::Read`] if the file cannot be read or is not UTF-8; [`ConfigError::At`] for
+/// anything wrong inside it, at its line and column.
 pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
     let bytes = std::fs::read(path).map_err(|e| ConfigError::Read {
         path: path.display().to_string(),
@@ -69,6 +73,9 @@ pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
 
 /// Check experiment text as if it had been read from `path` (used for the file's name in errors,
 /// the default experiment name, and to resolve data paths relative to its folder).
+///
+/// # Errors
+/// [`ConfigError::At`]: invalid TOML, unknown sections or keys, wrong types, values out of range.
 pub fn parse_str(text: &str, path: &Path) -> Result<Experiment, ConfigError> {
     check::parse(text, path)
 }

@@ -8,7 +8,9 @@ use toml::de::DeTable;
 use super::experiment::TrainingSection;
 use super::experiment::{DataSection, Experiment, Level, Mode, ModelSection, SamplingSection};
 use super::locate::{closest, line_col, walk, Spans};
-use super::raw::{InitName, OptimizerName, RawFile, ScheduleName};
+use super::raw::{
+    InitName, OptimizerName, RawData, RawFile, RawModel, RawSampling, RawTraining, ScheduleName,
+};
 use super::ConfigError;
 use crate::nn::spec::{CellKind, GruVariant, Init};
 use crate::optim_spec::{OptimSpec, OptimizerKind, Schedule};
@@ -119,8 +121,24 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
     }
     let seed = e.seed.unwrap_or(1);
 
+    let data = check_data(cx, raw.data)?;
+    let model = check_model(cx, raw.model.unwrap_or_default())?;
+    let training = check_training(cx, raw.training.unwrap_or_default())?;
+    let sampling = check_sampling(cx, raw.sampling.unwrap_or_default())?;
+    Ok(Experiment {
+        path: Some(path.to_path_buf()),
+        name,
+        seed,
+        data,
+        model,
+        training,
+        sampling,
+    })
+}
+
+fn check_data(cx: &Ctx<'_>, d: Option<RawData>) -> Result<DataSection, ConfigError> {
     // [data]
-    let Some(d) = raw.data else {
+    let Some(d) = d else {
         return Err(cx.at(
             0,
             "missing [data] section: add [data] with files = [\"your-text.txt\"]",
@@ -185,8 +203,11 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
         lowercase: d.lowercase.unwrap_or(false),
     };
 
+    Ok(data)
+}
+
+fn check_model(cx: &Ctx<'_>, m: RawModel) -> Result<ModelSection, ConfigError> {
     // [model]
-    let m = raw.model.unwrap_or_default();
     let hidden = m.hidden.unwrap_or(128);
     if hidden == 0 {
         return Err(cx.bad("model", "hidden", 0, "must be at least 1"));
@@ -243,8 +264,11 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
         forget_bias,
     };
 
+    Ok(model)
+}
+
+fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, ConfigError> {
     // [training]
-    let t = raw.training.unwrap_or_default();
     let opt = t.optimizer.unwrap_or(OptimizerName::Adam);
     let opt_name = match opt {
         OptimizerName::Sgd => "sgd",
@@ -470,8 +494,11 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
         max_val_tokens: t.max_val_tokens.unwrap_or(100_000),
     };
 
+    Ok(training)
+}
+
+fn check_sampling(cx: &Ctx<'_>, s: RawSampling) -> Result<SamplingSection, ConfigError> {
     // [sampling]
-    let s = raw.sampling.unwrap_or_default();
     let temperature = s.temperature.unwrap_or(0.8);
     if !(temperature.is_finite() && temperature >= 0.0) {
         return Err(cx.bad(
@@ -492,13 +519,5 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
         prime: s.prime.unwrap_or_default(),
     };
 
-    Ok(Experiment {
-        path: Some(path.to_path_buf()),
-        name,
-        seed,
-        data,
-        model,
-        training,
-        sampling,
-    })
+    Ok(sampling)
 }

@@ -79,7 +79,11 @@ fn lines_of(text: &str) -> impl Iterator<Item = &str> {
     text.split('\n').filter(|l| !l.trim().is_empty())
 }
 
-/// Read the experiment's files, build the vocabulary, tokenise and split. Errors name the file.
+/// Read the experiment's files, build the vocabulary, tokenise and split.
+///
+/// # Errors
+/// A [`DataError`] naming the file: not found, unreadable, not UTF-8, empty; or too little data
+/// for the split and batch size.
 pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
     let d = &exp.data;
     let source = exp

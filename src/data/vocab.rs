@@ -322,6 +322,9 @@ impl Vocab {
     }
 
     /// Read [`Self::to_json`] output back, checking it is consistent.
+    ///
+    /// # Errors
+    /// [`DataError::VocabJson`] for malformed JSON, no tokens, duplicates or misplaced specials.
     pub fn from_json(json: &str) -> Result<Vocab, DataError> {
         let mut v: Vocab =
             serde_json::from_str(json).map_err(|e| DataError::VocabJson(e.to_string()))?;
