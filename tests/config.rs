@@ -329,3 +329,16 @@ fn default_experiment_data_is_in_the_repo() {
     );
     assert!(data.files.iter().any(|f| f.ends_with("README.md")));
 }
+
+/// docs/experiment-format.md has a table row for every key.
+#[test]
+fn format_doc_lists_every_key() {
+    let doc = fs::read_to_string(repo().join("docs/experiment-format.md")).unwrap();
+    for f in rnn_lab::config::fields::FIELDS {
+        assert!(
+            doc.contains(&format!("| `{}` |", f.key)),
+            "docs/experiment-format.md lacks `{}`",
+            f.key
+        );
+    }
+}

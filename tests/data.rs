@@ -391,7 +391,7 @@ fn eval_sequences_follow_the_eval_semantics() {
     assert_eq!(batches[1].0.inputs[0], ds.vocab.id("e").unwrap());
 }
 
-/// Loading figures for docs/experiment-format.md: `RNN_LAB_BIG_CORPUS=/tmp/big.txt
+/// Loading figures for docs/experiment-format.md: `RNN_LAB_BIG_CORPUS=/tmp/big.txt [RNN_LAB_BIG_LEVEL=char|word]
 /// /usr/bin/time -v cargo test --release --test data big_corpus -- --ignored --nocapture`.
 #[test]
 #[ignore]
@@ -400,7 +400,11 @@ fn big_corpus_loads() {
         return;
     };
     let path = std::path::PathBuf::from(path);
-    for level in ["char", "word"] {
+    let only = std::env::var("RNN_LAB_BIG_LEVEL").unwrap_or_default();
+    for level in ["char", "word"]
+        .into_iter()
+        .filter(|l| only.is_empty() || only == *l)
+    {
         let toml = format!(
             "[data]\nfiles = [{:?}]\nlevel = \"{level}\"\n",
             path.display().to_string()
@@ -416,8 +420,5 @@ fn big_corpus_loads() {
             ds.vocab.len(),
             t.elapsed()
         );
-        if level == "char" && std::env::var_os("RNN_LAB_BIG_CHAR_ONLY").is_some() {
-            return;
-        }
     }
 }

@@ -123,7 +123,7 @@ pub const FIELDS: &[Field] = &[
     f("data", "level", Kind::Enum(&["char", "word"]), DefaultValue::Str("char"), "Tokens: Unicode characters, or words with punctuation split off."),
     f("data", "mode", Kind::Enum(&["stream", "lines"]), DefaultValue::Str("stream"), "stream: one continuous text trained with truncated BPTT; lines: each line is a sequence from a zero state, ending with <eos>."),
     f("data", "val_fraction", range(0.0, true, 1.0, true), DefaultValue::Float(0.05), "Fraction held out for validation: the end of the token stream (stream) or a seeded random choice of lines (lines)."),
-    f("data", "min_count", int(1), DefaultValue::Int(1), "Tokens seen fewer times in the training data become <unk>."),
+    f("data", "min_count", int(1), DefaultValue::Int(1), "Tokens seen fewer times in the data become <unk>."),
     f("data", "max_vocab", int(0), DefaultValue::Int(0), "Keep at most this many tokens, the most frequent first, specials included; 0 = no limit."),
     f("data", "lowercase", Kind::Bool, DefaultValue::Bool(false), "Lower-case the text before tokenising."),
     f("model", "cell", Kind::Enum(&["rnn", "gru", "lstm"]), DefaultValue::Str("lstm"), "Recurrent cell of every layer."),
