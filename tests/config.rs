@@ -342,3 +342,26 @@ fn format_doc_lists_every_key() {
         );
     }
 }
+
+#[test]
+fn experiment_file_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("latin1.toml");
+    fs::write(&p, b"[data]\nfiles = [\"caf\xe9.txt\"]\n").unwrap();
+    let msg = config::load(&p).unwrap_err().to_string();
+    assert!(msg.ends_with("latin1.toml:2:14: not UTF-8: invalid byte 0xe9 at byte offset 20; save the file as UTF-8"), "{msg}");
+    let msg = config::load(&dir.path().join("nope.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.ends_with("nope.toml: cannot read experiment file: no such file"),
+        "{msg}"
+    );
+    let msg = parse_str("", Path::new("empty.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.starts_with("empty.toml:1:1: missing [data] section"),
+        "{msg}"
+    );
+}

@@ -265,7 +265,6 @@ pub fn json_schema() -> Value {
     }
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": "https://github.com/rnn-lab/rnn-lab/experiments/schema.json",
         "title": "rnn-lab experiment",
         "description": "An rnn-lab experiment file: data, model, training and sampling. See docs/experiment-format.md.",
         "type": "object",
