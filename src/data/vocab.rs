@@ -131,6 +131,16 @@ impl Counts {
         }
     }
 
+    /// Add `n` occurrences of a token (either level).
+    pub fn add_count(&mut self, token: &str, n: u64) {
+        match self.other.get_mut(token) {
+            Some(c) => *c += n,
+            None => {
+                self.other.insert(token.to_string(), n);
+            }
+        }
+    }
+
     fn into_sorted(self) -> Vec<(String, u64)> {
         let mut v: Vec<(String, u64)> = self.other.into_iter().collect();
         for (i, &n) in self.ascii.iter().enumerate() {
@@ -144,8 +154,13 @@ impl Counts {
 }
 
 /// Cut one line (no `\n` inside) into word-level tokens.
-pub fn split_words(line: &str, mut f: impl FnMut(&str)) {
+pub fn split_words<'a>(line: &'a str, mut f: impl FnMut(&'a str)) {
     for piece in line.split_whitespace() {
+        // The common case, a plain ASCII word or number: one token, no per-character work.
+        if piece.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            f(piece);
+            continue;
+        }
         if piece.len() > 2
             && piece.starts_with('<')
             && piece.ends_with('>')
