@@ -422,3 +422,29 @@ fn big_corpus_loads() {
         );
     }
 }
+
+#[test]
+fn pre_tokenised_text_can_keep_its_words() {
+    let text = "mr. <unk> is chairman of <unk> n.v. the dutch group\nit 's $ N a share\n";
+    let (_d, ds) = dataset(
+        text,
+        "level = \"word\"\nsplit_punctuation = false",
+        "batch_size = 1",
+    );
+    let v = &ds.vocab;
+    assert!(!v.split_punctuation);
+    for w in ["mr.", "n.v.", "'s", "$", "N"] {
+        assert!(v.id(w).is_some(), "{w} should be one token");
+    }
+    assert_eq!(
+        ds.unknown, 0,
+        "a literal <unk> is the <unk> token, not an unknown word"
+    );
+    assert_eq!(
+        ds.train_tokens() + ds.val_tokens(),
+        10 + 1 + 6 + 1,
+        "words and one <eos> per line"
+    );
+    let back = Vocab::from_json(&v.to_json()).unwrap();
+    assert_eq!(back.encode("mr. smith"), v.encode("mr. smith"));
+}

@@ -193,14 +193,23 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>) -> Result<DataSection, ConfigErr
             "must be 0 (no limit) or at least 3",
         ));
     }
+    let level = d.level.unwrap_or(Level::Char);
+    if d.split_punctuation.is_some() && level != Level::Word {
+        return Err(cx.unused(
+            "data",
+            "split_punctuation",
+            "only applies to level = \"word\"",
+        ));
+    }
     let data = DataSection {
         files,
-        level: d.level.unwrap_or(Level::Char),
+        level,
         mode: d.mode.unwrap_or(Mode::Stream),
         val_fraction,
         min_count,
         max_vocab,
         lowercase: d.lowercase.unwrap_or(false),
+        split_punctuation: d.split_punctuation.unwrap_or(true),
     };
 
     Ok(data)

@@ -48,6 +48,9 @@ pub struct DataSection {
     pub max_vocab: usize,
     /// Lower-case the text before tokenising. Default: false.
     pub lowercase: bool,
+    /// Word level: split punctuation off into tokens of its own; false = split on whitespace
+    /// only (for pre-tokenised text such as PTB). Default: true.
+    pub split_punctuation: bool,
 }
 
 /// `[model]`.

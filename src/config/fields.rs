@@ -126,6 +126,13 @@ pub const FIELDS: &[Field] = &[
     f("data", "min_count", int(1), DefaultValue::Int(1), "Tokens seen fewer times in the data become <unk>."),
     f("data", "max_vocab", int(0), DefaultValue::Int(0), "Keep at most this many tokens, the most frequent first, specials included; 0 = no limit."),
     f("data", "lowercase", Kind::Bool, DefaultValue::Bool(false), "Lower-case the text before tokenising."),
+    f(
+        "data",
+        "split_punctuation",
+        Kind::Bool,
+        DefaultValue::Bool(true),
+        "Word level: split punctuation into tokens of its own; false = split on whitespace only (for pre-tokenised text such as PTB). Only with level = \"word\".",
+    ),
     f("model", "cell", Kind::Enum(&["rnn", "gru", "lstm"]), DefaultValue::Str("lstm"), "Recurrent cell of every layer."),
     f("model", "hidden", int(1), DefaultValue::Int(128), "Hidden size H of every layer."),
     f("model", "layers", int(1), DefaultValue::Int(1), "Stacked layers L."),

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use rand::seq::SliceRandom;
 
 use super::files::read_text;
-use super::vocab::{split_words, Counts, Vocab, EOS, UNK};
+use super::vocab::{words, Counts, Vocab, EOS, UNK};
 use super::DataError;
 use crate::config::{Experiment, Level, Mode};
 
@@ -192,7 +192,9 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
                         tokens.push(interner.intern(&l[at..at + c.len_utf8()]));
                     }
                 }
-                Level::Word => split_words(l, |w| tokens.push(interner.intern_word(w))),
+                Level::Word => words(l, d.split_punctuation, |w| {
+                    tokens.push(interner.intern_word(w))
+                }),
             }
             match d.mode {
                 Mode::Lines => {
@@ -216,7 +218,8 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
         with_eos,
         d.min_count,
         d.max_vocab,
-    );
+    )
+    .with_split_punctuation(d.split_punctuation);
     let mut unknown = 0usize;
     let table: Vec<u32> = interner
         .names

@@ -59,6 +59,9 @@ pub struct Vocab {
     pub level: Level,
     /// Text is lower-cased before encoding.
     pub lowercase: bool,
+    /// Word level: punctuation is split off words ([`split_words`]); false = whitespace only.
+    #[serde(default = "yes")]
+    pub split_punctuation: bool,
     /// Token text by id.
     tokens: Vec<String>,
     /// Id of `<unk>`, if present.
@@ -77,6 +80,7 @@ impl PartialEq for Vocab {
     fn eq(&self, o: &Self) -> bool {
         self.level == o.level
             && self.lowercase == o.lowercase
+            && self.split_punctuation == o.split_punctuation
             && self.tokens == o.tokens
             && self.unk == o.unk
             && self.eos == o.eos
@@ -150,6 +154,20 @@ impl Counts {
         }
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Word-level tokens of one line: [`split_words`], or whitespace-separated pieces when
+/// `split_punctuation` is false.
+pub fn words<'a>(line: &'a str, split_punctuation: bool, mut f: impl FnMut(&'a str)) {
+    if split_punctuation {
+        split_words(line, f);
+    } else {
+        line.split_whitespace().for_each(&mut f);
     }
 }
 
@@ -283,6 +301,7 @@ impl Vocab {
         let mut v = Vocab {
             level,
             lowercase,
+            split_punctuation: true,
             tokens,
             unk,
             eos,
@@ -301,6 +320,7 @@ impl Vocab {
         let mut v = Vocab {
             level,
             lowercase,
+            split_punctuation: true,
             tokens,
             unk,
             eos,
@@ -309,6 +329,13 @@ impl Vocab {
         };
         v.reindex();
         v
+    }
+
+    /// The same vocabulary with word-level punctuation splitting on or off.
+    #[must_use]
+    pub fn with_split_punctuation(mut self, split: bool) -> Vocab {
+        self.split_punctuation = split;
+        self
     }
 
     fn reindex(&mut self) {
@@ -436,7 +463,7 @@ impl Vocab {
                     push(self.char_id(c), out);
                 }
             }
-            Level::Word => split_words(line, |w| push(self.id(w), out)),
+            Level::Word => words(line, self.split_punctuation, |w| push(self.id(w), out)),
         }
         unknown
     }
