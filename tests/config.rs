@@ -365,3 +365,20 @@ fn experiment_file_errors_name_the_file() {
         "{msg}"
     );
 }
+
+#[test]
+fn integers_are_accepted_where_numbers_are_expected() {
+    let exp = parse_str(
+        "[data]\nfiles = [\"t\"]\nval_fraction = 0.5\n[training]\nlr = 1\nclip_norm = 1\n[sampling]\ntemperature = 1\n",
+        Path::new("i.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            exp.training.optim.lr,
+            exp.training.optim.clip_norm,
+            exp.sampling.temperature
+        ),
+        (1.0, Some(1.0), 1.0)
+    );
+}

@@ -77,6 +77,10 @@ fn improve_serde_message(msg: &str) -> String {
         .replace("expected usize", "expected a whole number ≥ 0")
         .replace("expected u64", "expected a whole number ≥ 0")
         .replace("expected f64", "expected a number")
+        .replace(
+            "expected a sequence",
+            "expected a list such as [\"book.txt\"]",
+        )
 }
 
 pub(crate) fn parse(text: &str, path: &Path) -> Result<Experiment, ConfigError> {
