@@ -117,6 +117,10 @@ fn words_split_off_punctuation() {
     let (ids, unk) = v.encode("Hello, world! (yes) planet\nHello");
     assert_eq!(unk, 1);
     assert_eq!(v.decode(&ids), "Hello, world! (yes) <unk>\nHello");
+    // Printing piece by piece after a prime gives the same text as decoding it all at once.
+    let (head, tail) = ids.split_at(3);
+    let pieced = v.decode(head) + &v.decode_after(head.last().copied(), tail);
+    assert_eq!(pieced, v.decode(&ids));
 }
 
 #[test]

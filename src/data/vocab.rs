@@ -509,8 +509,23 @@ impl Vocab {
     /// `<unk>` is written `<unk>` (word level) or `�` (char level). `NO_INPUT` and ids out of
     /// range are skipped.
     pub fn decode(&self, ids: &[u32]) -> String {
+        self.decode_after(None, ids)
+    }
+
+    /// [`Self::decode`] of `ids` as a continuation of text that ended with token `prev` (the last
+    /// prime or previously printed token): at word level it starts with the space that
+    /// `decode(prev ++ ids)` would put between them, so generated text can be printed piece by
+    /// piece after the prime.
+    pub fn decode_after(&self, prev: Option<u32>, ids: &[u32]) -> String {
         let mut s = String::new();
-        let mut prev: Option<&str> = None;
+        let mut prev: Option<&str> = prev.and_then(|p| {
+            let t = self.tokens.get(p as usize)?;
+            Some(if Some(p) == self.eos {
+                "\n"
+            } else {
+                t.as_str()
+            })
+        });
         for &id in ids {
             let Some(tok) = self.tokens.get(id as usize) else {
                 continue;
