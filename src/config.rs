@@ -26,7 +26,7 @@ pub use fields::json_schema;
 /// An experiment file that cannot be used. `Display` is one line: `path:line:col: message`.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    /// The file could not be read (missing, unreadable, not UTF-8).
+    /// The file could not be read (missing, unreadable).
     #[error("{path}: cannot read experiment file: {why}")]
     Read {
         /// The experiment file as given.
@@ -49,6 +49,10 @@ pub enum ConfigError {
 }
 
 /// Read and check an experiment file.
+///
+/// # Errors
+/// [`ConfigError::Read`] if the file cannot be read or is not UTF-8; [`ConfigError::At`] for
+/// anything wrong inside it, at its line and column.
 pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
     let bytes = std::fs::read(path).map_err(|e| ConfigError::Read {
         path: path.display().to_string(),
@@ -57,18 +61,31 @@ pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
             _ => e.to_string(),
         },
     })?;
-    let text = String::from_utf8(bytes).map_err(|e| ConfigError::Read {
-        path: path.display().to_string(),
-        why: format!(
-            "not UTF-8 (first bad byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ),
-    })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
+            let (line, col) = locate::line_col(valid, offset);
+            return Err(ConfigError::At {
+                path: path.display().to_string(),
+                line,
+                col,
+                message: format!(
+                    "not UTF-8: invalid byte 0x{:02x} at byte offset {offset}; save the file as UTF-8",
+                    e.as_bytes()[offset]
+                ),
+            });
+        }
+    };
     parse_str(&text, path)
 }
 
 /// Check experiment text as if it had been read from `path` (used for the file's name in errors,
 /// the default experiment name, and to resolve data paths relative to its folder).
+///
+/// # Errors
+/// [`ConfigError::At`]: invalid TOML, unknown sections or keys, wrong types, values out of range.
 pub fn parse_str(text: &str, path: &Path) -> Result<Experiment, ConfigError> {
     check::parse(text, path)
 }

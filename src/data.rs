@@ -12,8 +12,6 @@ pub mod eval;
 pub mod files;
 pub mod vocab;
 
-use std::path::PathBuf;
-
 use thiserror::Error;
 
 pub use batcher::TrainBatcher;
@@ -75,6 +73,3 @@ pub enum DataError {
     #[error("bad vocabulary JSON: {0}")]
     VocabJson(String),
 }
-
-/// Files matched by `[data] files`, in order: each entry's matches sorted, duplicates dropped.
-pub type FileList = Vec<PathBuf>;

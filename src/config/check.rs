@@ -8,7 +8,9 @@ use toml::de::DeTable;
 use super::experiment::TrainingSection;
 use super::experiment::{DataSection, Experiment, Level, Mode, ModelSection, SamplingSection};
 use super::locate::{closest, line_col, walk, Spans};
-use super::raw::{InitName, OptimizerName, RawFile, ScheduleName};
+use super::raw::{
+    InitName, OptimizerName, RawData, RawFile, RawModel, RawSampling, RawTraining, ScheduleName,
+};
 use super::ConfigError;
 use crate::nn::spec::{CellKind, GruVariant, Init};
 use crate::optim_spec::{OptimSpec, OptimizerKind, Schedule};
@@ -72,6 +74,13 @@ fn improve_serde_message(msg: &str) -> String {
         }
     }
     first_line
+        .replace("expected usize", "expected a whole number ≥ 0")
+        .replace("expected u64", "expected a whole number ≥ 0")
+        .replace("expected f64", "expected a number")
+        .replace(
+            "expected a sequence",
+            "expected a list such as [\"book.txt\"]",
+        )
 }
 
 pub(crate) fn parse(text: &str, path: &Path) -> Result<Experiment, ConfigError> {
@@ -116,8 +125,24 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
     }
     let seed = e.seed.unwrap_or(1);
 
+    let data = check_data(cx, raw.data)?;
+    let model = check_model(cx, raw.model.unwrap_or_default())?;
+    let training = check_training(cx, raw.training.unwrap_or_default())?;
+    let sampling = check_sampling(cx, raw.sampling.unwrap_or_default())?;
+    Ok(Experiment {
+        path: Some(path.to_path_buf()),
+        name,
+        seed,
+        data,
+        model,
+        training,
+        sampling,
+    })
+}
+
+fn check_data(cx: &Ctx<'_>, d: Option<RawData>) -> Result<DataSection, ConfigError> {
     // [data]
-    let Some(d) = raw.data else {
+    let Some(d) = d else {
         return Err(cx.at(
             0,
             "missing [data] section: add [data] with files = [\"your-text.txt\"]",
@@ -172,18 +197,30 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
             "must be 0 (no limit) or at least 3",
         ));
     }
+    let level = d.level.unwrap_or(Level::Char);
+    if d.split_punctuation.is_some() && level != Level::Word {
+        return Err(cx.unused(
+            "data",
+            "split_punctuation",
+            "only applies to level = \"word\"",
+        ));
+    }
     let data = DataSection {
         files,
-        level: d.level.unwrap_or(Level::Char),
+        level,
         mode: d.mode.unwrap_or(Mode::Stream),
         val_fraction,
         min_count,
         max_vocab,
         lowercase: d.lowercase.unwrap_or(false),
+        split_punctuation: d.split_punctuation.unwrap_or(true),
     };
 
+    Ok(data)
+}
+
+fn check_model(cx: &Ctx<'_>, m: RawModel) -> Result<ModelSection, ConfigError> {
     // [model]
-    let m = raw.model.unwrap_or_default();
     let hidden = m.hidden.unwrap_or(128);
     if hidden == 0 {
         return Err(cx.bad("model", "hidden", 0, "must be at least 1"));
@@ -240,8 +277,11 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
         forget_bias,
     };
 
+    Ok(model)
+}
+
+fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, ConfigError> {
     // [training]
-    let t = raw.training.unwrap_or_default();
     let opt = t.optimizer.unwrap_or(OptimizerName::Adam);
     let opt_name = match opt {
         OptimizerName::Sgd => "sgd",
@@ -467,8 +507,11 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
         max_val_tokens: t.max_val_tokens.unwrap_or(100_000),
     };
 
+    Ok(training)
+}
+
+fn check_sampling(cx: &Ctx<'_>, s: RawSampling) -> Result<SamplingSection, ConfigError> {
     // [sampling]
-    let s = raw.sampling.unwrap_or_default();
     let temperature = s.temperature.unwrap_or(0.8);
     if !(temperature.is_finite() && temperature >= 0.0) {
         return Err(cx.bad(
@@ -489,13 +532,5 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
         prime: s.prime.unwrap_or_default(),
     };
 
-    Ok(Experiment {
-        path: Some(path.to_path_buf()),
-        name,
-        seed,
-        data,
-        model,
-        training,
-        sampling,
-    })
+    Ok(sampling)
 }

@@ -52,6 +52,9 @@ impl Experiment {
         w(format!("min_count = {}", d.min_count));
         w(format!("max_vocab = {}", d.max_vocab));
         w(format!("lowercase = {}", d.lowercase));
+        if d.level == Level::Word {
+            w(format!("split_punctuation = {}", d.split_punctuation));
+        }
         w(String::new());
 
         let m = &self.model;

@@ -41,13 +41,16 @@ pub struct DataSection {
     pub mode: Mode,
     /// Fraction of the data held out for validation, in (0, 1). Default: 0.05.
     pub val_fraction: f64,
-    /// Tokens seen fewer times in the training data become `<unk>` (both levels). Default: 1.
+    /// Tokens seen fewer times in the data become `<unk>` (both levels). Default: 1.
     pub min_count: usize,
     /// Keep at most this many tokens, most frequent first, specials included (0 = no limit;
     /// both levels). Default: 0.
     pub max_vocab: usize,
     /// Lower-case the text before tokenising. Default: false.
     pub lowercase: bool,
+    /// Word level: split punctuation off into tokens of its own; false = split on whitespace
+    /// only (for pre-tokenised text such as PTB). Default: true.
+    pub split_punctuation: bool,
 }
 
 /// `[model]`.

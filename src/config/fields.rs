@@ -123,9 +123,16 @@ pub const FIELDS: &[Field] = &[
     f("data", "level", Kind::Enum(&["char", "word"]), DefaultValue::Str("char"), "Tokens: Unicode characters, or words with punctuation split off."),
     f("data", "mode", Kind::Enum(&["stream", "lines"]), DefaultValue::Str("stream"), "stream: one continuous text trained with truncated BPTT; lines: each line is a sequence from a zero state, ending with <eos>."),
     f("data", "val_fraction", range(0.0, true, 1.0, true), DefaultValue::Float(0.05), "Fraction held out for validation: the end of the token stream (stream) or a seeded random choice of lines (lines)."),
-    f("data", "min_count", int(1), DefaultValue::Int(1), "Tokens seen fewer times in the training data become <unk>."),
+    f("data", "min_count", int(1), DefaultValue::Int(1), "Tokens seen fewer times in the data become <unk>."),
     f("data", "max_vocab", int(0), DefaultValue::Int(0), "Keep at most this many tokens, the most frequent first, specials included; 0 = no limit."),
     f("data", "lowercase", Kind::Bool, DefaultValue::Bool(false), "Lower-case the text before tokenising."),
+    f(
+        "data",
+        "split_punctuation",
+        Kind::Bool,
+        DefaultValue::Bool(true),
+        "Word level: split punctuation into tokens of its own; false = split on whitespace only (for pre-tokenised text such as PTB). Only with level = \"word\".",
+    ),
     f("model", "cell", Kind::Enum(&["rnn", "gru", "lstm"]), DefaultValue::Str("lstm"), "Recurrent cell of every layer."),
     f("model", "hidden", int(1), DefaultValue::Int(128), "Hidden size H of every layer."),
     f("model", "layers", int(1), DefaultValue::Int(1), "Stacked layers L."),
@@ -265,7 +272,6 @@ pub fn json_schema() -> Value {
     }
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": "https://github.com/rnn-lab/rnn-lab/experiments/schema.json",
         "title": "rnn-lab experiment",
         "description": "An rnn-lab experiment file: data, model, training and sampling. See docs/experiment-format.md.",
         "type": "object",

@@ -83,6 +83,12 @@ pub(crate) fn walk(doc: &DeTable<'_>, spans: &mut Spans) -> Result<(), (usize, S
         let name: &str = key.get_ref();
         let key_span = key.span();
         let Some(table) = value.get_ref().as_table() else {
+            if section_names.contains(&name) {
+                return Err((
+                    key_span.start,
+                    format!("`{name}` must be a section: write [{name}] with its keys below it"),
+                ));
+            }
             // A key outside any section: say where it belongs if it exists somewhere.
             let msg = match fields::FIELDS.iter().find(|f| f.key == name) {
                 Some(f) => format!(

@@ -33,6 +33,7 @@ pub(crate) struct RawData {
     pub min_count: Option<usize>,
     pub max_vocab: Option<usize>,
     pub lowercase: Option<bool>,
+    pub split_punctuation: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -27,6 +27,9 @@ use rand::Rng;
 use super::dataset::{rng, stream, Dataset, Layout};
 use crate::nn::batch::{Batch, Targets, NO_INPUT};
 
+/// The last epoch's line permutation, kept because computing it is O(lines).
+type PermCache = Mutex<Option<(u64, Arc<Vec<u32>>)>>;
+
 #[derive(Debug)]
 enum Plan {
     Stream {
@@ -45,8 +48,7 @@ enum Plan {
         seq_len: usize,
         per_epoch: usize,
         eos: u32,
-        /// The last epoch's permutation (computing it is O(lines)).
-        cache: Mutex<Option<(u64, Arc<Vec<u32>>)>>,
+        cache: PermCache,
     },
 }
 
@@ -245,12 +247,7 @@ impl TrainBatcher {
         }
     }
 
-    fn permutation(
-        &self,
-        epoch: u64,
-        n: usize,
-        cache: &Mutex<Option<(u64, Arc<Vec<u32>>)>>,
-    ) -> Arc<Vec<u32>> {
+    fn permutation(&self, epoch: u64, n: usize, cache: &PermCache) -> Arc<Vec<u32>> {
         if let Ok(guard) = cache.lock() {
             if let Some((e, p)) = guard.as_ref() {
                 if *e == epoch {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use rand::seq::SliceRandom;
 
 use super::files::read_text;
-use super::vocab::{split_words, Counts, Vocab};
+use super::vocab::{words, Counts, Vocab, EOS, UNK};
 use super::DataError;
 use crate::config::{Experiment, Level, Mode};
 
@@ -74,12 +74,74 @@ pub struct Dataset {
     pub(crate) layout: Layout,
 }
 
+/// Provisional ids for the tokenising pass, borrowing token text from the corpus.
+#[derive(Default)]
+struct Interner<'t> {
+    ids: std::collections::HashMap<&'t str, u32, std::hash::BuildHasherDefault<super::vocab::Fnv>>,
+    /// Provisional id of each ASCII character (`u32::MAX` = not seen yet).
+    ascii: Vec<u32>,
+    names: Vec<&'t str>,
+    counts: Vec<u64>,
+}
+
+impl<'t> Interner<'t> {
+    /// `<unk>` written in word-level text.
+    const UNK: u32 = u32::MAX - 1;
+    /// `<eos>`: written in word-level text, or the end of a line in word-level stream mode.
+    const EOS: u32 = u32::MAX;
+
+    #[inline]
+    fn intern(&mut self, s: &'t str) -> u32 {
+        if s.len() == 1 {
+            if self.ascii.is_empty() {
+                self.ascii = vec![u32::MAX; 128];
+            }
+            let slot = s.as_bytes()[0] as usize;
+            if self.ascii[slot] == u32::MAX {
+                self.ascii[slot] = self.new_id(s);
+            }
+            let id = self.ascii[slot];
+            self.counts[id as usize] += 1;
+            return id;
+        }
+        let id = match self.ids.get(s) {
+            Some(&id) => id,
+            None => {
+                let id = self.new_id(s);
+                self.ids.insert(s, id);
+                id
+            }
+        };
+        self.counts[id as usize] += 1;
+        id
+    }
+
+    #[inline]
+    fn intern_word(&mut self, w: &'t str) -> u32 {
+        match w {
+            UNK => Self::UNK,
+            EOS => Self::EOS,
+            _ => self.intern(w),
+        }
+    }
+
+    fn new_id(&mut self, s: &'t str) -> u32 {
+        self.names.push(s);
+        self.counts.push(0);
+        (self.names.len() - 1) as u32
+    }
+}
+
 /// Every non-blank line of a text.
 fn lines_of(text: &str) -> impl Iterator<Item = &str> {
     text.split('\n').filter(|l| !l.trim().is_empty())
 }
 
-/// Read the experiment's files, build the vocabulary, tokenise and split. Errors name the file.
+/// Read the experiment's files, build the vocabulary, tokenise and split.
+///
+/// # Errors
+/// A [`DataError`] naming the file: not found, unreadable, not UTF-8, empty; or too little data
+/// for the split and batch size.
 pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
     let d = &exp.data;
     let source = exp
@@ -103,24 +165,52 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
         texts.push(t);
     }
 
-    // Pass 1: count tokens.
-    let mut counts = Counts::default();
-    let stream_chars = d.level == Level::Char && d.mode == Mode::Stream;
+    // One tokenising pass: every token gets a provisional id (first seen, first numbered) and
+    // a count; then the vocabulary is built from the counts and the ids are remapped in place.
+    let total_bytes: usize = texts.iter().map(String::len).sum();
+    let mut tokens: Vec<u32> = Vec::with_capacity(match d.level {
+        Level::Char => total_bytes,
+        Level::Word => total_bytes / 4,
+    });
+    let mut lines: Vec<Range<usize>> = Vec::new();
+    let mut interner = Interner::default();
     for (i, t) in texts.iter().enumerate() {
-        match (d.level, d.mode) {
-            (Level::Char, Mode::Stream) => {
-                t.chars().for_each(|c| counts.add_char(c));
-                if i + 1 < texts.len() && !t.ends_with('\n') {
-                    counts.add_char('\n');
+        if d.level == Level::Char && d.mode == Mode::Stream {
+            for (at, c) in t.char_indices() {
+                tokens.push(interner.intern(&t[at..at + c.len_utf8()]));
+            }
+            if i + 1 < texts.len() && !t.ends_with('\n') {
+                tokens.push(interner.intern("\n"));
+            }
+            continue;
+        }
+        for l in lines_of(t) {
+            let start = tokens.len();
+            match d.level {
+                Level::Char => {
+                    for (at, c) in l.char_indices() {
+                        tokens.push(interner.intern(&l[at..at + c.len_utf8()]));
+                    }
                 }
+                Level::Word => words(l, d.split_punctuation, |w| {
+                    tokens.push(interner.intern_word(w))
+                }),
             }
-            (Level::Char, Mode::Lines) => {
-                lines_of(t).for_each(|l| l.chars().for_each(|c| counts.add_char(c)))
+            match d.mode {
+                Mode::Lines => {
+                    if tokens.len() > start {
+                        lines.push(start..tokens.len());
+                    }
+                }
+                Mode::Stream => tokens.push(Interner::EOS),
             }
-            (Level::Word, _) => lines_of(t).for_each(|l| split_words(l, |w| counts.add_word(w))),
         }
     }
     let with_eos = d.mode == Mode::Lines || d.level == Level::Word;
+    let mut counts = Counts::default();
+    for (name, &n) in interner.names.iter().zip(&interner.counts) {
+        counts.add_count(name, n);
+    }
     let vocab = Vocab::build(
         d.level,
         d.lowercase,
@@ -128,38 +218,29 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
         with_eos,
         d.min_count,
         d.max_vocab,
-    );
-
-    // Pass 2: encode.
-    let total_bytes: usize = texts.iter().map(String::len).sum();
-    let mut tokens: Vec<u32> = Vec::with_capacity(if d.level == Level::Char {
-        total_bytes
-    } else {
-        total_bytes / 4
-    });
-    let mut unknown = 0;
-    let mut lines: Vec<Range<usize>> = Vec::new();
-    let newline = vocab.char_id('\n');
-    for (i, t) in texts.iter().enumerate() {
-        if stream_chars {
-            unknown += vocab.encode_line_into(t, &mut tokens);
-            if i + 1 < texts.len() && !t.ends_with('\n') {
-                tokens.extend(newline);
+    )
+    .with_split_punctuation(d.split_punctuation);
+    let mut unknown = 0usize;
+    let table: Vec<u32> = interner
+        .names
+        .iter()
+        .zip(&interner.counts)
+        .map(|(name, &n)| match vocab.id(name) {
+            Some(id) => id,
+            None => {
+                unknown += n as usize;
+                // A token is only dropped from the vocabulary when `<unk>` is in it.
+                vocab.unk().unwrap_or(0)
             }
-            continue;
-        }
-        for l in lines_of(t) {
-            let start = tokens.len();
-            unknown += vocab.encode_line_into(l, &mut tokens);
-            match d.mode {
-                Mode::Lines => {
-                    if tokens.len() > start {
-                        lines.push(start..tokens.len());
-                    }
-                }
-                Mode::Stream => tokens.extend(vocab.eos()),
-            }
-        }
+        })
+        .collect();
+    let (unk_id, eos_id) = (vocab.unk().unwrap_or(0), vocab.eos().unwrap_or(0));
+    for t in &mut tokens {
+        *t = match *t {
+            Interner::UNK => unk_id,
+            Interner::EOS => eos_id,
+            p => table[p as usize],
+        };
     }
     drop(texts);
 

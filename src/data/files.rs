@@ -21,7 +21,10 @@ impl Experiment {
     /// (`*` and `?` within a path component, `**` for any number of folders; names starting with
     /// `.` only match a pattern that starts with `.`), relative to [`Self::base_dir`]. Each
     /// entry's matches are sorted; a file matched twice is kept once, at its first place.
-    /// An entry that matches nothing is an error naming it, the experiment file, and what to do.
+    ///
+    /// # Errors
+    /// [`DataError::NotFound`] for an entry that matches nothing, naming it, the experiment file,
+    /// the absolute path looked at and what to do.
     pub fn resolve_files(&self) -> Result<Vec<PathBuf>, DataError> {
         let base = self.base_dir();
         let mut out: Vec<PathBuf> = Vec::new();
@@ -188,7 +191,11 @@ fn expand(dir: &Path, comps: &[String], out: &mut Vec<PathBuf>) {
 }
 
 /// Read a data file as UTF-8 text: a leading byte-order mark is dropped and CRLF line ends become
-/// LF. Errors name the file; invalid UTF-8 gives the offset of the first bad byte.
+/// LF.
+///
+/// # Errors
+/// [`DataError::Io`] if it cannot be read; [`DataError::NotUtf8`] with the offset of the first
+/// bad byte.
 pub fn read_text(path: &Path) -> Result<String, DataError> {
     let file = path.display().to_string();
     let bytes = fs::read(path).map_err(|e| DataError::Io {

@@ -4,7 +4,9 @@
 //! - Word level: text is split on whitespace, then punctuation is split off into tokens of its
 //!   own: a word is a run of letters and digits, keeping `'`, `’` and `-` between two letters or
 //!   digits (`don't`, `snack-food`) and `.` `,` between two digits (`3.5`, `1,000`); every other
-//!   non-space character is a one-character token. A whitespace-separated `<word>` (like PTB's
+//!   non-space character is a one-character token, except that a clitic written apart (`'s`,
+//!   `'re`, `'ll`, `'ve`, `'d`, `'m`, `'t`, as in pre-tokenised PTB text) stays one token.
+//!   A whitespace-separated `<word>` (like PTB's
 //!   `<unk>`) stays one token; `<unk>` and `<eos>` written in the text are the special tokens.
 //!
 //! Ids: the specials first (`<unk>` then `<eos>`, each only when present), then the tokens by
@@ -13,12 +15,37 @@
 //! dropped some character. `<eos>` is present in lines mode, and at word level in stream mode
 //! (where it stands for each line end, as in PTB).
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
 use super::DataError;
 use crate::config::Level;
+
+/// FNV-1a: token lookups hash short strings, where SipHash's set-up cost dominates; the keys are
+/// the corpus' own tokens, not attacker-chosen.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Text of the unknown-token special.
 pub const UNK: &str = "<unk>";
@@ -32,6 +59,9 @@ pub struct Vocab {
     pub level: Level,
     /// Text is lower-cased before encoding.
     pub lowercase: bool,
+    /// Word level: punctuation is split off words ([`split_words`]); false = whitespace only.
+    #[serde(default = "yes")]
+    pub split_punctuation: bool,
     /// Token text by id.
     tokens: Vec<String>,
     /// Id of `<unk>`, if present.
@@ -50,6 +80,7 @@ impl PartialEq for Vocab {
     fn eq(&self, o: &Self) -> bool {
         self.level == o.level
             && self.lowercase == o.lowercase
+            && self.split_punctuation == o.split_punctuation
             && self.tokens == o.tokens
             && self.unk == o.unk
             && self.eos == o.eos
@@ -67,7 +98,7 @@ impl Default for Counts {
     fn default() -> Self {
         Counts {
             ascii: [0; 128],
-            other: HashMap::new(),
+            other: HashMap::default(),
         }
     }
 }
@@ -104,6 +135,16 @@ impl Counts {
         }
     }
 
+    /// Add `n` occurrences of a token (either level).
+    pub fn add_count(&mut self, token: &str, n: u64) {
+        match self.other.get_mut(token) {
+            Some(c) => *c += n,
+            None => {
+                self.other.insert(token.to_string(), n);
+            }
+        }
+    }
+
     fn into_sorted(self) -> Vec<(String, u64)> {
         let mut v: Vec<(String, u64)> = self.other.into_iter().collect();
         for (i, &n) in self.ascii.iter().enumerate() {
@@ -116,9 +157,28 @@ impl Counts {
     }
 }
 
+fn yes() -> bool {
+    true
+}
+
+/// Word-level tokens of one line: [`split_words`], or whitespace-separated pieces when
+/// `split_punctuation` is false.
+pub fn words<'a>(line: &'a str, split_punctuation: bool, mut f: impl FnMut(&'a str)) {
+    if split_punctuation {
+        split_words(line, f);
+    } else {
+        line.split_whitespace().for_each(&mut f);
+    }
+}
+
 /// Cut one line (no `\n` inside) into word-level tokens.
-pub fn split_words(line: &str, mut f: impl FnMut(&str)) {
+pub fn split_words<'a>(line: &'a str, mut f: impl FnMut(&'a str)) {
     for piece in line.split_whitespace() {
+        // The common case, a plain ASCII word or number: one token, no per-character work.
+        if piece.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            f(piece);
+            continue;
+        }
         if piece.len() > 2
             && piece.starts_with('<')
             && piece.ends_with('>')
@@ -145,7 +205,9 @@ pub fn split_words(line: &str, mut f: impl FnMut(&str)) {
                 }
                 _ => false,
             };
-            if c.is_alphanumeric() || (joins && start.is_some()) {
+            // A clitic written apart, as in pre-tokenised text (PTB's `'s`, `'re`, `'ll`): one token.
+            let clitic = c == '\'' && start.is_none() && is_clitic(&piece[i + 1..]);
+            if c.is_alphanumeric() || (joins && start.is_some()) || clitic {
                 start.get_or_insert(i);
             } else {
                 if let Some(s) = start.take() {
@@ -159,6 +221,18 @@ pub fn split_words(line: &str, mut f: impl FnMut(&str)) {
             f(&piece[s..]);
         }
     }
+}
+
+/// True if `rest` starts with a clitic (`s`, `re`, `ve`, `ll`, `d`, `m`, `t`) that ends the
+/// word there.
+fn is_clitic(rest: &str) -> bool {
+    let run = rest
+        .find(|c: char| !c.is_alphanumeric())
+        .map_or(rest, |e| &rest[..e]);
+    matches!(
+        run.to_lowercase().as_str(),
+        "s" | "re" | "ve" | "ll" | "d" | "m" | "t"
+    )
 }
 
 fn no_space_before(t: &str) -> bool {
@@ -227,10 +301,11 @@ impl Vocab {
         let mut v = Vocab {
             level,
             lowercase,
+            split_punctuation: true,
             tokens,
             unk,
             eos,
-            index: HashMap::new(),
+            index: HashMap::default(),
             ascii: Vec::new(),
         };
         v.reindex();
@@ -245,14 +320,22 @@ impl Vocab {
         let mut v = Vocab {
             level,
             lowercase,
+            split_punctuation: true,
             tokens,
             unk,
             eos,
-            index: HashMap::new(),
+            index: HashMap::default(),
             ascii: Vec::new(),
         };
         v.reindex();
         v
+    }
+
+    /// The same vocabulary with word-level punctuation splitting on or off.
+    #[must_use]
+    pub fn with_split_punctuation(mut self, split: bool) -> Vocab {
+        self.split_punctuation = split;
+        self
     }
 
     fn reindex(&mut self) {
@@ -281,6 +364,9 @@ impl Vocab {
     }
 
     /// Read [`Self::to_json`] output back, checking it is consistent.
+    ///
+    /// # Errors
+    /// [`DataError::VocabJson`] for malformed JSON, no tokens, duplicates or misplaced specials.
     pub fn from_json(json: &str) -> Result<Vocab, DataError> {
         let mut v: Vocab =
             serde_json::from_str(json).map_err(|e| DataError::VocabJson(e.to_string()))?;
@@ -377,7 +463,7 @@ impl Vocab {
                     push(self.char_id(c), out);
                 }
             }
-            Level::Word => split_words(line, |w| push(self.id(w), out)),
+            Level::Word => words(line, self.split_punctuation, |w| push(self.id(w), out)),
         }
         unknown
     }
@@ -423,8 +509,23 @@ impl Vocab {
     /// `<unk>` is written `<unk>` (word level) or `�` (char level). `NO_INPUT` and ids out of
     /// range are skipped.
     pub fn decode(&self, ids: &[u32]) -> String {
+        self.decode_after(None, ids)
+    }
+
+    /// [`Self::decode`] of `ids` as a continuation of text that ended with token `prev` (the last
+    /// prime or previously printed token): at word level it starts with the space that
+    /// `decode(prev ++ ids)` would put between them, so generated text can be printed piece by
+    /// piece after the prime.
+    pub fn decode_after(&self, prev: Option<u32>, ids: &[u32]) -> String {
         let mut s = String::new();
-        let mut prev: Option<&str> = None;
+        let mut prev: Option<&str> = prev.and_then(|p| {
+            let t = self.tokens.get(p as usize)?;
+            Some(if Some(p) == self.eos {
+                "\n"
+            } else {
+                t.as_str()
+            })
+        });
         for &id in ids {
             let Some(tok) = self.tokens.get(id as usize) else {
                 continue;
