@@ -42,7 +42,7 @@ pub fn run(a: &SampleArgs) -> Result<(), CliError> {
         if i > 0 {
             println!();
         }
-        println!("{}{}", prime_text, l.vocab.decode(&ids));
+        println!("{}{}", prime_text, l.vocab.decode_after(prime.last().copied(), &ids));
     }
     Ok(())
 }

@@ -327,7 +327,7 @@ impl Trainer {
         s.prime(&prime);
         let stop = if self.data.mode == Mode::Lines { vocab.eos() } else { None };
         let ids = s.generate(&SampleOpts { temperature: req.temperature, top_k: req.top_k, length: req.length, stop });
-        (vocab.decode(&ids), unknown)
+        (vocab.decode_after(prime.last().copied(), &ids), unknown)
     }
 
     /// Probe the model on the current probe text.
