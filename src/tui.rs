@@ -5,7 +5,7 @@
 //! [`app::update`] is its only transition (no I/O, tested without a terminal); `action.rs` maps
 //! keys to actions; `ui.rs` lays out the widgets of `widgets/`; this file owns the terminal and
 //! the main loop, which is generic over the ratatui backend so tests drive it with
-//! `TestBackend`. The UI thread never waits for the trainer: it polls keys with a 40 ms timeout
+//! `TestBackend`. The UI thread never waits for the trainer: it polls keys with a 30 ms timeout
 //! and drains the trainer's events with `try_recv` every frame.
 
 pub mod action;
@@ -115,10 +115,18 @@ impl<'a> Runtime<'a> {
     /// Drain every pending trainer event into the app (a disconnected channel ends the run).
     pub fn drain(&mut self, app: &mut App) {
         let mut gone = false;
+        let mut ended = false;
         if let Some((_, rx)) = &self.channels {
             loop {
                 match rx.try_recv() {
-                    Ok(ev) => update(app, Action::Trainer(ev)),
+                    Ok(ev) => {
+                        // After its last event the trainer hangs up: that is not a failure.
+                        ended = matches!(ev, Event::Finished { .. } | Event::Failed(_));
+                        update(app, Action::Trainer(ev));
+                        if ended {
+                            break;
+                        }
+                    }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
                         gone = true;
@@ -127,8 +135,10 @@ impl<'a> Runtime<'a> {
                 }
             }
         }
-        if gone {
+        if ended || gone {
             self.channels = None;
+        }
+        if gone {
             update(app, Action::TrainerGone);
         }
     }
@@ -202,7 +212,7 @@ impl<'a> Runtime<'a> {
 }
 
 /// Longest wait for a key in one frame (keeps ≥ 20 fps even with a silent trainer).
-pub const FRAME_POLL: Duration = Duration::from_millis(40);
+pub const FRAME_POLL: Duration = Duration::from_millis(30);
 
 /// The main loop, generic over the terminal backend: tests run it on `TestBackend` with a
 /// scripted [`Input`]. Returns when the app quits.

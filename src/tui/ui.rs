@@ -282,16 +282,26 @@ pub fn footer_hints(app: &App) -> Vec<(String, String)> {
 
 fn footer_line(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let mut spans = Vec::new();
-    let mut used = 0usize;
     let width = area.width as usize;
-    for (k, label) in footer_hints(app) {
-        let len = k.chars().count() + label.chars().count() + 3;
-        if used + len > width {
+    let hints = footer_hints(app);
+    let len = |(k, l): &(String, String)| k.chars().count() + l.chars().count() + 3;
+    // The global hints (help, quit) come last but are always kept; the screen's own hints fill
+    // the room before them in table order.
+    let global: Vec<&(String, String)> =
+        hints.iter().filter(|(k, _)| k == "?" || k == "q").collect();
+    let mut room = width.saturating_sub(global.iter().map(|h| len(h)).sum());
+    let mut shown: Vec<&(String, String)> = Vec::new();
+    for h in hints.iter().filter(|(k, _)| k != "?" && k != "q") {
+        if len(h) > room {
             break;
         }
-        used += len;
-        spans.push(Span::styled(k, t.key));
+        room -= len(h);
+        shown.push(h);
+    }
+    shown.extend(global);
+    let mut spans = Vec::new();
+    for (k, label) in shown {
+        spans.push(Span::styled(k.clone(), t.key));
         spans.push(Span::raw(format!(" {label}  ")));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
