@@ -214,6 +214,9 @@ impl<'a> Runtime<'a> {
 /// Longest wait for a key in one frame (keeps ≥ 20 fps even with a silent trainer).
 pub const FRAME_POLL: Duration = Duration::from_millis(30);
 
+/// Most terminal events handled between two frames.
+pub const MAX_INPUTS_PER_FRAME: usize = 64;
+
 /// The main loop, generic over the terminal backend: tests run it on `TestBackend` with a
 /// scripted [`Input`]. Returns when the app quits.
 pub fn run_loop<B: ratatui::backend::Backend>(
@@ -250,8 +253,12 @@ pub fn run_loop<B: ratatui::backend::Backend>(
             fps_since = Instant::now();
         }
         // Wait for input at most one frame, then take whatever else is already queued.
+        // Bounded, so a flood of keys (auto-repeat) cannot starve drawing and the trainer.
         let mut timeout = FRAME_POLL;
-        while let Some(ev) = input.poll(timeout)? {
+        for _ in 0..MAX_INPUTS_PER_FRAME {
+            let Some(ev) = input.poll(timeout)? else {
+                break;
+            };
             timeout = Duration::ZERO;
             if let TermEvent::Key(key) = ev {
                 if key.kind == KeyEventKind::Release {

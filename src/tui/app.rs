@@ -520,8 +520,9 @@ pub fn update(app: &mut App, action: Action) {
             if app.run.unsaved() {
                 app.confirm_quit = true;
             } else if app.run.phase.active() {
-                // Saved already: stop the trainer cleanly, but do not wait for long.
-                app.request_quit(2.0);
+                // Nothing unsaved: tell the trainer to stop, but do not wait for it.
+                app.send(Command::Stop);
+                app.do_quit();
             } else {
                 app.do_quit();
             }
