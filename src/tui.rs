@@ -8,6 +8,8 @@
 //! `TestBackend`. The UI thread never waits for the trainer: it polls keys with a 30 ms timeout
 //! and drains the trainer's events with `try_recv` every frame.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod action;
 pub mod app;
 pub mod files;

@@ -292,7 +292,7 @@ impl SamplingState {
         }
     }
 
-    fn from_experiment(&mut self, exp: &Experiment) {
+    fn apply_experiment(&mut self, exp: &Experiment) {
         let t = exp.sampling.temperature / TEMPERATURE_STEP;
         self.temp_steps = if t.is_finite() {
             t.round().clamp(0.0, TEMPERATURE_MAX / TEMPERATURE_STEP) as u32
@@ -457,7 +457,7 @@ impl App {
     }
 
     fn use_experiment(&mut self, exp: Experiment) {
-        self.sampling.from_experiment(&exp);
+        self.sampling.apply_experiment(&exp);
         self.run.lr = None;
         self.experiment = Some(exp);
         self.pending = None;

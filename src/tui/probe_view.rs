@@ -5,7 +5,7 @@
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
@@ -58,11 +58,10 @@ fn summary(r: &ProbeReport) -> Line<'static> {
 impl Widget for ProbeWidget<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let bold = if self.view.no_color {
-            Style::new()
+            Style::new().add_modifier(Modifier::BOLD)
         } else {
-            Style::new()
-        }
-        .add_modifier(Modifier::BOLD);
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        };
         let mut lines = Vec::new();
         match self.report {
             None => lines.push(Line::from(

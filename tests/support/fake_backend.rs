@@ -487,8 +487,10 @@ impl FakeTrainer {
             let loss = 1.3 + 2.9 * (-s / 350.0).exp() + 0.25 * (noise(&mut seed) - 0.5);
             interval_loss += loss;
             interval_n += 1;
-            if step % tr.log_every == 0 || step_once {
-                let val = (step % tr.eval_every == 0).then(|| 1.4 + 2.8 * (-s / 380.0).exp());
+            if step.is_multiple_of(tr.log_every) || step_once {
+                let val = step
+                    .is_multiple_of(tr.eval_every)
+                    .then(|| 1.4 + 2.8 * (-s / 380.0).exp());
                 let train = interval_loss / f64::from(interval_n.max(1));
                 let secs = interval_start.elapsed().as_secs_f64().max(1e-6);
                 let m = Metrics {
@@ -517,7 +519,7 @@ impl FakeTrainer {
                     }
                 }
             }
-            if step % tr.sample_every == 0 {
+            if step.is_multiple_of(tr.sample_every) {
                 let text = fake_text(&sampling, step, &mut seed);
                 let ev = SampleEvent {
                     step,
@@ -528,7 +530,7 @@ impl FakeTrainer {
                     return;
                 }
             }
-            if step % tr.probe_every == 0 {
+            if step.is_multiple_of(tr.probe_every) {
                 let r = fake_probe(
                     step,
                     "to be, or not to be, that is the question",
@@ -539,7 +541,7 @@ impl FakeTrainer {
                     return;
                 }
             }
-            if step % tr.checkpoint_every == 0 && !self.checkpoint(step, true, tx) {
+            if step.is_multiple_of(tr.checkpoint_every) && !self.checkpoint(step, true, tx) {
                 return;
             }
             if step >= total {

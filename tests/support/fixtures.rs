@@ -63,9 +63,11 @@ pub fn browser() -> App {
 /// Metrics of a plausible step.
 pub fn metrics(step: u64) -> Metrics {
     let s = step as f64;
-    let wiggle = if step % 20 == 0 { 0.08 } else { -0.05 };
+    let wiggle = if step.is_multiple_of(20) { 0.08 } else { -0.05 };
     let train = 1.3 + 2.9 * (-s / 350.0).exp() + wiggle;
-    let val = (step % 100 == 0).then(|| 1.4 + 2.8 * (-s / 380.0).exp());
+    let val = step
+        .is_multiple_of(100)
+        .then(|| 1.4 + 2.8 * (-s / 380.0).exp());
     Metrics {
         step,
         epoch: s * 2048.0 / 1_000_000.0,

@@ -74,10 +74,8 @@ impl Widget for Runs<'_> {
         }
 
         let mut series = Vec::new();
-        let mut color = 0;
-        for e in r.entries.iter().filter(|e| e.overlay) {
+        for (color, e) in r.entries.iter().filter(|e| e.overlay).enumerate() {
             let style = t.run(color);
-            color += 1;
             series.push(Series {
                 name: format!("{} train", e.name),
                 history: &e.train,
