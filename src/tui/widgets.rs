@@ -77,7 +77,7 @@ pub fn sig3(x: f64) -> String {
     let a = x.abs();
     if a == 0.0 {
         "0".into()
-    } else if !(1e-3..1e4).contains(&a) {
+    } else if !(1e-2..1e4).contains(&a) {
         format!("{x:.2e}")
     } else if a >= 100.0 {
         format!("{x:.0}")
