@@ -22,7 +22,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event as TermEvent, KeyEventKind};
@@ -99,6 +99,8 @@ pub struct Runtime<'a> {
     pub terminate: Arc<AtomicBool>,
     /// Channels of the active run.
     channels: Option<(Sender<Command>, Receiver<Event>)>,
+    /// A copy of the active run's command sender for the signal watchdog (see [`run`]).
+    stop_sender: Arc<Mutex<Option<Sender<Command>>>>,
 }
 
 impl<'a> Runtime<'a> {
@@ -111,7 +113,15 @@ impl<'a> Runtime<'a> {
             editor,
             terminate: Arc::new(AtomicBool::new(false)),
             channels: None,
+            stop_sender: Arc::new(Mutex::new(None)),
         }
+    }
+
+    fn set_channels(&mut self, ch: Option<(Sender<Command>, Receiver<Event>)>) {
+        if let Ok(mut s) = self.stop_sender.lock() {
+            *s = ch.as_ref().map(|(tx, _)| tx.clone());
+        }
+        self.channels = ch;
     }
 
     /// Drain every pending trainer event into the app (a disconnected channel ends the run).
@@ -138,7 +148,7 @@ impl<'a> Runtime<'a> {
             }
         }
         if ended || gone {
-            self.channels = None;
+            self.set_channels(None);
         }
         if gone {
             update(app, Action::TrainerGone);
@@ -179,12 +189,12 @@ impl<'a> Runtime<'a> {
                 update(app, Action::ExperimentLoaded(r));
             }
             Effect::Start => {
-                self.channels = None;
+                self.set_channels(None);
                 let Some(exp) = app.experiment.clone() else {
                     return false;
                 };
                 match self.backend.start(&exp, None) {
-                    Ok(ch) => self.channels = Some(ch),
+                    Ok(ch) => self.set_channels(Some(ch)),
                     Err(e) => update(app, Action::StartFailed(e)),
                 }
             }
@@ -206,7 +216,7 @@ impl<'a> Runtime<'a> {
             Effect::LoadCompareProbe(path) => {
                 update(app, Action::CompareLoaded(files::load_probe(&path)))
             }
-            Effect::Detach => self.channels = None,
+            Effect::Detach => self.set_channels(None),
             Effect::Quit => {}
         }
         false
@@ -230,16 +240,19 @@ pub fn run_loop<B: ratatui::backend::Backend>(
     let start = Instant::now();
     let mut frames = 0u32;
     let mut fps_since = Instant::now();
+    let mut needs_clear = false;
     loop {
         if rt.terminate.swap(false, Ordering::SeqCst) {
             update(app, Action::Terminate);
         }
         rt.drain(app);
         update(app, Action::Tick(start.elapsed().as_secs_f64()));
-        if rt.apply_effects(app) {
+        if rt.apply_effects(app) || needs_clear {
+            // Back from the editor: the screen is not what ratatui last drew.
             terminal
                 .clear()
                 .map_err(|e| TuiError::Backend(e.to_string()))?;
+            needs_clear = false;
         }
         if app.quit {
             return Ok(());
@@ -269,7 +282,7 @@ pub fn run_loop<B: ratatui::backend::Backend>(
                 if let Some(a) = action::from_key(app, key) {
                     update(app, a);
                 }
-                rt.apply_effects(app);
+                needs_clear |= rt.apply_effects(app);
                 if app.quit {
                     return Ok(());
                 }
@@ -286,7 +299,7 @@ fn run_editor(path: &Path) -> Result<(), String> {
         .unwrap_or_else(|_| "vi".into());
     let mut words = editor.split_whitespace();
     let program = words.next().unwrap_or("vi");
-    ratatui::restore();
+    let _ = ratatui::try_restore();
     let status = std::process::Command::new(program)
         .args(words)
         .arg(path)
@@ -309,7 +322,8 @@ struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        ratatui::restore();
+        // try_: `restore` prints on failure, and printing to a closed terminal panics.
+        let _ = ratatui::try_restore();
     }
 }
 
@@ -330,13 +344,12 @@ pub fn run(initial: Option<PathBuf>, backend: Box<dyn Backend>) -> Result<(), Tu
     }
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut rt = Runtime::new(backend, Box::new(run_editor));
-    for sig in [
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-        signal_hook::consts::SIGINT,
-    ] {
-        signal_hook::flag::register(sig, Arc::clone(&rt.terminate))?;
-    }
+    let done = Arc::new(AtomicBool::new(false));
+    let signals = spawn_signal_watchdog(
+        Arc::clone(&rt.terminate),
+        Arc::clone(&done),
+        Arc::clone(&rt.stop_sender),
+    )?;
     let mut app = App::new(no_color);
     app.effects.push(Effect::ScanExperiments);
     if let Some(p) = initial {
@@ -344,5 +357,48 @@ pub fn run(initial: Option<PathBuf>, backend: Box<dyn Backend>) -> Result<(), Tu
     }
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;
-    run_loop(&mut terminal, &mut app, &mut rt, &mut CrosstermInput)
+    let result = run_loop(&mut terminal, &mut app, &mut rt, &mut CrosstermInput);
+    done.store(true, Ordering::SeqCst);
+    // Back to the default signal actions for the rest of the program.
+    signals.close();
+    result
+}
+
+/// SIGTERM, SIGHUP and SIGINT set `terminate`; the main loop then sends `Command::Stop`, waits
+/// up to 3 s for `Event::Finished`, restores the terminal and returns. When the terminal itself
+/// is gone (SIGHUP), crossterm's `poll` can spin forever without returning (crossterm issue
+/// #793), so this thread does the same work if the main loop has not finished 4 s after the
+/// signal: send Stop through a copy of the run's sender, give the trainer 3 s to save, exit 1.
+fn spawn_signal_watchdog(
+    terminate: Arc<AtomicBool>,
+    done: Arc<AtomicBool>,
+    stop_sender: Arc<Mutex<Option<Sender<Command>>>>,
+) -> Result<signal_hook::iterator::Handle, TuiError> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+    let handle = signals.handle();
+    std::thread::Builder::new()
+        .name("rnn-lab-signals".into())
+        .spawn(move || {
+            if signals.forever().next().is_none() {
+                return;
+            }
+            terminate.store(true, Ordering::SeqCst);
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_secs(4) {
+                if done.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let sender = stop_sender.lock().ok().and_then(|s| s.clone());
+            if let Some(tx) = sender {
+                if tx.send(Command::Stop).is_ok() {
+                    std::thread::sleep(Duration::from_secs(3));
+                }
+            }
+            let _ = ratatui::try_restore();
+            std::process::exit(1);
+        })?;
+    Ok(handle)
 }
