@@ -325,7 +325,7 @@ fn overlays(app: &App, area: Rect, buf: &mut Buffer) {
                 Span::styled("Esc", t.key),
                 Span::raw(" dismiss  "),
                 Span::styled("e", t.key),
-                Span::raw(" edit the experiment again"),
+                Span::raw(" open the experiment in $EDITOR"),
             ]),
         ];
         let text_h = err.chars().count() as u16 / w.saturating_sub(2).max(1) + 4;
