@@ -188,14 +188,27 @@ impl<'a> Runtime<'a> {
                 let r = self.backend.load_experiment(&path);
                 update(app, Action::ExperimentLoaded(r));
             }
-            Effect::Start => {
+            Effect::Start { resume } => {
                 self.set_channels(None);
                 let Some(exp) = app.experiment.clone() else {
                     return false;
                 };
-                match self.backend.start(&exp, None) {
+                match self.backend.start(&exp, resume.as_deref()) {
                     Ok(ch) => self.set_channels(Some(ch)),
                     Err(e) => update(app, Action::StartFailed(e)),
+                }
+            }
+            Effect::ResumeRun(dir) => {
+                let checkpoint = dir.join("latest.safetensors");
+                let config = dir.join("config.toml");
+                if !checkpoint.is_file() {
+                    let msg = format!("{}: no checkpoint to resume from", checkpoint.display());
+                    update(app, Action::StartFailed(msg));
+                } else {
+                    match self.backend.load_experiment(&config) {
+                        Ok(exp) => update(app, Action::ResumeReady(Box::new(exp), checkpoint)),
+                        Err(e) => update(app, Action::ExperimentLoaded(Err(e))),
+                    }
                 }
             }
             Effect::OpenEditor(path) => {

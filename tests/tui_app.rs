@@ -43,7 +43,7 @@ fn enter_opens_the_selected_experiment_and_space_starts_it() {
     assert!((app.sampling.temperature() - 0.8).abs() < 1e-12);
     key(&mut app, KeyCode::Char(' '));
     assert_eq!(app.run.phase, Phase::Starting);
-    assert_eq!(app.take_effects(), vec![Effect::Start]);
+    assert_eq!(app.take_effects(), vec![Effect::Start { resume: None }]);
 }
 
 #[test]
@@ -313,7 +313,10 @@ fn a_valid_edit_is_pending_and_r_restarts_with_it() {
     assert_eq!(sent(&mut app), vec![Command::Stop]);
     assert_eq!(app.run.phase, Phase::Stopping);
     update(&mut app, Action::Trainer(Event::Finished { step: 100 }));
-    assert_eq!(app.take_effects(), vec![Effect::Detach, Effect::Start]);
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::Detach, Effect::Start { resume: None }]
+    );
     assert_eq!(app.experiment.as_ref().map(|e| e.model.hidden), Some(256));
     assert_eq!(app.pending, None);
     assert_eq!(app.run.phase, Phase::Starting);
@@ -413,7 +416,7 @@ fn failure_shows_an_error_and_ends_the_run() {
     update(&mut app, Action::Cancel);
     // Space starts a fresh run.
     key(&mut app, KeyCode::Char(' '));
-    assert!(app.take_effects().contains(&Effect::Start));
+    assert!(app.take_effects().contains(&Effect::Start { resume: None }));
 }
 
 #[test]
@@ -444,6 +447,44 @@ fn runs_screen_overlays_and_compares() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.take_effects(), vec![Effect::OpenRun("runs/x".into())]);
     key(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Train);
+}
+
+#[test]
+fn a_run_resumes_from_its_checkpoint_once_stopped() {
+    let mut app = fixtures::training(100);
+    key(&mut app, KeyCode::Char('r'));
+    let entry = rnn_lab::tui::files::RunEntry {
+        dir: "runs/old".into(),
+        name: "old".into(),
+        steps: 500,
+        best_val: None,
+        last_train: None,
+        train: rnn_lab::history::History::new(8, 8),
+        val: rnn_lab::history::History::new(8, 8),
+        overlay: false,
+        has_probe: false,
+    };
+    update(&mut app, Action::RunsScanned(vec![entry]));
+    app.take_effects();
+    key(&mut app, KeyCode::Char('t'));
+    assert!(app.take_effects().is_empty(), "not while a run is active");
+    update(&mut app, Action::Trainer(Event::Finished { step: 100 }));
+    app.take_effects();
+    key(&mut app, KeyCode::Char('t'));
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::ResumeRun("runs/old".into())]
+    );
+    let ckpt = PathBuf::from("runs/old/latest.safetensors");
+    update(
+        &mut app,
+        Action::ResumeReady(Box::new(fixtures::experiment("old")), ckpt.clone()),
+    );
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::Start { resume: Some(ckpt) }]
+    );
     assert_eq!(app.screen, Screen::Train);
 }
 

@@ -84,6 +84,9 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
     if let Some(e) = &app.experiment {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(e.name.clone(), t.value));
+        if app.pending.is_some() {
+            spans.push(Span::styled(" [edited: R restarts with it]", t.warn));
+        }
         let model = app
             .run
             .info
@@ -104,9 +107,6 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
                 )
             });
         spans.push(Span::styled(model, t.dim));
-        if app.pending.is_some() {
-            spans.push(Span::styled("  [edited: R restarts with it]", t.warn));
-        }
     }
     if app.fps > 0.0 {
         spans.push(Span::styled(format!("  {:.0} fps", app.fps), t.dim));
