@@ -10,12 +10,12 @@ use super::action::{key_table, Action, Ctx};
 use super::app::{App, Level, Pane, Phase, PromptKind, Screen};
 use super::probe_view::ProbeWidget;
 use super::widgets::browser::Browser;
+use super::widgets::centered;
 use super::widgets::help::Help;
 use super::widgets::loss_chart::{LossChart, Series, SeriesKind};
 use super::widgets::runs::Runs;
 use super::widgets::samples::{temperature_text, Samples};
 use super::widgets::status::Status;
-use super::widgets::{centered, ellipsize};
 
 /// Smallest usable terminal; below it the screen says "terminal too small".
 pub const MIN_WIDTH: u16 = 50;
@@ -393,5 +393,4 @@ fn overlays(app: &App, area: Rect, buf: &mut Buffer) {
             .block(Block::bordered().border_style(t.border_focus).title(label))
             .render(popup, buf);
     }
-    let _ = ellipsize;
 }

@@ -22,7 +22,7 @@ impl Widget for Runs<'_> {
         let app = self.app;
         let t = &app.theme;
         let r = &app.runs;
-        let list_w = (area.width / 3).clamp(20, 48);
+        let list_w = (area.width * 2 / 5).clamp(24, 48);
         let [left, right] =
             Layout::horizontal([Constraint::Length(list_w), Constraint::Min(10)]).areas(area);
         let list_block = Block::bordered()
