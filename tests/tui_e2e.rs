@@ -161,3 +161,19 @@ fn drive_the_tui_in_tmux() -> Result<(), Box<dyn std::error::Error>> {
 fn shell_quote(p: &Path) -> String {
     format!("'{}'", p.to_string_lossy().replace('\'', "'\\''"))
 }
+
+#[test]
+fn piped_stdout_is_refused_with_a_pointer_to_headless() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(bin) = demo_binary() else {
+        return Err("could not build the tui_demo example".into());
+    };
+    let tmp = tempfile::tempdir()?;
+    let out = Command::new(bin).current_dir(tmp.path()).output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("stdout is not a terminal; use `rnn-lab --headless EXP.toml`"),
+        "{stderr}"
+    );
+    Ok(())
+}
