@@ -5,8 +5,10 @@
 //! [`app::update`] is its only transition (no I/O, tested without a terminal); `action.rs` maps
 //! keys to actions; `ui.rs` lays out the widgets of `widgets/`; this file owns the terminal and
 //! the main loop, which is generic over the ratatui backend so tests drive it with
-//! `TestBackend`. The UI thread never waits for the trainer: it polls keys with a 40 ms timeout
+//! `TestBackend`. The UI thread never waits for the trainer: it polls keys with a 30 ms timeout
 //! and drains the trainer's events with `try_recv` every frame.
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod action;
 pub mod app;
@@ -20,7 +22,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event as TermEvent, KeyEventKind};
@@ -97,6 +99,8 @@ pub struct Runtime<'a> {
     pub terminate: Arc<AtomicBool>,
     /// Channels of the active run.
     channels: Option<(Sender<Command>, Receiver<Event>)>,
+    /// A copy of the active run's command sender for the signal watchdog (see [`run`]).
+    stop_sender: Arc<Mutex<Option<Sender<Command>>>>,
 }
 
 impl<'a> Runtime<'a> {
@@ -109,16 +113,32 @@ impl<'a> Runtime<'a> {
             editor,
             terminate: Arc::new(AtomicBool::new(false)),
             channels: None,
+            stop_sender: Arc::new(Mutex::new(None)),
         }
+    }
+
+    fn set_channels(&mut self, ch: Option<(Sender<Command>, Receiver<Event>)>) {
+        if let Ok(mut s) = self.stop_sender.lock() {
+            *s = ch.as_ref().map(|(tx, _)| tx.clone());
+        }
+        self.channels = ch;
     }
 
     /// Drain every pending trainer event into the app (a disconnected channel ends the run).
     pub fn drain(&mut self, app: &mut App) {
         let mut gone = false;
+        let mut ended = false;
         if let Some((_, rx)) = &self.channels {
             loop {
                 match rx.try_recv() {
-                    Ok(ev) => update(app, Action::Trainer(ev)),
+                    Ok(ev) => {
+                        // After its last event the trainer hangs up: that is not a failure.
+                        ended = matches!(ev, Event::Finished { .. } | Event::Failed(_));
+                        update(app, Action::Trainer(ev));
+                        if ended {
+                            break;
+                        }
+                    }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
                         gone = true;
@@ -127,8 +147,10 @@ impl<'a> Runtime<'a> {
                 }
             }
         }
+        if ended || gone {
+            self.set_channels(None);
+        }
         if gone {
-            self.channels = None;
             update(app, Action::TrainerGone);
         }
     }
@@ -166,14 +188,27 @@ impl<'a> Runtime<'a> {
                 let r = self.backend.load_experiment(&path);
                 update(app, Action::ExperimentLoaded(r));
             }
-            Effect::Start => {
-                self.channels = None;
+            Effect::Start { resume } => {
+                self.set_channels(None);
                 let Some(exp) = app.experiment.clone() else {
                     return false;
                 };
-                match self.backend.start(&exp, None) {
-                    Ok(ch) => self.channels = Some(ch),
+                match self.backend.start(&exp, resume.as_deref()) {
+                    Ok(ch) => self.set_channels(Some(ch)),
                     Err(e) => update(app, Action::StartFailed(e)),
+                }
+            }
+            Effect::ResumeRun(dir) => {
+                let checkpoint = dir.join("latest.safetensors");
+                let config = dir.join("config.toml");
+                if !checkpoint.is_file() {
+                    let msg = format!("{}: no checkpoint to resume from", checkpoint.display());
+                    update(app, Action::StartFailed(msg));
+                } else {
+                    match self.backend.load_experiment(&config) {
+                        Ok(exp) => update(app, Action::ResumeReady(Box::new(exp), checkpoint)),
+                        Err(e) => update(app, Action::ExperimentLoaded(Err(e))),
+                    }
                 }
             }
             Effect::OpenEditor(path) => {
@@ -194,7 +229,7 @@ impl<'a> Runtime<'a> {
             Effect::LoadCompareProbe(path) => {
                 update(app, Action::CompareLoaded(files::load_probe(&path)))
             }
-            Effect::Detach => self.channels = None,
+            Effect::Detach => self.set_channels(None),
             Effect::Quit => {}
         }
         false
@@ -202,7 +237,10 @@ impl<'a> Runtime<'a> {
 }
 
 /// Longest wait for a key in one frame (keeps ≥ 20 fps even with a silent trainer).
-pub const FRAME_POLL: Duration = Duration::from_millis(40);
+pub const FRAME_POLL: Duration = Duration::from_millis(30);
+
+/// Most terminal events handled between two frames.
+pub const MAX_INPUTS_PER_FRAME: usize = 64;
 
 /// The main loop, generic over the terminal backend: tests run it on `TestBackend` with a
 /// scripted [`Input`]. Returns when the app quits.
@@ -215,16 +253,19 @@ pub fn run_loop<B: ratatui::backend::Backend>(
     let start = Instant::now();
     let mut frames = 0u32;
     let mut fps_since = Instant::now();
+    let mut needs_clear = false;
     loop {
         if rt.terminate.swap(false, Ordering::SeqCst) {
             update(app, Action::Terminate);
         }
         rt.drain(app);
         update(app, Action::Tick(start.elapsed().as_secs_f64()));
-        if rt.apply_effects(app) {
+        if rt.apply_effects(app) || needs_clear {
+            // Back from the editor: the screen is not what ratatui last drew.
             terminal
                 .clear()
                 .map_err(|e| TuiError::Backend(e.to_string()))?;
+            needs_clear = false;
         }
         if app.quit {
             return Ok(());
@@ -240,8 +281,12 @@ pub fn run_loop<B: ratatui::backend::Backend>(
             fps_since = Instant::now();
         }
         // Wait for input at most one frame, then take whatever else is already queued.
+        // Bounded, so a flood of keys (auto-repeat) cannot starve drawing and the trainer.
         let mut timeout = FRAME_POLL;
-        while let Some(ev) = input.poll(timeout)? {
+        for _ in 0..MAX_INPUTS_PER_FRAME {
+            let Some(ev) = input.poll(timeout)? else {
+                break;
+            };
             timeout = Duration::ZERO;
             if let TermEvent::Key(key) = ev {
                 if key.kind == KeyEventKind::Release {
@@ -250,7 +295,7 @@ pub fn run_loop<B: ratatui::backend::Backend>(
                 if let Some(a) = action::from_key(app, key) {
                     update(app, a);
                 }
-                rt.apply_effects(app);
+                needs_clear |= rt.apply_effects(app);
                 if app.quit {
                     return Ok(());
                 }
@@ -267,7 +312,7 @@ fn run_editor(path: &Path) -> Result<(), String> {
         .unwrap_or_else(|_| "vi".into());
     let mut words = editor.split_whitespace();
     let program = words.next().unwrap_or("vi");
-    ratatui::restore();
+    let _ = ratatui::try_restore();
     let status = std::process::Command::new(program)
         .args(words)
         .arg(path)
@@ -290,7 +335,8 @@ struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        ratatui::restore();
+        // try_: `restore` prints on failure, and printing to a closed terminal panics.
+        let _ = ratatui::try_restore();
     }
 }
 
@@ -311,13 +357,12 @@ pub fn run(initial: Option<PathBuf>, backend: Box<dyn Backend>) -> Result<(), Tu
     }
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut rt = Runtime::new(backend, Box::new(run_editor));
-    for sig in [
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-        signal_hook::consts::SIGINT,
-    ] {
-        signal_hook::flag::register(sig, Arc::clone(&rt.terminate))?;
-    }
+    let done = Arc::new(AtomicBool::new(false));
+    let signals = spawn_signal_watchdog(
+        Arc::clone(&rt.terminate),
+        Arc::clone(&done),
+        Arc::clone(&rt.stop_sender),
+    )?;
     let mut app = App::new(no_color);
     app.effects.push(Effect::ScanExperiments);
     if let Some(p) = initial {
@@ -325,5 +370,48 @@ pub fn run(initial: Option<PathBuf>, backend: Box<dyn Backend>) -> Result<(), Tu
     }
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;
-    run_loop(&mut terminal, &mut app, &mut rt, &mut CrosstermInput)
+    let result = run_loop(&mut terminal, &mut app, &mut rt, &mut CrosstermInput);
+    done.store(true, Ordering::SeqCst);
+    // Back to the default signal actions for the rest of the program.
+    signals.close();
+    result
+}
+
+/// SIGTERM, SIGHUP and SIGINT set `terminate`; the main loop then sends `Command::Stop`, waits
+/// up to 3 s for `Event::Finished`, restores the terminal and returns. When the terminal itself
+/// is gone (SIGHUP), crossterm's `poll` can spin forever without returning (crossterm issue
+/// #793), so this thread does the same work if the main loop has not finished 4 s after the
+/// signal: send Stop through a copy of the run's sender, give the trainer 3 s to save, exit 1.
+fn spawn_signal_watchdog(
+    terminate: Arc<AtomicBool>,
+    done: Arc<AtomicBool>,
+    stop_sender: Arc<Mutex<Option<Sender<Command>>>>,
+) -> Result<signal_hook::iterator::Handle, TuiError> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+    let handle = signals.handle();
+    std::thread::Builder::new()
+        .name("rnn-lab-signals".into())
+        .spawn(move || {
+            if signals.forever().next().is_none() {
+                return;
+            }
+            terminate.store(true, Ordering::SeqCst);
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_secs(4) {
+                if done.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let sender = stop_sender.lock().ok().and_then(|s| s.clone());
+            if let Some(tx) = sender {
+                if tx.send(Command::Stop).is_ok() {
+                    std::thread::sleep(Duration::from_secs(3));
+                }
+            }
+            let _ = ratatui::try_restore();
+            std::process::exit(1);
+        })?;
+    Ok(handle)
 }

@@ -102,6 +102,10 @@ pub enum Action {
     ToggleOverlay,
     /// Runs screen: compare probes with the selected run's `probe.json`.
     CompareProbe,
+    /// Runs screen: continue training the selected run from its `latest.safetensors`.
+    ResumeSelected,
+    /// A run's config was read: start it from this checkpoint.
+    ResumeReady(Box<Experiment>, PathBuf),
     /// A key for the probe view (when the Probes pane has focus).
     ProbeKey(KeyEvent),
     /// An experiment file was read and checked.
@@ -355,6 +359,13 @@ pub fn key_table() -> Vec<KeyHelp> {
             Some("compare probe"),
             A::CompareProbe,
         ),
+        k(
+            &["t"],
+            "continue training the selected run",
+            Runs,
+            Some("resume"),
+            A::ResumeSelected,
+        ),
         k(&["b"], "experiment browser", Runs, None, A::ShowBrowser),
         k(&["Esc"], "back", Runs, Some("back"), A::Cancel),
     ]
@@ -429,6 +440,7 @@ pub fn from_key(app: &App, key: KeyEvent) -> Option<Action> {
             (Char(' ') | Enter, _) => Some(A::ToggleOverlay),
             (Char('o'), false) => Some(A::OpenRunPrompt),
             (Char('c'), false) => Some(A::CompareProbe),
+            (Char('t'), false) => Some(A::ResumeSelected),
             (Char('b'), false) => Some(A::ShowBrowser),
             (Esc, _) => Some(A::Cancel),
             _ => None,

@@ -139,8 +139,15 @@ pub enum Effect {
     Send(Command),
     /// Read and validate an experiment file → [`Action::ExperimentLoaded`].
     LoadExperiment(PathBuf),
-    /// Start training `App::experiment` → channels kept by the loop, or [`Action::StartFailed`].
-    Start,
+    /// Start training `App::experiment` (resuming from a checkpoint when given) → channels
+    /// kept by the loop, or [`Action::StartFailed`].
+    Start {
+        /// Checkpoint to resume from.
+        resume: Option<PathBuf>,
+    },
+    /// Read a run directory's `config.toml` and resume its `latest.safetensors`
+    /// → [`Action::ResumeReady`] or an error.
+    ResumeRun(PathBuf),
     /// Suspend the terminal, run `$EDITOR` on the file, re-read it → [`Action::Edited`].
     OpenEditor(PathBuf),
     /// List `experiments/*.toml` → [`Action::BrowserScanned`].
@@ -292,7 +299,7 @@ impl SamplingState {
         }
     }
 
-    fn from_experiment(&mut self, exp: &Experiment) {
+    fn apply_experiment(&mut self, exp: &Experiment) {
         let t = exp.sampling.temperature / TEMPERATURE_STEP;
         self.temp_steps = if t.is_finite() {
             t.round().clamp(0.0, TEMPERATURE_MAX / TEMPERATURE_STEP) as u32
@@ -457,13 +464,17 @@ impl App {
     }
 
     fn use_experiment(&mut self, exp: Experiment) {
-        self.sampling.from_experiment(&exp);
+        self.sampling.apply_experiment(&exp);
         self.run.lr = None;
         self.experiment = Some(exp);
         self.pending = None;
     }
 
     fn start_run(&mut self) {
+        self.start_run_from(None);
+    }
+
+    fn start_run_from(&mut self, resume: Option<PathBuf>) {
         if self.experiment.is_none() {
             self.message(
                 Level::Warn,
@@ -480,7 +491,7 @@ impl App {
         self.sampling.checkpoints.clear();
         self.probe = None;
         self.screen = Screen::Train;
-        self.effect(Effect::Start);
+        self.effect(Effect::Start { resume });
     }
 
     fn request_quit(&mut self, deadline_s: f64) {
@@ -520,8 +531,9 @@ pub fn update(app: &mut App, action: Action) {
             if app.run.unsaved() {
                 app.confirm_quit = true;
             } else if app.run.phase.active() {
-                // Saved already: stop the trainer cleanly, but do not wait for long.
-                app.request_quit(2.0);
+                // Nothing unsaved: tell the trainer to stop, but do not wait for it.
+                app.send(Command::Stop);
+                app.do_quit();
             } else {
                 app.do_quit();
             }
@@ -767,6 +779,25 @@ pub fn update(app: &mut App, action: Action) {
             if let Some(r) = app.runs.entries.get_mut(app.runs.selected) {
                 r.overlay = !r.overlay;
             }
+        }
+        Action::ResumeSelected => {
+            if app.run.phase.active() {
+                app.message(
+                    Level::Warn,
+                    "a run is active: stop it first (x on the training screen)",
+                );
+            } else if let Some(r) = app.runs.entries.get(app.runs.selected) {
+                let dir = r.dir.clone();
+                app.effect(Effect::ResumeRun(dir));
+            }
+        }
+        Action::ResumeReady(exp, checkpoint) => {
+            app.message(
+                Level::Info,
+                format!("resuming from {}", checkpoint.display()),
+            );
+            app.use_experiment(*exp);
+            app.start_run_from(Some(checkpoint));
         }
         Action::CompareProbe => {
             if let Some(r) = app.runs.entries.get(app.runs.selected) {

@@ -10,12 +10,12 @@ use super::action::{key_table, Action, Ctx};
 use super::app::{App, Level, Pane, Phase, PromptKind, Screen};
 use super::probe_view::ProbeWidget;
 use super::widgets::browser::Browser;
+use super::widgets::centered;
 use super::widgets::help::Help;
 use super::widgets::loss_chart::{LossChart, Series, SeriesKind};
 use super::widgets::runs::Runs;
 use super::widgets::samples::{temperature_text, Samples};
 use super::widgets::status::Status;
-use super::widgets::{centered, ellipsize};
 
 /// Smallest usable terminal; below it the screen says "terminal too small".
 pub const MIN_WIDTH: u16 = 50;
@@ -84,6 +84,9 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
     if let Some(e) = &app.experiment {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(e.name.clone(), t.value));
+        if app.pending.is_some() {
+            spans.push(Span::styled(" [edited: R restarts with it]", t.warn));
+        }
         let model = app
             .run
             .info
@@ -104,9 +107,6 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
                 )
             });
         spans.push(Span::styled(model, t.dim));
-        if app.pending.is_some() {
-            spans.push(Span::styled("  [edited: R restarts with it]", t.warn));
-        }
     }
     if app.fps > 0.0 {
         spans.push(Span::styled(format!("  {:.0} fps", app.fps), t.dim));
@@ -282,16 +282,26 @@ pub fn footer_hints(app: &App) -> Vec<(String, String)> {
 
 fn footer_line(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let mut spans = Vec::new();
-    let mut used = 0usize;
     let width = area.width as usize;
-    for (k, label) in footer_hints(app) {
-        let len = k.chars().count() + label.chars().count() + 3;
-        if used + len > width {
+    let hints = footer_hints(app);
+    let len = |(k, l): &(String, String)| k.chars().count() + l.chars().count() + 3;
+    // The global hints (help, quit) come last but are always kept; the screen's own hints fill
+    // the room before them in table order.
+    let global: Vec<&(String, String)> =
+        hints.iter().filter(|(k, _)| k == "?" || k == "q").collect();
+    let mut room = width.saturating_sub(global.iter().map(|h| len(h)).sum());
+    let mut shown: Vec<&(String, String)> = Vec::new();
+    for h in hints.iter().filter(|(k, _)| k != "?" && k != "q") {
+        if len(h) > room {
             break;
         }
-        used += len;
-        spans.push(Span::styled(k, t.key));
+        room -= len(h);
+        shown.push(h);
+    }
+    shown.extend(global);
+    let mut spans = Vec::new();
+    for (k, label) in shown {
+        spans.push(Span::styled(k.clone(), t.key));
         spans.push(Span::raw(format!(" {label}  ")));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
@@ -315,7 +325,7 @@ fn overlays(app: &App, area: Rect, buf: &mut Buffer) {
                 Span::styled("Esc", t.key),
                 Span::raw(" dismiss  "),
                 Span::styled("e", t.key),
-                Span::raw(" edit the experiment again"),
+                Span::raw(" open the experiment in $EDITOR"),
             ]),
         ];
         let text_h = err.chars().count() as u16 / w.saturating_sub(2).max(1) + 4;
@@ -383,5 +393,4 @@ fn overlays(app: &App, area: Rect, buf: &mut Buffer) {
             .block(Block::bordered().border_style(t.border_focus).title(label))
             .render(popup, buf);
     }
-    let _ = ellipsize;
 }

@@ -27,7 +27,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -77,7 +77,7 @@ pub fn sig3(x: f64) -> String {
     let a = x.abs();
     if a == 0.0 {
         "0".into()
-    } else if !(1e-3..1e4).contains(&a) {
+    } else if !(1e-2..1e4).contains(&a) {
         format!("{x:.2e}")
     } else if a >= 100.0 {
         format!("{x:.0}")

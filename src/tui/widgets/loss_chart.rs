@@ -127,7 +127,15 @@ impl Widget for LossChart<'_> {
             return;
         };
         let s = self.settings;
-        let x_label = |x: f64| if s.x_time { duration(x) } else { compact(x) };
+        let x_label = |x: f64| {
+            if s.x_time {
+                duration(x)
+            } else if x.abs() < 1e4 {
+                format!("{x:.0}")
+            } else {
+                compact(x)
+            }
+        };
         let y_label = |y: f64| sig3(if s.log_y { y.exp() } else { y });
         let x_mid = (xb[0] + xb[1]) / 2.0;
         let y_mid = (yb[0] + yb[1]) / 2.0;

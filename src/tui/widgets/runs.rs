@@ -22,7 +22,7 @@ impl Widget for Runs<'_> {
         let app = self.app;
         let t = &app.theme;
         let r = &app.runs;
-        let list_w = (area.width / 3).clamp(20, 48);
+        let list_w = (area.width * 2 / 5).clamp(24, 48);
         let [left, right] =
             Layout::horizontal([Constraint::Length(list_w), Constraint::Min(10)]).areas(area);
         let list_block = Block::bordered()
@@ -74,10 +74,8 @@ impl Widget for Runs<'_> {
         }
 
         let mut series = Vec::new();
-        let mut color = 0;
-        for e in r.entries.iter().filter(|e| e.overlay) {
+        for (color, e) in r.entries.iter().filter(|e| e.overlay).enumerate() {
             let style = t.run(color);
-            color += 1;
             series.push(Series {
                 name: format!("{} train", e.name),
                 history: &e.train,

@@ -1,0 +1,536 @@
+//! `update(app, action)` without a terminal: commands sent, modes entered, effects queued.
+
+#[path = "support/fake_backend.rs"]
+mod fake_backend;
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use fixtures::{key, key_mod};
+use rnn_lab::train::protocol::{Command, Event, SampleEvent};
+use rnn_lab::tui::action::{from_key, key_table, parse_key, Action, Ctx};
+use rnn_lab::tui::app::{update, App, Effect, Pane, Phase, Screen, HISTORY_CAPACITY};
+
+fn sent(app: &mut App) -> Vec<Command> {
+    app.take_effects()
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Send(c) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn enter_opens_the_selected_experiment_and_space_starts_it() {
+    let mut app = fixtures::browser();
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::LoadExperiment("experiments/char-lstm.toml".into())]
+    );
+    update(
+        &mut app,
+        Action::ExperimentLoaded(Ok(fixtures::experiment("char-lstm"))),
+    );
+    assert_eq!(app.screen, Screen::Train);
+    assert_eq!(app.run.phase, Phase::Idle);
+    // The experiment's sampling settings become the pane's.
+    assert!((app.sampling.temperature() - 0.8).abs() < 1e-12);
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.run.phase, Phase::Starting);
+    assert_eq!(app.take_effects(), vec![Effect::Start { resume: None }]);
+}
+
+#[test]
+fn an_invalid_experiment_in_the_browser_shows_its_error() {
+    let mut app = fixtures::browser();
+    update(
+        &mut app,
+        Action::ExperimentLoaded(Err("x.toml:3:7: bad".into())),
+    );
+    assert_eq!(app.error.as_deref(), Some("x.toml:3:7: bad"));
+    assert_eq!(app.screen, Screen::Browser);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.error, None);
+}
+
+#[test]
+fn space_pauses_and_resumes_s_steps_once() {
+    let mut app = fixtures::training(100);
+    assert_eq!(app.run.phase, Phase::Running);
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(sent(&mut app), vec![Command::Pause]);
+    assert_eq!(app.run.phase, Phase::Paused);
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(sent(&mut app), vec![Command::StepOnce]);
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(sent(&mut app), vec![Command::Resume]);
+    assert_eq!(app.run.phase, Phase::Running);
+    // s while running pauses first.
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(sent(&mut app), vec![Command::Pause]);
+}
+
+#[test]
+fn save_now_by_s_and_ctrl_s_and_lr_keys() {
+    let mut app = fixtures::training(100);
+    key(&mut app, KeyCode::Char('S'));
+    key_mod(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(sent(&mut app), vec![Command::SaveNow, Command::SaveNow]);
+    key(&mut app, KeyCode::Char(']'));
+    key(&mut app, KeyCode::Char('['));
+    key(&mut app, KeyCode::Char('['));
+    let lrs: Vec<f64> = sent(&mut app)
+        .into_iter()
+        .filter_map(|c| {
+            if let Command::SetLr(x) = c {
+                Some(x)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(lrs.len(), 3);
+    assert!((lrs[0] - 2.5e-3).abs() < 1e-12);
+    assert!((lrs[2] - 1.6e-3).abs() < 1e-12);
+}
+
+#[test]
+fn temperature_moves_in_exact_steps_of_0_05_down_to_greedy() {
+    let mut app = fixtures::training(100);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Char('+'));
+    }
+    assert!((app.sampling.temperature() - 0.95).abs() < 1e-12);
+    for _ in 0..40 {
+        key(&mut app, KeyCode::Char('-'));
+    }
+    assert_eq!(app.sampling.temperature(), 0.0);
+    for _ in 0..20 {
+        key(&mut app, KeyCode::Char('='));
+    }
+    assert_eq!(app.sampling.temperature(), 1.0, "no floating-point drift");
+    let cmds = sent(&mut app);
+    assert_eq!(cmds.len(), 63);
+    match cmds.last() {
+        Some(Command::SetSampling(r)) => assert_eq!(r.temperature, 1.0),
+        other => panic!("expected SetSampling, got {other:?}"),
+    }
+}
+
+#[test]
+fn top_k_cycles_and_sample_now_uses_the_settings() {
+    let mut app = fixtures::training(100);
+    key(&mut app, KeyCode::Char('K'));
+    key(&mut app, KeyCode::Char('K'));
+    assert_eq!(app.sampling.top_k, 2);
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.sampling.top_k, 1);
+    app.take_effects();
+    key(&mut app, KeyCode::Char('g'));
+    match sent(&mut app).as_slice() {
+        [Command::Sample(r)] => {
+            assert_eq!(r.top_k, 1);
+            assert_eq!(r.prime, "The ");
+        }
+        other => panic!("expected one Sample, got {other:?}"),
+    }
+}
+
+#[test]
+fn prime_text_is_edited_in_a_prompt() {
+    let mut app = fixtures::training(100);
+    key(&mut app, KeyCode::Char('i'));
+    assert!(app.prompt.is_some());
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    for c in "ROMEO:".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    // Keys that are commands elsewhere are text in the prompt.
+    key(&mut app, KeyCode::Char('q'));
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.sampling.prime, "ROMEO:");
+    assert!(!app.quit);
+    match sent(&mut app).as_slice() {
+        [Command::SetSampling(r)] => assert_eq!(r.prime, "ROMEO:"),
+        other => panic!("expected SetSampling, got {other:?}"),
+    }
+}
+
+#[test]
+fn probe_keys_and_probe_pane_focus() {
+    let mut app = fixtures::training(100);
+    key(&mut app, KeyCode::Char('p'));
+    assert_eq!(sent(&mut app), vec![Command::Probe(None)]);
+    key(&mut app, KeyCode::Char('P'));
+    for c in "hello".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(sent(&mut app), vec![Command::Probe(Some("hello".into()))]);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Probes);
+    // Keys the probe view does not consume fall back to the training keys.
+    let k = parse_key("+").expect("key");
+    assert_eq!(from_key(&app, k), Some(Action::ProbeKey(k)));
+    key(&mut app, KeyCode::Char('+'));
+    assert!(matches!(
+        sent(&mut app).as_slice(),
+        [Command::SetSampling(_)]
+    ));
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Loss);
+}
+
+#[test]
+fn latest_probe_is_kept() {
+    let mut app = fixtures::training(100);
+    let report = |step| rnn_lab::probe::ProbeReport {
+        step,
+        tokens: vec![],
+        entropy: vec![],
+        top: vec![],
+        dirs: vec![],
+    };
+    update(
+        &mut app,
+        Action::Trainer(Event::Probe(Box::new(report(100)))),
+    );
+    update(
+        &mut app,
+        Action::Trainer(Event::Probe(Box::new(report(200)))),
+    );
+    assert_eq!(app.probe.as_ref().map(|p| p.step), Some(200));
+}
+
+#[test]
+fn quit_without_unsaved_work_quits_at_once() {
+    let mut app = fixtures::browser();
+    key(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+    assert_eq!(app.take_effects(), vec![Effect::Quit]);
+}
+
+#[test]
+fn quit_with_unsaved_steps_asks_and_y_saves_first() {
+    let mut app = fixtures::training(620);
+    assert!(app.run.unsaved());
+    key(&mut app, KeyCode::Char('q'));
+    assert!(app.confirm_quit && !app.quit);
+    // Other keys do nothing while asking.
+    key(&mut app, KeyCode::Char(' '));
+    assert!(app.take_effects().is_empty());
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(sent(&mut app), vec![Command::Stop]);
+    assert!(app.quit_wait.is_some() && !app.quit);
+    update(&mut app, Action::Trainer(Event::Finished { step: 620 }));
+    assert!(app.quit);
+}
+
+#[test]
+fn quit_n_quits_without_saving_and_esc_cancels() {
+    let mut app = fixtures::training(620);
+    key(&mut app, KeyCode::Char('q'));
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.confirm_quit && !app.quit);
+    key(&mut app, KeyCode::Char('q'));
+    key(&mut app, KeyCode::Char('n'));
+    assert!(app.quit);
+    assert_eq!(app.take_effects(), vec![Effect::Quit]);
+}
+
+#[test]
+fn ctrl_c_and_sigterm_save_then_quit_or_give_up_after_the_deadline() {
+    let mut app = fixtures::training(620);
+    key_mod(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(sent(&mut app), vec![Command::Stop]);
+    assert!(!app.quit);
+    update(&mut app, Action::Tick(5.0));
+    assert!(!app.quit, "still waiting for the checkpoint");
+    update(&mut app, Action::Trainer(Event::Finished { step: 620 }));
+    assert!(app.quit);
+
+    let mut app = fixtures::training(620);
+    update(&mut app, Action::Terminate);
+    assert_eq!(sent(&mut app), vec![Command::Stop]);
+    update(&mut app, Action::Tick(3.5));
+    assert!(app.quit, "SIGTERM waits at most 3 s");
+}
+
+#[test]
+fn an_invalid_edit_shows_the_error_and_keeps_the_config() {
+    let mut app = fixtures::training(100);
+    let before = app.experiment.clone();
+    key(&mut app, KeyCode::Char('e'));
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::OpenEditor("experiments/char-lstm.toml".into())]
+    );
+    update(
+        &mut app,
+        Action::Edited(
+            "experiments/char-lstm.toml".into(),
+            Err("experiments/char-lstm.toml:9:10: bad".into()),
+        ),
+    );
+    let err = app.error.clone().unwrap_or_default();
+    assert!(
+        err.contains(":9:10:") && err.contains("kept the previous config"),
+        "{err}"
+    );
+    assert_eq!(app.experiment, before);
+    assert_eq!(app.pending, None);
+    // e edits again straight from the error.
+    key(&mut app, KeyCode::Char('e'));
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::OpenEditor("experiments/char-lstm.toml".into())]
+    );
+    assert_eq!(app.error, None);
+}
+
+#[test]
+fn a_valid_edit_is_pending_and_r_restarts_with_it() {
+    let mut app = fixtures::training(100);
+    let mut edited = fixtures::experiment("char-lstm");
+    edited.model.hidden = 256;
+    update(
+        &mut app,
+        Action::Edited("experiments/char-lstm.toml".into(), Ok(edited.clone())),
+    );
+    assert_eq!(app.pending.as_ref(), Some(&edited));
+    assert_eq!(app.experiment.as_ref().map(|e| e.model.hidden), Some(128));
+    key(&mut app, KeyCode::Char('R'));
+    assert_eq!(sent(&mut app), vec![Command::Stop]);
+    assert_eq!(app.run.phase, Phase::Stopping);
+    update(&mut app, Action::Trainer(Event::Finished { step: 100 }));
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::Detach, Effect::Start { resume: None }]
+    );
+    assert_eq!(app.experiment.as_ref().map(|e| e.model.hidden), Some(256));
+    assert_eq!(app.pending, None);
+    assert_eq!(app.run.phase, Phase::Starting);
+    assert!(
+        app.run.train.is_empty(),
+        "a new run starts with an empty chart"
+    );
+}
+
+#[test]
+fn editing_before_starting_applies_at_once() {
+    let mut app = fixtures::browser();
+    update(
+        &mut app,
+        Action::ExperimentLoaded(Ok(fixtures::experiment("char-lstm"))),
+    );
+    let mut edited = fixtures::experiment("char-lstm");
+    edited.training.steps = 50;
+    update(
+        &mut app,
+        Action::Edited("experiments/char-lstm.toml".into(), Ok(edited)),
+    );
+    assert_eq!(app.experiment.as_ref().map(|e| e.training.steps), Some(50));
+}
+
+#[test]
+fn steps_fill_bounded_histories_and_status() {
+    let mut app = fixtures::training(100);
+    for step in 101..=40_000 {
+        update(
+            &mut app,
+            Action::Trainer(Event::Step(fixtures::metrics(step))),
+        );
+    }
+    assert!(app.run.train.full().len() <= HISTORY_CAPACITY);
+    assert_eq!(app.run.step(), 40_000);
+    assert!(app.run.best_val.is_some());
+    assert!(app.run.val.total() >= 400);
+}
+
+#[test]
+fn checkpoints_keep_a_sample_each() {
+    let mut app = fixtures::training(100);
+    let path = PathBuf::from("runs/x/latest.safetensors");
+    update(
+        &mut app,
+        Action::Trainer(Event::Checkpointed {
+            path: path.clone(),
+            step: 100,
+            best: true,
+        }),
+    );
+    assert_eq!(app.run.saved_step, 100);
+    assert!(!app.run.unsaved());
+    assert!(matches!(sent(&mut app).as_slice(), [Command::Sample(_)]));
+    let ev = SampleEvent {
+        step: 100,
+        request: app.sampling.request(),
+        text: "hello".into(),
+    };
+    update(&mut app, Action::Trainer(Event::Sample(Box::new(ev))));
+    assert_eq!(
+        app.sampling.checkpoints[0]
+            .sample
+            .as_ref()
+            .map(|s| s.text.as_str()),
+        Some("hello")
+    );
+    for s in 2..=6 {
+        update(
+            &mut app,
+            Action::Trainer(Event::Checkpointed {
+                path: path.clone(),
+                step: s * 100,
+                best: false,
+            }),
+        );
+    }
+    assert_eq!(
+        app.sampling.checkpoints.len(),
+        rnn_lab::tui::app::CHECKPOINT_SAMPLES_KEPT
+    );
+}
+
+#[test]
+fn failure_shows_an_error_and_ends_the_run() {
+    let mut app = fixtures::training(100);
+    update(
+        &mut app,
+        Action::Trainer(Event::Failed("out of memory".into())),
+    );
+    assert_eq!(app.run.phase, Phase::Failed);
+    assert!(app
+        .error
+        .as_deref()
+        .is_some_and(|e| e.contains("out of memory")));
+    update(&mut app, Action::Cancel);
+    // Space starts a fresh run.
+    key(&mut app, KeyCode::Char(' '));
+    assert!(app.take_effects().contains(&Effect::Start { resume: None }));
+}
+
+#[test]
+fn chart_keys_toggle_settings() {
+    let mut app = fixtures::training(100);
+    let before = app.chart;
+    for c in ['l', 'w', 'z', '.'] {
+        key(&mut app, KeyCode::Char(c));
+    }
+    assert!(app.chart.log_y && app.chart.x_time && app.chart.recent);
+    assert_eq!(app.chart.smoothing, before.smoothing + 1);
+    for _ in 0..20 {
+        key(&mut app, KeyCode::Char(','));
+    }
+    assert_eq!(app.chart.beta(), 0.0);
+}
+
+#[test]
+fn runs_screen_overlays_and_compares() {
+    let mut app = fixtures::training(100);
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.screen, Screen::Runs);
+    assert_eq!(app.take_effects(), vec![Effect::ScanRuns]);
+    key(&mut app, KeyCode::Char('o'));
+    for c in "x".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.take_effects(), vec![Effect::OpenRun("runs/x".into())]);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Train);
+}
+
+#[test]
+fn a_run_resumes_from_its_checkpoint_once_stopped() {
+    let mut app = fixtures::training(100);
+    key(&mut app, KeyCode::Char('r'));
+    let entry = rnn_lab::tui::files::RunEntry {
+        dir: "runs/old".into(),
+        name: "old".into(),
+        steps: 500,
+        best_val: None,
+        last_train: None,
+        train: rnn_lab::history::History::new(8, 8),
+        val: rnn_lab::history::History::new(8, 8),
+        overlay: false,
+        has_probe: false,
+    };
+    update(&mut app, Action::RunsScanned(vec![entry]));
+    app.take_effects();
+    key(&mut app, KeyCode::Char('t'));
+    assert!(app.take_effects().is_empty(), "not while a run is active");
+    update(&mut app, Action::Trainer(Event::Finished { step: 100 }));
+    app.take_effects();
+    key(&mut app, KeyCode::Char('t'));
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::ResumeRun("runs/old".into())]
+    );
+    let ckpt = PathBuf::from("runs/old/latest.safetensors");
+    update(
+        &mut app,
+        Action::ResumeReady(Box::new(fixtures::experiment("old")), ckpt.clone()),
+    );
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::Start { resume: Some(ckpt) }]
+    );
+    assert_eq!(app.screen, Screen::Train);
+}
+
+/// Every key the help screen lists produces the action listed beside it, in its context.
+#[test]
+fn help_and_footer_keys_do_what_they_say() {
+    let train = fixtures::training(100);
+    let browser = fixtures::browser();
+    let mut runs = fixtures::training(100);
+    key(&mut runs, KeyCode::Char('r'));
+    for entry in key_table() {
+        let apps: Vec<&App> = match entry.ctx {
+            Ctx::Global => vec![&train, &browser, &runs],
+            Ctx::Train => vec![&train],
+            Ctx::Browser => vec![&browser],
+            Ctx::Runs => vec![&runs],
+        };
+        for k in entry.keys {
+            let ev = parse_key(k).unwrap_or_else(|| panic!("unparsable key {k:?}"));
+            let want = if *k == "↑" {
+                Action::Up
+            } else {
+                entry.action.clone()
+            };
+            for app in &apps {
+                assert_eq!(
+                    from_key(app, ev),
+                    Some(want.clone()),
+                    "key {k:?} in {:?}",
+                    entry.ctx
+                );
+            }
+        }
+    }
+    // The footer lists only keys of the table.
+    let keys: Vec<String> = key_table()
+        .iter()
+        .flat_map(|k| k.keys.iter().map(|s| s.to_string()))
+        .collect();
+    for (k, _) in rnn_lab::tui::ui::footer_hints(&train) {
+        for part in k.split('/') {
+            let part = if part == "↑↓" { "↓" } else { part };
+            assert!(
+                keys.iter().any(|x| x == part),
+                "footer key {part:?} not in the key table"
+            );
+        }
+    }
+}
