@@ -58,6 +58,7 @@ pub fn default_experiment(name: &str) -> Experiment {
             min_count: 1,
             max_vocab: 0,
             lowercase: false,
+            split_punctuation: true,
         },
         model: ModelSection {
             cell: CellKind::Lstm,
