@@ -68,7 +68,7 @@ pub enum ProbeError {
     /// Fewer than two tokens: there is nothing to predict.
     #[error("the probe text needs at least 2 tokens (got {0})")]
     TooShort(usize),
-    /// Probes read next-token predictions, so they need a per-step head.
+    /// Probes read next-token predictions, so they need a per-step head over the vocabulary.
     #[error("probes need a language model (per-step softmax head)")]
     NotLanguageModel,
     /// The forward pass failed.
@@ -83,7 +83,7 @@ pub fn probe<F: Scalar>(model: &Model<F>, tokens: &[u32], step: u64, text_of: &d
     if tokens.len() < 2 {
         return Err(ProbeError::TooShort(tokens.len()));
     }
-    if model.spec.head != HeadKind::PerStep {
+    if model.spec.head != HeadKind::PerStep || model.spec.outputs != model.spec.vocab {
         return Err(ProbeError::NotLanguageModel);
     }
     let t_len = tokens.len() - 1;

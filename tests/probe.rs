@@ -163,7 +163,11 @@ fn sigmoid(x: f64) -> f64 {
 /// W `[H + X, G·H]`, rows 0..H act on a⟨t−1⟩, rows H.. on x⟨t⟩, column block k is gate k.
 /// `bump = Some((i, t, j, eps))` adds `eps` to unit j of a⟨t⟩ of layer-direction i right after
 /// it is computed, so everything downstream (later steps, upper layers, head) sees it.
-fn reference(m: &Model<f64>, inputs: &[u32], bump: Option<(usize, usize, usize, f64)>) -> Reference {
+fn reference(
+    m: &Model<f64>,
+    inputs: &[u32],
+    bump: Option<(usize, usize, usize, f64)>,
+) -> Reference {
     let s = &m.spec;
     let (h, nd, t_len) = (s.hidden, s.dirs(), inputs.len());
     let val = |i: usize| &m.params.values[i];
@@ -332,24 +336,46 @@ fn check_shapes<F: Scalar>(m: &Model<F>, toks: &[u32], r: &ProbeReport, what: &s
     assert_eq!(r.tokens, want_tokens, "{what}: tokens shown via text_of");
     assert_eq!(r.entropy.len(), t_len, "{what}: entropy per step");
     assert_eq!(r.top.len(), t_len, "{what}: top-5 per step");
-    assert!(r.top.iter().all(|v| v.len() == y.min(5)), "{what}: top-5 length");
-    assert_eq!(r.dirs.len(), m.spec.layers * nd, "{what}: one DirProbe per layer × direction");
+    assert!(
+        r.top.iter().all(|v| v.len() == y.min(5)),
+        "{what}: top-5 length"
+    );
+    assert_eq!(
+        r.dirs.len(),
+        m.spec.layers * nd,
+        "{what}: one DirProbe per layer × direction"
+    );
     let gates = expected_gates(m.cell);
     for (i, d) in r.dirs.iter().enumerate() {
         assert_eq!(d.layer, i / nd, "{what}: layer of dirs[{i}]");
-        let dir = if i % nd == 0 { Direction::Fwd } else { Direction::Bwd };
+        let dir = if i % nd == 0 {
+            Direction::Fwd
+        } else {
+            Direction::Bwd
+        };
         assert_eq!(d.direction, dir, "{what}: direction of dirs[{i}]");
         let shape_ok = |v: &Vec<Vec<f32>>| v.len() == t_len && v.iter().all(|r| r.len() == h);
         assert!(shape_ok(&d.hidden), "{what}: hidden is [T][H]");
         let names: Vec<&str> = d.gates.iter().map(|g| g.name.as_str()).collect();
         let want: Vec<&str> = gates.iter().map(|g| g.0).collect();
         assert_eq!(names, want, "{what}: gate names");
-        assert!(d.gates.iter().all(|g| shape_ok(&g.values)), "{what}: gates are [T][H]");
-        assert_eq!(d.cell.is_some(), m.cell == Cell::Lstm, "{what}: cell only for LSTM");
+        assert!(
+            d.gates.iter().all(|g| shape_ok(&g.values)),
+            "{what}: gates are [T][H]"
+        );
+        assert_eq!(
+            d.cell.is_some(),
+            m.cell == Cell::Lstm,
+            "{what}: cell only for LSTM"
+        );
         if let Some(c) = &d.cell {
             assert!(shape_ok(c), "{what}: cell is [T][H]");
         }
-        assert_eq!(d.grad_norm.len(), t_len, "{what}: one gradient norm per step");
+        assert_eq!(
+            d.grad_norm.len(),
+            t_len,
+            "{what}: one gradient norm per step"
+        );
     }
 }
 
@@ -362,7 +388,11 @@ fn check_ranges(r: &ProbeReport, what: &str) {
         }
         for g in &d.gates {
             for v in g.values.iter().flatten() {
-                assert!((0.0..=1.0).contains(v), "{at}: gate {} = {v} outside [0, 1]", g.name);
+                assert!(
+                    (0.0..=1.0).contains(v),
+                    "{at}: gate {} = {v} outside [0, 1]",
+                    g.name
+                );
             }
         }
         for v in d.cell.iter().flatten().flatten() {
@@ -378,29 +408,56 @@ fn check_ranges(r: &ProbeReport, what: &str) {
 fn check_outputs(r: &ProbeReport, t: usize, z: &[f64], tol: f64, what: &str) {
     let p = softmax(z);
     // H = −Σ p ln p
-    let ent: f64 = -p.iter().filter(|&&p| p > 0.0).map(|p| p * p.ln()).sum::<f64>();
+    let ent: f64 = -p
+        .iter()
+        .filter(|&&p| p > 0.0)
+        .map(|p| p * p.ln())
+        .sum::<f64>();
     let e = f64::from(r.entropy[t]);
-    assert!(close(e, ent, 0.0, tol), "{what}: entropy[{t}] = {e}, expected {ent}");
+    assert!(
+        close(e, ent, 0.0, tol),
+        "{what}: entropy[{t}] = {e}, expected {ent}"
+    );
     let ln_v = (z.len() as f64).ln();
-    assert!((0.0..=ln_v + 1e-6).contains(&e), "{what}: entropy {e} outside [0, ln |V| = {ln_v}]");
+    assert!(
+        (0.0..=ln_v + 1e-6).contains(&e),
+        "{what}: entropy {e} outside [0, ln |V| = {ln_v}]"
+    );
     let top = &r.top[t];
     let ids: Vec<usize> = top.iter().map(|(s, _)| id_of(s)).collect();
     for w in top.windows(2) {
-        assert!(w[0].1 >= w[1].1, "{what}: top-5 at {t} not descending: {top:?}");
+        assert!(
+            w[0].1 >= w[1].1,
+            "{what}: top-5 at {t} not descending: {top:?}"
+        );
     }
     let sum: f32 = top.iter().map(|c| c.1).sum();
-    assert!(sum <= 1.0 + 1e-6, "{what}: top-5 probabilities sum to {sum}");
+    assert!(
+        sum <= 1.0 + 1e-6,
+        "{what}: top-5 probabilities sum to {sum}"
+    );
     for (&id, (_, q)) in ids.iter().zip(top) {
-        assert!(close(f64::from(*q), p[id], 0.0, tol), "{what}: p({id}) at {t}: {q} vs {}", p[id]);
+        assert!(
+            close(f64::from(*q), p[id], 0.0, tol),
+            "{what}: p({id}) at {t}: {q} vs {}",
+            p[id]
+        );
     }
     let mut sorted = ids.clone();
     sorted.sort_unstable();
     sorted.dedup();
-    assert_eq!(sorted.len(), ids.len(), "{what}: repeated candidates {ids:?}");
+    assert_eq!(
+        sorted.len(),
+        ids.len(),
+        "{what}: repeated candidates {ids:?}"
+    );
     let lowest = top.last().map_or(1.0, |c| f64::from(c.1));
     for (k, &pk) in p.iter().enumerate() {
         if !ids.contains(&k) {
-            assert!(pk <= lowest + tol, "{what}: token {k} (p = {pk}) missing from top-5 {top:?}");
+            assert!(
+                pk <= lowest + tol,
+                "{what}: token {k} (p = {pk}) missing from top-5 {top:?}"
+            );
         }
     }
 }
@@ -421,7 +478,11 @@ fn check_against_forward<F: Scalar>(m: &Model<F>, toks: &[u32], r: &ProbeReport,
                 let at = format!("{what}: dirs[{i}] t={t} unit {j}");
                 assert_eq!(d.hidden[t][j], f(c.h[t * h + j]), "{at}: hidden");
                 for (g, &(name, k)) in d.gates.iter().zip(&expected_gates(m.cell)) {
-                    assert_eq!(g.values[t][j], f(c.gates[t * gh + k * h + j]), "{at}: gate {name}");
+                    assert_eq!(
+                        g.values[t][j],
+                        f(c.gates[t * gh + k * h + j]),
+                        "{at}: gate {name}"
+                    );
                 }
                 if let Some(cell) = &d.cell {
                     assert_eq!(cell[t][j], f(c.aux[t * h + j]), "{at}: cell");
@@ -430,7 +491,10 @@ fn check_against_forward<F: Scalar>(m: &Model<F>, toks: &[u32], r: &ProbeReport,
         }
     }
     for t in 0..t_len {
-        let z: Vec<f64> = ws.logits[t * y..(t + 1) * y].iter().map(|v| v.f64()).collect();
+        let z: Vec<f64> = ws.logits[t * y..(t + 1) * y]
+            .iter()
+            .map(|v| v.f64())
+            .collect();
         check_outputs(r, t, &z, 1e-6, what);
     }
 }
@@ -441,7 +505,10 @@ fn check_against_reference(r: &ProbeReport, rf: &Reference, tol: f64, what: &str
     let near = |a: &[Vec<f32>], b: &[Vec<f64>], name: &str| {
         for (t, (ra, rb)) in a.iter().zip(b).enumerate() {
             for (j, (x, y)) in ra.iter().zip(rb).enumerate() {
-                assert!(close(f64::from(*x), *y, 0.0, tol), "{what}: {name} t={t} unit {j}: {x} vs reference {y}");
+                assert!(
+                    close(f64::from(*x), *y, 0.0, tol),
+                    "{what}: {name} t={t} unit {j}: {x} vs reference {y}"
+                );
             }
         }
     };
@@ -480,6 +547,8 @@ fn probe_values_equal_a_plain_forward_pass() {
             let r64 = probe(&m64, &toks, 42, &text_of).expect("probe f64");
             let r32 = probe(&m32, &toks, 42, &text_of).expect("probe f32");
             assert_eq!((r64.step, r32.step), (42, 42));
+            let again = probe(&m32, &toks, 42, &text_of).expect("probe f32 again");
+            assert_eq!(again, r32, "{what}: probing is deterministic");
             for (r, prec) in [(&r64, "f64"), (&r32, "f32")] {
                 let what = format!("{what} {prec}");
                 check_shapes(&m64, &toks, r, &what);
@@ -500,7 +569,10 @@ fn probe_values_equal_a_plain_forward_pass() {
                 for (t, row) in e.hidden.iter().enumerate() {
                     for (j, v) in row.iter().enumerate() {
                         let got = ws.dirs[i].h[t * h + j];
-                        assert!(close(got, *v, 0.0, 1e-12), "{what}: f64 a⟨{t}⟩[{j}] {got} vs {v}");
+                        assert!(
+                            close(got, *v, 0.0, 1e-12),
+                            "{what}: f64 a⟨{t}⟩[{j}] {got} vs {v}"
+                        );
                     }
                 }
             }
@@ -525,13 +597,20 @@ fn gates_and_hidden_stay_in_range_when_saturated() {
             let all = |r: &ProbeReport| -> Vec<f32> {
                 r.dirs
                     .iter()
-                    .flat_map(|d| d.hidden.iter().chain(d.gates.iter().flat_map(|g| &g.values)))
+                    .flat_map(|d| {
+                        d.hidden
+                            .iter()
+                            .chain(d.gates.iter().flat_map(|g| &g.values))
+                    })
                     .flatten()
                     .copied()
                     .collect()
             };
             let v = all(&r32);
-            assert!(v.iter().any(|x| x.abs() > 0.99), "{what}: the test should saturate something");
+            assert!(
+                v.iter().any(|x| x.abs() > 0.99),
+                "{what}: the test should saturate something"
+            );
         }
     }
 }
@@ -562,12 +641,16 @@ fn gradient_norms_equal_the_gradient_code_and_finite_differences() {
             );
             let mut ws = m.workspace();
             ws.record_grad_norms = true;
-            m.forward(&batch, Score::LastStep, &mut ws).expect("forward");
+            m.forward(&batch, Score::LastStep, &mut ws)
+                .expect("forward");
             let mut grads = m.params.zeros_like();
             m.backward(&batch, &mut ws, &mut grads);
             for (i, d) in r.dirs.iter().enumerate() {
                 let code: Vec<f32> = ws.dirs[i].grad_norm.iter().map(|&g| g as f32).collect();
-                assert_eq!(d.grad_norm, code, "{what}: dirs[{i}] grad norms vs backward");
+                assert_eq!(
+                    d.grad_norm, code,
+                    "{what}: dirs[{i}] grad norms vs backward"
+                );
             }
 
             // (b) Central finite differences of L_T on a⟨t⟩ + ε e_j, reference model.
@@ -577,8 +660,10 @@ fn gradient_norms_equal_the_gradient_code_and_finite_differences() {
                 for t in 0..t_len {
                     let sq: f64 = (0..h)
                         .map(|j| {
-                            let up = last_loss(&reference(&m, inputs, Some((i, t, j, EPS))), target);
-                            let dn = last_loss(&reference(&m, inputs, Some((i, t, j, -EPS))), target);
+                            let up =
+                                last_loss(&reference(&m, inputs, Some((i, t, j, EPS))), target);
+                            let dn =
+                                last_loss(&reference(&m, inputs, Some((i, t, j, -EPS))), target);
                             ((up - dn) / (2.0 * EPS)).powi(2)
                         })
                         .sum();
@@ -588,7 +673,10 @@ fn gradient_norms_equal_the_gradient_code_and_finite_differences() {
                         close(code, fd, 1e-6, 1e-9),
                         "{what}: dirs[{i}] ‖∂L/∂a⟨{t}⟩‖ = {code}, finite differences {fd}"
                     );
-                    assert!(close(f64::from(d.grad_norm[t]), fd, 1e-6, 1e-9), "{what}: report");
+                    assert!(
+                        close(f64::from(d.grad_norm[t]), fd, 1e-6, 1e-9),
+                        "{what}: report"
+                    );
                 }
             }
 
@@ -601,13 +689,24 @@ fn gradient_norms_equal_the_gradient_code_and_finite_differences() {
             for p in 0..nd {
                 let i = (m.spec.layers - 1) * nd + p;
                 let da: Vec<f64> = (0..h)
-                    .map(|j| dz.iter().enumerate().map(|(k, g)| wy[[p * h + j, k]] * g).sum())
+                    .map(|j| {
+                        dz.iter()
+                            .enumerate()
+                            .map(|(k, g)| wy[[p * h + j, k]] * g)
+                            .sum()
+                    })
                     .collect();
                 let want = da.iter().map(|v| v * v).sum::<f64>().sqrt();
                 let got = ws.dirs[i].grad_norm[t_len - 1];
-                assert!(close(got, want, 1e-9, 0.0), "{what}: top dirs[{i}] last step {got} vs W_yᵀ(p − e) {want}");
+                assert!(
+                    close(got, want, 1e-9, 0.0),
+                    "{what}: top dirs[{i}] last step {got} vs W_yᵀ(p − e) {want}"
+                );
                 let shown = f64::from(r.dirs[i].grad_norm[t_len - 1]);
-                assert!(close(shown, want, 1e-6, 0.0), "{what}: report {shown} vs {want}");
+                assert!(
+                    close(shown, want, 1e-6, 0.0),
+                    "{what}: report {shown} vs {want}"
+                );
                 if p == 1 {
                     // The top backward pass reaches the last step's output only at t = T.
                     assert!(
@@ -622,7 +721,10 @@ fn gradient_norms_equal_the_gradient_code_and_finite_differences() {
             let r32 = probe(&f32_twin(&m), &toks, 0, &text_of).expect("probe f32");
             for (a, b) in r32.dirs.iter().zip(&r.dirs) {
                 for (x, y) in a.grad_norm.iter().zip(&b.grad_norm) {
-                    assert!(close(f64::from(*x), f64::from(*y), 1e-4, 1e-7), "{what}: f32 {x} vs f64 {y}");
+                    assert!(
+                        close(f64::from(*x), f64::from(*y), 1e-4, 1e-7),
+                        "{what}: f32 {x} vs f64 {y}"
+                    );
                 }
             }
         }
@@ -677,14 +779,27 @@ fn vanilla_rnn_gradient_vanishes_lstm_keeps_it() {
              (info); ‖∂L/∂a‖ 30 steps back / last: rnn {rnn_30:.2e}, lstm {lstm_30:.2e}, gru {gru_30:.2e}"
         );
         for (name, g) in [("rnn", &rnn), ("lstm", &lstm)] {
-            assert!(g.iter().all(|v| v.is_finite() && *v > 0.0), "seed {seed}: {name} norms {g:?}");
+            assert!(
+                g.iter().all(|v| v.is_finite() && *v > 0.0),
+                "seed {seed}: {name} norms {g:?}"
+            );
         }
-        assert!(rnn_ratio < 0.8, "seed {seed}: rnn per-step ratio {rnn_ratio}");
-        assert!(rnn_30 < 1e-3, "seed {seed}: rnn norm 30 steps back is {rnn_30} of the last");
+        assert!(
+            rnn_ratio < 0.8,
+            "seed {seed}: rnn per-step ratio {rnn_ratio}"
+        );
+        assert!(
+            rnn_30 < 1e-3,
+            "seed {seed}: rnn norm 30 steps back is {rnn_30} of the last"
+        );
         // Geometric: every step back shrinks the RNN's norm (after the head-only last step).
         for d in 1..30 {
             let (a, b) = (rnn[VANISH_T - 1 - d], rnn[VANISH_T - 2 - d]);
-            assert!(b < a, "seed {seed}: rnn norm grows from {d} to {} steps back", d + 1);
+            assert!(
+                b < a,
+                "seed {seed}: rnn norm grows from {d} to {} steps back",
+                d + 1
+            );
         }
         assert!(
             lstm_ratio > rnn_ratio + 0.2,
@@ -706,7 +821,10 @@ fn too_short_text_is_an_error() {
     let m = Model::<f32>::new(ModelSpec::char_lm(CellKind::Lstm, 5, 4, 1), 1).expect("spec");
     assert_eq!(probe(&m, &[3], 0, &text_of), Err(ProbeError::TooShort(1)));
     assert_eq!(probe(&m, &[], 0, &text_of), Err(ProbeError::TooShort(0)));
-    assert!(probe(&m, &[3, 1], 0, &text_of).is_ok(), "2 tokens are enough");
+    assert!(
+        probe(&m, &[3, 1], 0, &text_of).is_ok(),
+        "2 tokens are enough"
+    );
     let msg = ProbeError::TooShort(1).to_string();
     assert!(msg.contains("at least 2") && msg.contains('1'), "{msg}");
 }
@@ -764,7 +882,11 @@ fn probe_print_json_holds_every_layer_and_direction() {
             assert_eq!(v["step"], 3);
             assert_eq!(v["tokens"].as_array().map(Vec::len), Some(toks.len() - 1));
             let layers = v["layers"].as_array().expect("layers");
-            assert_eq!(layers.len(), r.dirs.len(), "{name} {layout:?}: every layer × direction");
+            assert_eq!(
+                layers.len(),
+                r.dirs.len(),
+                "{name} {layout:?}: every layer × direction"
+            );
             for (l, d) in layers.iter().zip(&r.dirs) {
                 assert_eq!(l["layer"], d.layer);
                 let dir = match d.direction {
@@ -780,12 +902,19 @@ fn probe_print_json_holds_every_layer_and_direction() {
                     let hid = st["hidden"].as_array().expect("hidden");
                     for (x, y) in hid.iter().zip(&d.hidden[t]) {
                         let x = x.as_f64().expect("number");
-                        assert!(close(x, f64::from(*y), 1e-6, 0.0), "{name}: hidden {x} vs {y}");
+                        assert!(
+                            close(x, f64::from(*y), 1e-6, 0.0),
+                            "{name}: hidden {x} vs {y}"
+                        );
                     }
                     let g = st["grad_norm"].as_f64().expect("number");
                     assert!(close(g, f64::from(d.grad_norm[t]), 1e-6, 0.0));
                     for gate in &d.gates {
-                        assert!(st["gates"][gate.name.as_str()].is_array(), "{name}: {}", gate.name);
+                        assert!(
+                            st["gates"][gate.name.as_str()].is_array(),
+                            "{name}: {}",
+                            gate.name
+                        );
                     }
                     assert_eq!(st.get("cell").is_some(), d.cell.is_some());
                 }
