@@ -93,9 +93,7 @@ impl Case {
         let mut mask = Vec::new();
         if self.masked {
             mask = (0..t * b).map(|i| u8::from(i / b < lens[i % b])).collect();
-            for r in 0..b {
-                inputs[r] = NO_INPUT; // x⟨1⟩ = 0
-            }
+            inputs[..b].fill(NO_INPUT); // x⟨1⟩ = 0
         }
         let targets = match self.head {
             HeadKind::PerStep => Targets::PerStep((0..t * b).map(|_| rng.random_range(0..spec.outputs as u32)).collect()),

@@ -187,7 +187,7 @@ fn probe_text_that_is_too_short_is_bad_input() {
 #[test]
 fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
     let d = setup("");
-    let mut child = bin()
+    let child = bin()
         .args(["train", "tiny.toml", "--steps", "100000", "--out", "r", "--threads", "1"])
         .current_dir(d.path())
         .stdout(std::process::Stdio::null())

@@ -24,6 +24,9 @@ pub const FORMAT: &str = "rnn-lab-checkpoint";
 /// Current format version.
 pub const VERSION: &str = "1";
 
+/// A saved truncated-BPTT state: B, and per layer and direction (a⟨0⟩, c⟨0⟩), each `[B, H]`.
+pub type CarriedState = (usize, Vec<(Vec<f32>, Vec<f32>)>);
+
 /// What a checkpoint holds.
 #[derive(Clone, Debug)]
 pub struct CheckpointData {
@@ -40,7 +43,7 @@ pub struct CheckpointData {
     /// Optimizer with state, when saved by a trainer.
     pub optim: Option<Optimizer<f32>>,
     /// Carried state per layer and direction: (a⟨0⟩, c⟨0⟩), each `[B, H]`, and B.
-    pub carried: Option<(usize, Vec<(Vec<f32>, Vec<f32>)>)>,
+    pub carried: Option<CarriedState>,
 }
 
 /// Why a checkpoint could not be read or written. Display is one line naming the file.
@@ -206,7 +209,7 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
     };
     let mut carried = None;
     let dirs = model.spec.dirs();
-    let key = |i: usize, s: &str| format!("state.{}.{}.{s}", i / dirs, if i % dirs == 0 { "fwd" } else { "bwd" });
+    let key = |i: usize, s: &str| format!("state.{}.{}.{s}", i / dirs, if i.is_multiple_of(dirs) { "fwd" } else { "bwd" });
     if let Some((shape, _)) = tensors.get(&key(0, "a0")) {
         let b = shape.first().copied().unwrap_or(0);
         let mut v = Vec::new();

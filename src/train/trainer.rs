@@ -136,8 +136,8 @@ impl Trainer {
         }
         let spec = exp.model_spec(data.vocab.len());
         let model_err = |source| RunError::Model { file: file.clone(), source };
-        let (mut model, mut opt, mut step, mut best_val, carried) = (Model::<f32>::new(spec.clone(), exp.seed).map_err(model_err)?, None, 0, None, None);
-        let mut carried: Option<(usize, Vec<(Vec<f32>, Vec<f32>)>)> = carried;
+        let mut model = Model::<f32>::new(spec.clone(), exp.seed).map_err(model_err)?;
+        let (mut opt, mut step, mut best_val, mut carried) = (None, 0, None, None);
         if let Some(ck) = &opts.resume {
             let c = checkpoint::load(ck)?;
             let theirs = Vocab::from_json(&c.vocab_json).map_err(|e| RunError::Mismatch(format!("{}: vocabulary: {e}", ck.display())))?;
@@ -448,11 +448,11 @@ impl Trainer {
             let forced = std::mem::take(&mut step_once);
             let tr = &self.exp.training;
             let (log, eval, ckpt, sample, probe_now) = (
-                forced || self.step % tr.log_every.max(1) == 0,
-                self.step % tr.eval_every.max(1) == 0,
-                self.step % tr.checkpoint_every.max(1) == 0,
-                self.step % tr.sample_every.max(1) == 0,
-                self.step % tr.probe_every.max(1) == 0,
+                forced || self.step.is_multiple_of(tr.log_every.max(1)),
+                self.step.is_multiple_of(tr.eval_every.max(1)),
+                self.step.is_multiple_of(tr.checkpoint_every.max(1)),
+                self.step.is_multiple_of(tr.sample_every.max(1)),
+                self.step.is_multiple_of(tr.probe_every.max(1)),
             );
             if log || eval {
                 let val = if eval { self.evaluate() } else { None };
