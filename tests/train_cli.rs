@@ -218,3 +218,20 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
     let s = run(&["sample", ck.to_str().expect("utf-8"), "--length", "5"], d.path());
     assert!(s.status.success(), "the saved checkpoint does not load: {}", stderr(&s));
 }
+
+#[test]
+fn divergence_is_reported_rolled_back_and_exits_1() {
+    let d = setup("");
+    let exp = "[data]\nfiles = [\"corpus.txt\"]\n[model]\ncell = \"rnn\"\nhidden = 16\n\
+               [training]\noptimizer = \"sgd\"\nlr = 1e9\nclip_norm = 0\nsteps = 50\nbatch_size = 4\nseq_len = 8\nlog_every = 1\ncheckpoint_every = 1\n";
+    std::fs::write(d.path().join("wild.toml"), exp).expect("write");
+    let o = run(&["train", "wild.toml", "--out", "r"], d.path());
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("diverged at step") && e.contains("rolled back"), "{e}");
+    assert!(!e.contains("panicked"));
+    // The checkpoint left behind is the last good one and loads.
+    let ck = run_dirs(&d.path().join("r"))[0].join("latest.safetensors");
+    let s = run(&["sample", ck.to_str().expect("utf-8"), "--length", "5"], d.path());
+    assert!(s.status.success(), "{}", stderr(&s));
+}

@@ -261,6 +261,10 @@ impl Trainer {
         let t = &self.exp.training.optim;
         self.last_norm = clip(&mut self.grads, t.clip_norm, t.clip_value)?;
         self.last_lr = self.opt.step(&mut self.model.params, &self.grads);
+        if let Some((i, v)) = self.model.params.first_non_finite() {
+            // Never checkpoint a broken model: report before anything is saved.
+            return Err(NnError::Diverged { what: format!("parameter {}", self.model.params.names[i]), value: format!("{v}") });
+        }
         self.shards.carry_state(&self.model);
         self.step += 1;
         let dt = t0.elapsed();
@@ -512,7 +516,7 @@ impl Trainer {
     }
 
     fn diverged(&mut self, send: &dyn Fn(Event) -> bool, e: NnError) {
-        let step = self.step;
+        let step = self.step + 1; // the step that failed
         // Roll back to the last checkpoint of this run, if any: the model is not trustworthy.
         let latest = self.run_dir.join("latest.safetensors");
         let mut what = e.to_string();
