@@ -34,6 +34,8 @@ pub struct DirCache<F> {
     pub cp: Vec<F>,
     /// Scratch: recurrent products `[B, G·H]`.
     pub rec: Vec<F>,
+    /// W_aaᵀ packed for the backward time loop (f32 with AVX2; empty otherwise).
+    pub wt: Vec<F>,
     /// Running ∂L/∂a carried backward in time `[B, H]`.
     pub da: Vec<F>,
     /// Running ∂L/∂c carried backward in time `[B, H]`.
@@ -66,7 +68,15 @@ impl<F: Scalar> DirCache<F> {
         if torch_gru {
             grow(&mut self.drec, rows * gh);
         }
-        for v in [&mut self.hp, &mut self.cp, &mut self.da, &mut self.dc, &mut self.tmp, &mut self.carry, &mut self.carry_c] {
+        for v in [
+            &mut self.hp,
+            &mut self.cp,
+            &mut self.da,
+            &mut self.dc,
+            &mut self.tmp,
+            &mut self.carry,
+            &mut self.carry_c,
+        ] {
             grow(v, b * h);
         }
         grow(&mut self.rec, b * gh);
