@@ -157,7 +157,6 @@ impl Cell {
     fn forward_body<F: Scalar>(self, s: Fwd<'_, F>) {
         let (b, h) = (s.b, s.h_size);
         let gh = self.gates() * h;
-        let one = F::one();
         let hp = view(b, h, s.h_prev);
         match self {
             Cell::Rnn => {
@@ -204,13 +203,7 @@ impl Cell {
                     let (gu, gr) = (&mut gu[..h], &mut gr[..h]);
                     let cp = &s.h_prev[r * h..(r + 1) * h];
                     let aux = &mut s.aux[r * h..(r + 1) * h];
-                    for j in 0..h {
-                        let u = (xu[j] + ru[j]).sigmoid();
-                        let rr = (xr[j] + rr_[j]).sigmoid();
-                        gu[j] = u;
-                        gr[j] = rr;
-                        aux[j] = rr * cp[j]; // Γr ∗ c⟨t−1⟩
-                    }
+                    gru_fwd_gates_row(gu, gr, aux, xu, ru, xr, rr_, cp);
                 }
                 // c̃⟨t⟩ = tanh(W_c[Γr ∗ c⟨t−1⟩; x⟨t⟩] + b_c): the relevance gate acts before the product.
                 let mut rec = view_mut(b, gh, s.rec);
@@ -228,13 +221,7 @@ impl Cell {
                     let (gu, gc) = (&gu[..h], &mut gc[..h]);
                     let cp = &s.h_prev[r * h..(r + 1) * h];
                     let hh = &mut s.h[r * h..(r + 1) * h];
-                    for j in 0..h {
-                        let cc = (xc[j] + rc[j]).tanh_fast();
-                        gc[j] = cc;
-                        let u = gu[j];
-                        // c⟨t⟩ = Γu ∗ c̃⟨t⟩ + (1 − Γu) ∗ c⟨t−1⟩ (the notes' c̃⟨t−1⟩ is a typo); a⟨t⟩ = c⟨t⟩.
-                        hh[j] = u * cc + (one - u) * cp[j];
-                    }
+                    gru_fwd_cand_row(gc, hh, xc, rc, gu, cp);
                 }
             }
             Cell::GruTorch => {
@@ -257,17 +244,7 @@ impl Cell {
                     let hp = &s.h_prev[r * h..(r + 1) * h];
                     let aux = &mut s.aux[r * h..(r + 1) * h];
                     let hh = &mut s.h[r * h..(r + 1) * h];
-                    for j in 0..h {
-                        let rr = (xr[j] + rr_[j]).sigmoid();
-                        let z = (xz[j] + rz[j]).sigmoid();
-                        let hn = rn[j] + b_hn[j]; // W_hn h + b_hn
-                        let n = (xn[j] + rr * hn).tanh_fast(); // n = tanh(W_in x + b_in + r ∗ hn)
-                        gr[j] = rr;
-                        gz[j] = z;
-                        gn[j] = n;
-                        aux[j] = hn;
-                        hh[j] = (one - z) * n + z * hp[j]; // h = (1 − z) ∗ n + z ∗ h⟨t−1⟩
-                    }
+                    torch_fwd_row(gr, gz, gn, aux, hh, xr, rr_, xz, rz, rn, b_hn, xn, hp);
                 }
             }
         }
@@ -339,14 +316,7 @@ impl Cell {
                     let rows = r * h..(r + 1) * h;
                     let (cpv, dav) = (&s.h_prev[rows.clone()], &s.da[rows.clone()]);
                     let tmp = &mut s.tmp[rows];
-                    for j in 0..h {
-                        let (u, cc) = (gu[j], gc[j]);
-                        let cp = cpv[j];
-                        let da = dav[j];
-                        du[j] = da * (cc - cp) * u * (one - u); // ∂Γu = ∂c ∗ (c̃ − c⟨t−1⟩)
-                        dcc[j] = da * u * (one - cc * cc); // ∂c̃ = ∂c ∗ Γu
-                        tmp[j] = da * (one - u); // direct path ∂c⟨t−1⟩ = ∂c ∗ (1 − Γu)
-                    }
+                    gru_bwd_row(du, dcc, tmp, gu, gc, cpv, dav);
                 }
                 // ∂(Γr ∗ c⟨t−1⟩) = ∂pre_c · W_acᵀ, written into da (no longer needed).
                 let dpre = view(b, gh, s.dpre);
@@ -363,12 +333,7 @@ impl Cell {
                     let rows = r * h..(r + 1) * h;
                     let (cpv, drcv) = (&s.h_prev[rows.clone()], &s.da[rows.clone()]);
                     let tmp = &mut s.tmp[rows];
-                    for j in 0..h {
-                        let rr = gr[j];
-                        let drc = drcv[j];
-                        dr[j] = drc * cpv[j] * rr * (one - rr); // ∂Γr = ∂(Γr∗c) ∗ c⟨t−1⟩
-                        tmp[j] += drc * rr; // ∂c⟨t−1⟩ += ∂(Γr∗c) ∗ Γr
-                    }
+                    gru_bwd_relevance_row(dr, tmp, gr, drcv, cpv);
                 }
                 s.da.copy_from_slice(s.tmp);
                 let dpre = view(b, gh, s.dpre);
@@ -397,20 +362,7 @@ impl Cell {
                         &s.aux[rows.clone()],
                     );
                     let tmp = &mut s.tmp[rows];
-                    for j in 0..h {
-                        let (rr, z, n) = (gr[j], gz[j], gn[j]);
-                        let da = dav[j];
-                        let dz = da * (hpv[j] - n); // ∂z = ∂h ∗ (h⟨t−1⟩ − n)
-                        let dn = da * (one - z) * (one - n * n); // through tanh'
-                        let dr = dn * auxv[j] * rr * (one - rr); // ∂r = ∂n ∗ hn, through σ'
-                        dpr[j] = dr;
-                        dpz[j] = dz * z * (one - z);
-                        dpn[j] = dn;
-                        drr[j] = dr;
-                        drz[j] = dz * z * (one - z);
-                        drn[j] = dn * rr; // ∂hn = ∂n ∗ r
-                        tmp[j] = da * z; // ∂h⟨t−1⟩ = ∂h ∗ z + ∂rec · W_hᵀ
-                    }
+                    torch_bwd_row(dpr, dpz, dpn, drr, drz, drn, tmp, gr, gz, gn, dav, hpv, auxv);
                 }
                 s.da.copy_from_slice(s.tmp);
                 F::small_mat_mul(
@@ -502,5 +454,151 @@ fn lstm_bwd_row<F: Scalar>(
         d_o[j] = dov * o * (one - o);
         dcc[j] = dc * u * (one - cc * cc); // ∂c̃ = ∂c ∗ Γu, through tanh'
         dcr[j] = dc * f; // ∂c⟨t−1⟩ = ∂c ∗ Γf
+    }
+}
+
+/// Course GRU, gates Γu, Γr and Γr ∗ c⟨t−1⟩ over one row.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn gru_fwd_gates_row<F: Scalar>(gu: &mut [F], gr: &mut [F], aux: &mut [F], xu: &[F], ru: &[F], xr: &[F], rr_: &[F], cp: &[F]) {
+    let h = gu.len();
+    let gr = &mut gr[..h];
+    let aux = &mut aux[..h];
+    let xu = &xu[..h];
+    let ru = &ru[..h];
+    let xr = &xr[..h];
+    let rr_ = &rr_[..h];
+    let cp = &cp[..h];
+    for j in 0..h {
+        let u = (xu[j] + ru[j]).sigmoid();
+        let rr = (xr[j] + rr_[j]).sigmoid();
+        gu[j] = u;
+        gr[j] = rr;
+        aux[j] = rr * cp[j]; // Γr ∗ c⟨t−1⟩
+    }
+}
+
+/// Course GRU, candidate c̃⟨t⟩ and c⟨t⟩ over one row.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn gru_fwd_cand_row<F: Scalar>(gc: &mut [F], hh: &mut [F], xc: &[F], rc: &[F], gu: &[F], cp: &[F]) {
+    let one = F::one();
+    let h = gc.len();
+    let hh = &mut hh[..h];
+    let xc = &xc[..h];
+    let rc = &rc[..h];
+    let gu = &gu[..h];
+    let cp = &cp[..h];
+    for j in 0..h {
+        let cc = (xc[j] + rc[j]).tanh_fast();
+        gc[j] = cc;
+        let u = gu[j];
+        // c⟨t⟩ = Γu ∗ c̃⟨t⟩ + (1 − Γu) ∗ c⟨t−1⟩ (the notes' c̃⟨t−1⟩ is a typo); a⟨t⟩ = c⟨t⟩.
+        hh[j] = u * cc + (one - u) * cp[j];
+    }
+}
+
+/// PyTorch GRU forward over one row.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn torch_fwd_row<F: Scalar>(gr: &mut [F], gz: &mut [F], gn: &mut [F], aux: &mut [F], hh: &mut [F], xr: &[F], rr_: &[F], xz: &[F], rz: &[F], rn: &[F], b_hn: &[F], xn: &[F], hp: &[F]) {
+    let one = F::one();
+    let h = gr.len();
+    let gz = &mut gz[..h];
+    let gn = &mut gn[..h];
+    let aux = &mut aux[..h];
+    let hh = &mut hh[..h];
+    let xr = &xr[..h];
+    let rr_ = &rr_[..h];
+    let xz = &xz[..h];
+    let rz = &rz[..h];
+    let rn = &rn[..h];
+    let b_hn = &b_hn[..h];
+    let xn = &xn[..h];
+    let hp = &hp[..h];
+    for j in 0..h {
+        let rr = (xr[j] + rr_[j]).sigmoid();
+        let z = (xz[j] + rz[j]).sigmoid();
+        let hn = rn[j] + b_hn[j]; // W_hn h + b_hn
+        let n = (xn[j] + rr * hn).tanh_fast(); // n = tanh(W_in x + b_in + r ∗ hn)
+        gr[j] = rr;
+        gz[j] = z;
+        gn[j] = n;
+        aux[j] = hn;
+        hh[j] = (one - z) * n + z * hp[j]; // h = (1 − z) ∗ n + z ∗ h⟨t−1⟩
+    }
+}
+
+/// Course GRU backward over one row: ∂Γu, ∂c̃ and the direct path to ∂c⟨t−1⟩.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn gru_bwd_row<F: Scalar>(du: &mut [F], dcc: &mut [F], tmp: &mut [F], gu: &[F], gc: &[F], cpv: &[F], dav: &[F]) {
+    let one = F::one();
+    let h = du.len();
+    let dcc = &mut dcc[..h];
+    let tmp = &mut tmp[..h];
+    let gu = &gu[..h];
+    let gc = &gc[..h];
+    let cpv = &cpv[..h];
+    let dav = &dav[..h];
+    for j in 0..h {
+        let (u, cc) = (gu[j], gc[j]);
+        let cp = cpv[j];
+        let da = dav[j];
+        du[j] = da * (cc - cp) * u * (one - u); // ∂Γu = ∂c ∗ (c̃ − c⟨t−1⟩)
+        dcc[j] = da * u * (one - cc * cc); // ∂c̃ = ∂c ∗ Γu
+        tmp[j] = da * (one - u); // direct path ∂c⟨t−1⟩ = ∂c ∗ (1 − Γu)
+    }
+}
+
+/// Course GRU backward over one row: ∂Γr and its path to ∂c⟨t−1⟩.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn gru_bwd_relevance_row<F: Scalar>(dr: &mut [F], tmp: &mut [F], gr: &[F], drcv: &[F], cpv: &[F]) {
+    let one = F::one();
+    let h = dr.len();
+    let tmp = &mut tmp[..h];
+    let gr = &gr[..h];
+    let drcv = &drcv[..h];
+    let cpv = &cpv[..h];
+    for j in 0..h {
+        let rr = gr[j];
+        let drc = drcv[j];
+        dr[j] = drc * cpv[j] * rr * (one - rr); // ∂Γr = ∂(Γr∗c) ∗ c⟨t−1⟩
+        tmp[j] += drc * rr; // ∂c⟨t−1⟩ += ∂(Γr∗c) ∗ Γr
+    }
+}
+
+/// PyTorch GRU backward over one row.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn torch_bwd_row<F: Scalar>(dpr: &mut [F], dpz: &mut [F], dpn: &mut [F], drr: &mut [F], drz: &mut [F], drn: &mut [F], tmp: &mut [F], gr: &[F], gz: &[F], gn: &[F], dav: &[F], hpv: &[F], auxv: &[F]) {
+    let one = F::one();
+    let h = dpr.len();
+    let dpz = &mut dpz[..h];
+    let dpn = &mut dpn[..h];
+    let drr = &mut drr[..h];
+    let drz = &mut drz[..h];
+    let drn = &mut drn[..h];
+    let tmp = &mut tmp[..h];
+    let gr = &gr[..h];
+    let gz = &gz[..h];
+    let gn = &gn[..h];
+    let dav = &dav[..h];
+    let hpv = &hpv[..h];
+    let auxv = &auxv[..h];
+    for j in 0..h {
+        let (rr, z, n) = (gr[j], gz[j], gn[j]);
+        let da = dav[j];
+        let dz = da * (hpv[j] - n); // ∂z = ∂h ∗ (h⟨t−1⟩ − n)
+        let dn = da * (one - z) * (one - n * n); // through tanh'
+        let dr = dn * auxv[j] * rr * (one - rr); // ∂r = ∂n ∗ hn, through σ'
+        dpr[j] = dr;
+        dpz[j] = dz * z * (one - z);
+        dpn[j] = dn;
+        drr[j] = dr;
+        drz[j] = dz * z * (one - z);
+        drn[j] = dn * rr; // ∂hn = ∂n ∗ r
+        tmp[j] = da * z; // ∂h⟨t−1⟩ = ∂h ∗ z + ∂rec · W_hᵀ
     }
 }
