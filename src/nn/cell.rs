@@ -10,7 +10,7 @@
 
 use ndarray::{s, ArrayView2, ArrayViewMut2};
 
-use super::gemm::{with_simd, Panels};
+use super::gemm::{with_simd, Panels, NR};
 use super::scalar::Scalar;
 use super::spec::{CellKind, GruVariant};
 
@@ -81,6 +81,8 @@ pub struct Fwd<'a, F> {
     pub h_size: usize,
     /// Recurrent weights W_aa `[H, G·H]`.
     pub w_h: ArrayView2<'a, F>,
+    /// W_aa packed by [`Scalar::pack_panels`] (empty: not packed, read in place).
+    pub w_hp: &'a [F],
     /// PyTorch GRU only: b_hn `[H]`.
     pub b_hn: &'a [F],
     /// x⟨t⟩ · W_ax + b, `[B, G·H]`.
@@ -158,11 +160,19 @@ impl Cell {
         let (b, h) = (s.b, s.h_size);
         let gh = self.gates() * h;
         let hp = view(b, h, s.h_prev);
+        // Packed W_aa from column `c0` on (a whole panel boundary, or not packed).
+        let wp = |c0: usize| {
+            if s.w_hp.is_empty() || c0 % NR != 0 {
+                Panels::none()
+            } else {
+                Panels { data: &s.w_hp[c0 / NR * h * NR..], k_total: h, k0: 0 }
+            }
+        };
         match self {
             Cell::Rnn => {
                 // a⟨t⟩ = tanh(x·W_ax + b_a + a⟨t−1⟩·W_aa)
                 s.h.copy_from_slice(s.xw);
-                F::small_mat_mul(&hp, &s.w_h, Panels::none(), true, &mut view_mut(b, h, s.h));
+                F::small_mat_mul(&hp, &s.w_h, wp(0), true, &mut view_mut(b, h, s.h));
                 s.h.iter_mut().for_each(|v| *v = v.tanh_fast());
             }
             Cell::Lstm => {
@@ -171,7 +181,7 @@ impl Cell {
                 F::small_mat_mul(
                     &hp,
                     &s.w_h,
-                    Panels::none(),
+                    wp(0),
                     true,
                     &mut view_mut(b, gh, s.gates),
                 );
@@ -192,7 +202,7 @@ impl Cell {
                 F::small_mat_mul(
                     &hp,
                     &s.w_h.slice(s![.., ..2 * h]),
-                    Panels::none(),
+                    wp(0),
                     false,
                     &mut rec.slice_mut(s![.., ..2 * h]),
                 );
@@ -210,7 +220,7 @@ impl Cell {
                 F::small_mat_mul(
                     &view(b, h, s.aux),
                     &s.w_h.slice(s![.., 2 * h..]),
-                    Panels::none(),
+                    wp(2 * h),
                     false,
                     &mut rec.slice_mut(s![.., 2 * h..]),
                 );
@@ -229,7 +239,7 @@ impl Cell {
                 F::small_mat_mul(
                     &hp,
                     &s.w_h,
-                    Panels::none(),
+                    wp(0),
                     false,
                     &mut view_mut(b, gh, s.rec),
                 );

@@ -324,6 +324,12 @@ impl<F: Scalar> Model<F> {
         let gh = self.cell.gates() * h;
         let (bh, bgh) = (b * h, b * gh);
         let lstm = self.cell.has_memory();
+        // W_aa packed once for all steps (a single step, as in sampling, reads it in place).
+        if steps > 1 {
+            F::pack_panels(&w_h, &mut c.wp);
+        } else {
+            c.wp.clear();
+        }
         for k in 0..steps {
             let t = if fwd { k } else { steps - 1 - k };
             if k == 0 {
@@ -340,6 +346,7 @@ impl<F: Scalar> Model<F> {
                 b,
                 h_size: h,
                 w_h,
+                w_hp: &c.wp,
                 b_hn,
                 xw: &c.xw[t * bgh..(t + 1) * bgh],
                 h_prev: &c.hp[..bh],

@@ -36,6 +36,8 @@ pub struct DirCache<F> {
     pub rec: Vec<F>,
     /// W_aaᵀ packed for the backward time loop (f32 with AVX2; empty otherwise).
     pub wt: Vec<F>,
+    /// W_aa packed for the forward time loop (f32 with AVX2, T > 1; empty otherwise).
+    pub wp: Vec<F>,
     /// Running ∂L/∂a carried backward in time `[B, H]`.
     pub da: Vec<F>,
     /// Running ∂L/∂c carried backward in time `[B, H]`.
