@@ -193,6 +193,9 @@ mod avx2 {
 
     use super::NR;
 
+    /// Depth of a K block (A block 6 × 256 and B slice 256 × 16: 6 KiB + 16 KiB).
+    const KC: usize = 256;
+
     /// C `[m, n]` (+)= A `[m, k]` · B `[k, n]`, row-major with leading dimensions lda, ldc.
     /// B element (kk, j) is at `b + (j / 16)·bps + kk·ldb + j mod 16`.
     ///
@@ -229,22 +232,31 @@ mod avx2 {
                     p += 1;
                 }
             } else {
-                for p in 0..full {
-                    let (bp, cp) = (b.add(p * bps), c.add(p * NR));
-                    let mut r = 0;
-                    while r + 6 <= m {
-                        block::<6>(k, a.add(r * lda), lda, bp, ldb, cp.add(r * ldc), ldc, acc);
-                        r += 6;
+                // K in blocks of KC, so that a block's rows of A and its slice of a B panel
+                // stay in L1 together while all row blocks of the panel pass over them.
+                let mut k0 = 0;
+                while k0 < k {
+                    let kc = KC.min(k - k0);
+                    let acc = acc || k0 > 0;
+                    let (a, b) = (a.add(k0), b.add(k0 * ldb));
+                    for p in 0..full {
+                        let (bp, cp) = (b.add(p * bps), c.add(p * NR));
+                        let mut r = 0;
+                        while r + 6 <= m {
+                            block::<6>(kc, a.add(r * lda), lda, bp, ldb, cp.add(r * ldc), ldc, acc);
+                            r += 6;
+                        }
+                        let (ar, cr) = (a.add(r * lda), cp.add(r * ldc));
+                        match m - r {
+                            1 => block::<1>(kc, ar, lda, bp, ldb, cr, ldc, acc),
+                            2 => block::<2>(kc, ar, lda, bp, ldb, cr, ldc, acc),
+                            3 => block::<3>(kc, ar, lda, bp, ldb, cr, ldc, acc),
+                            4 => block::<4>(kc, ar, lda, bp, ldb, cr, ldc, acc),
+                            5 => block::<5>(kc, ar, lda, bp, ldb, cr, ldc, acc),
+                            _ => {}
+                        }
                     }
-                    let (ar, cr) = (a.add(r * lda), cp.add(r * ldc));
-                    match m - r {
-                        1 => block::<1>(k, ar, lda, bp, ldb, cr, ldc, acc),
-                        2 => block::<2>(k, ar, lda, bp, ldb, cr, ldc, acc),
-                        3 => block::<3>(k, ar, lda, bp, ldb, cr, ldc, acc),
-                        4 => block::<4>(k, ar, lda, bp, ldb, cr, ldc, acc),
-                        5 => block::<5>(k, ar, lda, bp, ldb, cr, ldc, acc),
-                        _ => {}
-                    }
+                    k0 += kc;
                 }
             }
             // Last partial panel (N not a multiple of 16): plain dot products.
@@ -381,7 +393,7 @@ mod tests {
     fn small_products_match_naive() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         for &m in &[1, 2, 3, 5, 6, 7, 12, 13, 16, 32, 64] {
-            for &k in &[1, 3, 16, 17, 64] {
+            for &k in &[1, 3, 16, 17, 64, 300] {
                 for &n in &[1, 5, 16, 17, 40, 64, 80] {
                     // a and c live inside wider buffers: row strides > their widths.
                     let abig = random(m, k + 3, &mut rng);
