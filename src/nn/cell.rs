@@ -162,10 +162,14 @@ impl Cell {
         let hp = view(b, h, s.h_prev);
         // Packed W_aa from column `c0` on (a whole panel boundary, or not packed).
         let wp = |c0: usize| {
-            if s.w_hp.is_empty() || c0 % NR != 0 {
+            if s.w_hp.is_empty() || !c0.is_multiple_of(NR) {
                 Panels::none()
             } else {
-                Panels { data: &s.w_hp[c0 / NR * h * NR..], k_total: h, k0: 0 }
+                Panels {
+                    data: &s.w_hp[c0 / NR * h * NR..],
+                    k_total: h,
+                    k0: 0,
+                }
             }
         };
         match self {
@@ -178,13 +182,7 @@ impl Cell {
             Cell::Lstm => {
                 // [Γu Γf Γo c̃] pre-activations = x·W_ax + b + a⟨t−1⟩·W_aa, one product.
                 s.gates.copy_from_slice(s.xw);
-                F::small_mat_mul(
-                    &hp,
-                    &s.w_h,
-                    wp(0),
-                    true,
-                    &mut view_mut(b, gh, s.gates),
-                );
+                F::small_mat_mul(&hp, &s.w_h, wp(0), true, &mut view_mut(b, gh, s.gates));
                 for r in 0..b {
                     let (gu, rest) = s.gates[r * gh..(r + 1) * gh].split_at_mut(h);
                     let (gf, rest) = rest.split_at_mut(h);
@@ -236,13 +234,7 @@ impl Cell {
             }
             Cell::GruTorch => {
                 // [r z n] recurrent parts = h⟨t−1⟩·W_h, plus b_hn on the n block.
-                F::small_mat_mul(
-                    &hp,
-                    &s.w_h,
-                    wp(0),
-                    false,
-                    &mut view_mut(b, gh, s.rec),
-                );
+                F::small_mat_mul(&hp, &s.w_h, wp(0), false, &mut view_mut(b, gh, s.rec));
                 let b_hn = &s.b_hn[..h];
                 for r in 0..b {
                     let (xw, rec) = (&s.xw[r * gh..(r + 1) * gh], &s.rec[r * gh..(r + 1) * gh]);
@@ -372,7 +364,9 @@ impl Cell {
                         &s.aux[rows.clone()],
                     );
                     let tmp = &mut s.tmp[rows];
-                    torch_bwd_row(dpr, dpz, dpn, drr, drz, drn, tmp, gr, gz, gn, dav, hpv, auxv);
+                    torch_bwd_row(
+                        dpr, dpz, dpn, drr, drz, drn, tmp, gr, gz, gn, dav, hpv, auxv,
+                    );
                 }
                 s.da.copy_from_slice(s.tmp);
                 F::small_mat_mul(
@@ -470,7 +464,16 @@ fn lstm_bwd_row<F: Scalar>(
 /// Course GRU, gates Γu, Γr and Γr ∗ c⟨t−1⟩ over one row.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn gru_fwd_gates_row<F: Scalar>(gu: &mut [F], gr: &mut [F], aux: &mut [F], xu: &[F], ru: &[F], xr: &[F], rr_: &[F], cp: &[F]) {
+fn gru_fwd_gates_row<F: Scalar>(
+    gu: &mut [F],
+    gr: &mut [F],
+    aux: &mut [F],
+    xu: &[F],
+    ru: &[F],
+    xr: &[F],
+    rr_: &[F],
+    cp: &[F],
+) {
     let h = gu.len();
     let gr = &mut gr[..h];
     let aux = &mut aux[..h];
@@ -511,7 +514,21 @@ fn gru_fwd_cand_row<F: Scalar>(gc: &mut [F], hh: &mut [F], xc: &[F], rc: &[F], g
 /// PyTorch GRU forward over one row.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn torch_fwd_row<F: Scalar>(gr: &mut [F], gz: &mut [F], gn: &mut [F], aux: &mut [F], hh: &mut [F], xr: &[F], rr_: &[F], xz: &[F], rz: &[F], rn: &[F], b_hn: &[F], xn: &[F], hp: &[F]) {
+fn torch_fwd_row<F: Scalar>(
+    gr: &mut [F],
+    gz: &mut [F],
+    gn: &mut [F],
+    aux: &mut [F],
+    hh: &mut [F],
+    xr: &[F],
+    rr_: &[F],
+    xz: &[F],
+    rz: &[F],
+    rn: &[F],
+    b_hn: &[F],
+    xn: &[F],
+    hp: &[F],
+) {
     let one = F::one();
     let h = gr.len();
     let gz = &mut gz[..h];
@@ -542,7 +559,15 @@ fn torch_fwd_row<F: Scalar>(gr: &mut [F], gz: &mut [F], gn: &mut [F], aux: &mut 
 /// Course GRU backward over one row: ∂Γu, ∂c̃ and the direct path to ∂c⟨t−1⟩.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn gru_bwd_row<F: Scalar>(du: &mut [F], dcc: &mut [F], tmp: &mut [F], gu: &[F], gc: &[F], cpv: &[F], dav: &[F]) {
+fn gru_bwd_row<F: Scalar>(
+    du: &mut [F],
+    dcc: &mut [F],
+    tmp: &mut [F],
+    gu: &[F],
+    gc: &[F],
+    cpv: &[F],
+    dav: &[F],
+) {
     let one = F::one();
     let h = du.len();
     let dcc = &mut dcc[..h];
@@ -582,7 +607,21 @@ fn gru_bwd_relevance_row<F: Scalar>(dr: &mut [F], tmp: &mut [F], gr: &[F], drcv:
 /// PyTorch GRU backward over one row.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn torch_bwd_row<F: Scalar>(dpr: &mut [F], dpz: &mut [F], dpn: &mut [F], drr: &mut [F], drz: &mut [F], drn: &mut [F], tmp: &mut [F], gr: &[F], gz: &[F], gn: &[F], dav: &[F], hpv: &[F], auxv: &[F]) {
+fn torch_bwd_row<F: Scalar>(
+    dpr: &mut [F],
+    dpz: &mut [F],
+    dpn: &mut [F],
+    drr: &mut [F],
+    drz: &mut [F],
+    drn: &mut [F],
+    tmp: &mut [F],
+    gr: &[F],
+    gz: &[F],
+    gn: &[F],
+    dav: &[F],
+    hpv: &[F],
+    auxv: &[F],
+) {
     let one = F::one();
     let h = dpr.len();
     let dpz = &mut dpz[..h];

@@ -154,6 +154,8 @@ pub fn tanh_f32(x: f32) -> f32 {
     p / q
 }
 
+impl Scalar for f64 {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,4 +174,3 @@ mod tests {
         assert!((Scalar::sigmoid(-30.0f32)).abs() < 1e-7);
     }
 }
-impl Scalar for f64 {}
