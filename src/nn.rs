@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod cell;
 pub mod export;
+pub mod gemm;
 pub mod model;
 pub mod params;
 pub mod scalar;
@@ -14,6 +15,6 @@ pub use batch::{Batch, Targets, NO_INPUT};
 pub use model::{LossStats, Model, Score};
 pub use params::Params;
 pub use scalar::Scalar;
+pub use shard::Sharded;
 pub use spec::{CellKind, GruVariant, HeadKind, Init, InputKind, ModelSpec};
 pub use workspace::Workspace;
-pub use shard::Sharded;

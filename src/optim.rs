@@ -2,6 +2,7 @@
 //! learning-rate schedules. All work over a [`Params`] list with state of the same shapes.
 
 use crate::error::NnError;
+use crate::nn::gemm::with_simd;
 use crate::nn::{Params, Scalar};
 pub use crate::optim_spec::{OptimSpec, OptimizerKind, Schedule};
 
@@ -9,7 +10,11 @@ impl OptimSpec {
     /// Adam with the usual defaults, lr 2e-3, clip the global norm at 5.
     pub fn adam(lr: f64) -> Self {
         OptimSpec {
-            kind: OptimizerKind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+            kind: OptimizerKind::Adam {
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+            },
             lr,
             schedule: Schedule::Constant,
             clip_norm: Some(5.0),
@@ -20,26 +25,52 @@ impl OptimSpec {
     /// Reject out-of-range hyper-parameters.
     pub fn check(&self) -> Result<(), NnError> {
         let bad = |field: &'static str, v: f64, why: &'static str| {
-            Err(NnError::InvalidHyper { field, value: format!("{v}"), why })
+            Err(NnError::InvalidHyper {
+                field,
+                value: format!("{v}"),
+                why,
+            })
         };
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad("lr", self.lr, "the learning rate must be a positive finite number");
+            return bad(
+                "lr",
+                self.lr,
+                "the learning rate must be a positive finite number",
+            );
         }
         let unit = |x: f64| (0.0..1.0).contains(&x);
         match self.kind {
-            OptimizerKind::Sgd { momentum } if !unit(momentum) => return bad("momentum", momentum, "must be in [0, 1)"),
-            OptimizerKind::Adagrad { eps } if !(eps > 0.0 && eps.is_finite()) => return bad("eps", eps, "must be > 0"),
-            OptimizerKind::Rmsprop { decay, .. } if !unit(decay) => return bad("decay", decay, "must be in [0, 1)"),
-            OptimizerKind::Rmsprop { eps, .. } if !(eps > 0.0 && eps.is_finite()) => return bad("eps", eps, "must be > 0"),
-            OptimizerKind::Adam { beta1, .. } if !unit(beta1) => return bad("beta1", beta1, "must be in [0, 1)"),
-            OptimizerKind::Adam { beta2, .. } if !unit(beta2) => return bad("beta2", beta2, "must be in [0, 1)"),
-            OptimizerKind::Adam { eps, .. } if !(eps > 0.0 && eps.is_finite()) => return bad("eps", eps, "must be > 0"),
+            OptimizerKind::Sgd { momentum } if !unit(momentum) => {
+                return bad("momentum", momentum, "must be in [0, 1)")
+            }
+            OptimizerKind::Adagrad { eps } if !(eps > 0.0 && eps.is_finite()) => {
+                return bad("eps", eps, "must be > 0")
+            }
+            OptimizerKind::Rmsprop { decay, .. } if !unit(decay) => {
+                return bad("decay", decay, "must be in [0, 1)")
+            }
+            OptimizerKind::Rmsprop { eps, .. } if !(eps > 0.0 && eps.is_finite()) => {
+                return bad("eps", eps, "must be > 0")
+            }
+            OptimizerKind::Adam { beta1, .. } if !unit(beta1) => {
+                return bad("beta1", beta1, "must be in [0, 1)")
+            }
+            OptimizerKind::Adam { beta2, .. } if !unit(beta2) => {
+                return bad("beta2", beta2, "must be in [0, 1)")
+            }
+            OptimizerKind::Adam { eps, .. } if !(eps > 0.0 && eps.is_finite()) => {
+                return bad("eps", eps, "must be > 0")
+            }
             _ => {}
         }
         match self.schedule {
             Schedule::Step { every: 0, .. } => return bad("step_every", 0.0, "must be at least 1"),
-            Schedule::Step { gamma, .. } if !(gamma > 0.0 && gamma <= 1.0) => return bad("step_gamma", gamma, "must be in (0, 1]"),
-            Schedule::Cosine { total: 0, .. } => return bad("steps", 0.0, "cosine schedule needs at least 1 step"),
+            Schedule::Step { gamma, .. } if !(gamma > 0.0 && gamma <= 1.0) => {
+                return bad("step_gamma", gamma, "must be in (0, 1]")
+            }
+            Schedule::Cosine { total: 0, .. } => {
+                return bad("steps", 0.0, "cosine schedule needs at least 1 step")
+            }
             Schedule::Cosine { min_factor, .. } if !(0.0..=1.0).contains(&min_factor) => {
                 return bad("min_lr_factor", min_factor, "must be in [0, 1]")
             }
@@ -76,9 +107,16 @@ impl Schedule {
 /// Clip gradients in place: first each element to ±`clip_value`, then the global L2 norm to
 /// `clip_norm`. Returns the raw global norm, before any clipping; a non-finite value is an error
 /// (the caller pauses training) and leaves the gradients untouched.
-pub fn clip<F: Scalar>(grads: &mut Params<F>, clip_norm: Option<f64>, clip_value: Option<f64>) -> Result<f64, NnError> {
+pub fn clip<F: Scalar>(
+    grads: &mut Params<F>,
+    clip_norm: Option<f64>,
+    clip_value: Option<f64>,
+) -> Result<f64, NnError> {
     if let Some((i, v)) = grads.first_non_finite() {
-        return Err(NnError::Diverged { what: format!("gradient of {}", grads.names[i]), value: format!("{v}") });
+        return Err(NnError::Diverged {
+            what: format!("gradient of {}", grads.names[i]),
+            value: format!("{v}"),
+        });
     }
     let norm = grads.norm(); // reported: the raw norm, before any clipping
     if let Some(cv) = clip_value {
@@ -117,8 +155,17 @@ impl<F: Scalar> Optimizer<F> {
     /// Zero state shaped like `params`.
     pub fn new(spec: OptimSpec, params: &Params<F>) -> Result<Self, NnError> {
         spec.check()?;
-        let s2 = if matches!(spec.kind, OptimizerKind::Adam { .. }) { params.zeros_like() } else { Params::new() };
-        Ok(Optimizer { spec, s1: params.zeros_like(), s2, t: 0 })
+        let s2 = if matches!(spec.kind, OptimizerKind::Adam { .. }) {
+            params.zeros_like()
+        } else {
+            Params::new()
+        };
+        Ok(Optimizer {
+            spec,
+            s1: params.zeros_like(),
+            s2,
+            t: 0,
+        })
     }
 
     /// Learning rate at the next update.
@@ -130,12 +177,24 @@ impl<F: Scalar> Optimizer<F> {
     pub fn step(&mut self, params: &mut Params<F>, grads: &Params<F>) -> f64 {
         let lr = self.lr();
         self.t += 1;
-        let lr_f = F::of(lr);
+        with_simd(|| self.update(params, grads, F::of(lr)));
+        lr
+    }
+
+    /// The elementwise updates of [`Self::step`] (compiled for AVX2 where the CPU has it).
+    #[inline(always)]
+    fn update(&mut self, params: &mut Params<F>, grads: &Params<F>, lr_f: F) {
         let one = F::one();
         for i in 0..params.values.len() {
-            let p = params.values[i].as_slice_mut().expect("parameters are contiguous");
-            let g = grads.values[i].as_slice().expect("gradients are contiguous");
-            let s1 = self.s1.values[i].as_slice_mut().expect("state is contiguous");
+            let p = params.values[i]
+                .as_slice_mut()
+                .expect("parameters are contiguous");
+            let g = grads.values[i]
+                .as_slice()
+                .expect("gradients are contiguous");
+            let s1 = self.s1.values[i]
+                .as_slice_mut()
+                .expect("state is contiguous");
             match self.spec.kind {
                 OptimizerKind::Sgd { momentum } => {
                     // v ← μ v + g; θ ← θ − lr v
@@ -164,12 +223,16 @@ impl<F: Scalar> Optimizer<F> {
                 OptimizerKind::Adam { beta1, beta2, eps } => {
                     // m ← β1 m + (1 − β1) g; v ← β2 v + (1 − β2) g²;
                     // θ ← θ − lr · m̂ / (√v̂ + ε), m̂ = m / (1 − β1^t), v̂ = v / (1 − β2^t)
-                    let s2 = self.s2.values[i].as_slice_mut().expect("state is contiguous");
+                    let s2 = self.s2.values[i]
+                        .as_slice_mut()
+                        .expect("state is contiguous");
                     let (b1, b2) = (F::of(beta1), F::of(beta2));
                     let c1 = F::of(1.0 - beta1.powi(self.t as i32));
                     let c2 = F::of(1.0 - beta2.powi(self.t as i32));
                     let eps = F::of(eps);
-                    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(s1.iter_mut()).zip(s2.iter_mut()) {
+                    for (((p, &g), m), v) in
+                        p.iter_mut().zip(g).zip(s1.iter_mut()).zip(s2.iter_mut())
+                    {
                         *m = b1 * *m + (one - b1) * g;
                         *v = b2 * *v + (one - b2) * g * g;
                         *p -= lr_f * (*m / c1) / ((*v / c2).sqrt() + eps);
@@ -177,6 +240,5 @@ impl<F: Scalar> Optimizer<F> {
                 }
             }
         }
-        lr
     }
 }

@@ -15,6 +15,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::batch::{Batch, Targets, NO_INPUT};
 use super::cell::{Bwd, Cell, Fwd};
+use super::gemm::{with_simd, Panels};
 use super::params::Params;
 use super::scalar::Scalar;
 use super::spec::{HeadKind, Init, InputKind, ModelSpec};
@@ -117,7 +118,15 @@ impl<F: Scalar> Model<F> {
         }
         let head_w = params.push("head.w_y", h * dirs, spec.outputs);
         let head_b = params.push("head.b_y", 1, spec.outputs);
-        let mut m = Model { spec, cell, params, embed, dirs: dps, head_w, head_b };
+        let mut m = Model {
+            spec,
+            cell,
+            params,
+            embed,
+            dirs: dps,
+            head_w,
+            head_b,
+        };
         m.init(seed);
         Ok(m)
     }
@@ -132,7 +141,8 @@ impl<F: Scalar> Model<F> {
                 Init::Uniform(k) => k,
                 Init::Xavier => (6.0 / (fan_in + fan_out) as f64).sqrt(),
             };
-            w.iter_mut().for_each(|x| *x = F::of(rng.random_range(-k..k)));
+            w.iter_mut()
+                .for_each(|x| *x = F::of(rng.random_range(-k..k)));
         };
         if let Some(e) = self.embed {
             let (v, ew) = self.params.values[e].dim();
@@ -157,7 +167,10 @@ impl<F: Scalar> Model<F> {
 
     /// A workspace sized for this model (buffers grow on first use).
     pub fn workspace(&self) -> Workspace<F> {
-        Workspace { dirs: vec![DirCache::default(); self.dirs.len()], ..Workspace::default() }
+        Workspace {
+            dirs: vec![DirCache::default(); self.dirs.len()],
+            ..Workspace::default()
+        }
     }
 
     fn prepare(&self, ws: &mut Workspace<F>, steps: usize, b: usize) {
@@ -183,7 +196,11 @@ impl<F: Scalar> Model<F> {
             grow(&mut ws.demb, rows * e);
         }
         let y = self.spec.outputs;
-        let out_rows = if self.spec.head == HeadKind::PerStep { rows } else { b };
+        let out_rows = if self.spec.head == HeadKind::PerStep {
+            rows
+        } else {
+            b
+        };
         grow(&mut ws.logits, out_rows * y);
         grow(&mut ws.dlogits, out_rows * y);
         grow(&mut ws.head_in, b * h * self.spec.dirs());
@@ -192,7 +209,26 @@ impl<F: Scalar> Model<F> {
 
     /// Run the recurrent layers over `inputs` (`[T·B]` tokens, time-major), starting from the
     /// workspace's carried state, filling every cache. `mask` may be empty (all real).
-    pub fn forward_layers(&self, inputs: &[u32], steps: usize, b: usize, mask: &[u8], ws: &mut Workspace<F>) {
+    pub fn forward_layers(
+        &self,
+        inputs: &[u32],
+        steps: usize,
+        b: usize,
+        mask: &[u8],
+        ws: &mut Workspace<F>,
+    ) {
+        with_simd(|| self.forward_layers_body(inputs, steps, b, mask, ws));
+    }
+
+    #[inline(always)]
+    fn forward_layers_body(
+        &self,
+        inputs: &[u32],
+        steps: usize,
+        b: usize,
+        mask: &[u8],
+        ws: &mut Workspace<F>,
+    ) {
         self.prepare(ws, steps, b);
         let (h, dirs) = (self.spec.hidden, self.spec.dirs());
         let gh = self.cell.gates() * h;
@@ -205,7 +241,9 @@ impl<F: Scalar> Model<F> {
                 if tok == NO_INPUT {
                     dst.fill(F::zero());
                 } else {
-                    dst.iter_mut().zip(table.row(tok as usize)).for_each(|(d, &s)| *d = s);
+                    dst.iter_mut()
+                        .zip(table.row(tok as usize))
+                        .for_each(|(d, &s)| *d = s);
                 }
             }
         }
@@ -216,22 +254,28 @@ impl<F: Scalar> Model<F> {
                 let w = &self.params.values[dp.w];
                 let bias = &self.params.values[dp.b];
                 let c = &mut here[d];
-                // xw = b + x⟨t⟩ · W_ax for all rows at once.
-                for r in 0..rows {
-                    c.xw[r * gh..(r + 1) * gh].iter_mut().zip(bias.iter()).for_each(|(x, &bb)| *x = bb);
-                }
+                // xw = b + x⟨t⟩ · W_ax for all rows at once. One-hot x⟨t⟩: W_ax · x is column
+                // `tok` of W_ax, row H + tok here, so xw = b + W[H + tok] (a row gather).
+                let bias = bias.as_slice().expect("parameters are contiguous");
+                let wflat = w.as_slice().expect("parameters are contiguous");
+                let one_hot = l == 0 && self.spec.input == InputKind::OneHot;
+                with_simd(|| {
+                    for (r, xr) in c.xw[..rows * gh].chunks_exact_mut(gh).enumerate() {
+                        let tok = inputs[r];
+                        if one_hot && tok != NO_INPUT {
+                            let src = &wflat[(h + tok as usize) * gh..(h + tok as usize + 1) * gh];
+                            for ((x, &bb), &sv) in xr.iter_mut().zip(bias).zip(src) {
+                                *x = bb + sv;
+                            }
+                        } else {
+                            xr.copy_from_slice(bias);
+                        }
+                    }
+                });
                 let mut xw = view_mut(rows, gh, &mut c.xw);
                 if l == 0 {
                     match self.spec.input {
-                        InputKind::OneHot => {
-                            // One-hot x⟨t⟩: W_ax · x is column `tok` of W_ax, row H + tok here.
-                            for (r, &tok) in inputs.iter().enumerate() {
-                                if tok != NO_INPUT {
-                                    let src = w.row(h + tok as usize);
-                                    xw.row_mut(r).iter_mut().zip(src).for_each(|(x, &s)| *x += s);
-                                }
-                            }
-                        }
+                        InputKind::OneHot => {}
                         InputKind::Embedding(ew) => {
                             let emb = view(rows, ew, &ws.emb);
                             general_mat_mul(one, &emb, &w.slice(s![h.., ..]), one, &mut xw);
@@ -240,22 +284,53 @@ impl<F: Scalar> Model<F> {
                 } else {
                     for (p, part) in below[(l - 1) * dirs..].iter().enumerate() {
                         let x = view(rows, h, &part.h);
-                        general_mat_mul(one, &x, &w.slice(s![h + p * h..h + (p + 1) * h, ..]), one, &mut xw);
+                        general_mat_mul(
+                            one,
+                            &x,
+                            &w.slice(s![h + p * h..h + (p + 1) * h, ..]),
+                            one,
+                            &mut xw,
+                        );
                     }
                 }
-                let b_hn = dp.b_hn.map(|i| self.params.values[i].as_slice().unwrap_or(&[]));
-                self.run_dir(c, w.slice(s![..h, ..]), b_hn.unwrap_or(&[]), steps, b, d == 0, mask);
+                let b_hn = dp
+                    .b_hn
+                    .map(|i| self.params.values[i].as_slice().unwrap_or(&[]));
+                self.run_dir(
+                    c,
+                    w.slice(s![..h, ..]),
+                    b_hn.unwrap_or(&[]),
+                    steps,
+                    b,
+                    d == 0,
+                    mask,
+                );
             }
         }
     }
 
     /// The time loop of one direction.
     #[allow(clippy::too_many_arguments)]
-    fn run_dir(&self, c: &mut DirCache<F>, w_h: ArrayView2<'_, F>, b_hn: &[F], steps: usize, b: usize, fwd: bool, mask: &[u8]) {
+    fn run_dir(
+        &self,
+        c: &mut DirCache<F>,
+        w_h: ArrayView2<'_, F>,
+        b_hn: &[F],
+        steps: usize,
+        b: usize,
+        fwd: bool,
+        mask: &[u8],
+    ) {
         let h = self.spec.hidden;
         let gh = self.cell.gates() * h;
         let (bh, bgh) = (b * h, b * gh);
         let lstm = self.cell.has_memory();
+        // W_aa packed once for all steps (a single step, as in sampling, reads it in place).
+        if steps > 1 {
+            F::pack_panels(&w_h, &mut c.wp);
+        } else {
+            c.wp.clear();
+        }
         for k in 0..steps {
             let t = if fwd { k } else { steps - 1 - k };
             if k == 0 {
@@ -272,6 +347,7 @@ impl<F: Scalar> Model<F> {
                 b,
                 h_size: h,
                 w_h,
+                w_hp: &c.wp,
                 b_hn,
                 xw: &c.xw[t * bgh..(t + 1) * bgh],
                 h_prev: &c.hp[..bh],
@@ -303,16 +379,30 @@ impl<F: Scalar> Model<F> {
         let top = &ws.dirs[(self.spec.layers - 1) * dirs..];
         let w = &self.params.values[self.head_w];
         let bias = &self.params.values[self.head_b];
-        let rows = if self.spec.head == HeadKind::PerStep { steps * b } else { b };
+        let rows = if self.spec.head == HeadKind::PerStep {
+            steps * b
+        } else {
+            b
+        };
         for r in 0..rows {
-            ws.logits[r * y..(r + 1) * y].iter_mut().zip(bias.iter()).for_each(|(x, &bb)| *x = bb);
+            ws.logits[r * y..(r + 1) * y]
+                .iter_mut()
+                .zip(bias.iter())
+                .for_each(|(x, &bb)| *x = bb);
         }
         let mut out = view_mut(rows, y, &mut ws.logits);
         let one = F::one();
         if self.spec.head == HeadKind::PerStep {
             // ŷ⟨t⟩ logits = [a→⟨t⟩; a←⟨t⟩] · W_y + b_y, all rows in one product per direction.
+            // (Batch-1 sampling takes the small-product kernel; training rows go to general_mat_mul.)
             for (p, part) in top.iter().enumerate() {
-                general_mat_mul(one, &view(rows, h, &part.h), &w.slice(s![p * h..(p + 1) * h, ..]), one, &mut out);
+                F::small_mat_mul(
+                    &view(rows, h, &part.h),
+                    &w.slice(s![p * h..(p + 1) * h, ..]),
+                    Panels::none(),
+                    true,
+                    &mut out,
+                );
             }
         } else {
             // Many-to-one: read a→ after the last real step (padding carries it to t = T) and a← at t = 1.
@@ -320,7 +410,8 @@ impl<F: Scalar> Model<F> {
             for (p, part) in top.iter().enumerate() {
                 let t = if p == 0 { steps - 1 } else { 0 };
                 for r in 0..b {
-                    ws.head_in[r * hd + p * h..r * hd + (p + 1) * h].copy_from_slice(&part.h[(t * b + r) * h..(t * b + r + 1) * h]);
+                    ws.head_in[r * hd + p * h..r * hd + (p + 1) * h]
+                        .copy_from_slice(&part.h[(t * b + r) * h..(t * b + r + 1) * h]);
                 }
             }
             general_mat_mul(one, &view(b, hd, &ws.head_in), w, one, &mut out);
@@ -329,12 +420,20 @@ impl<F: Scalar> Model<F> {
 
     /// Loss of the head outputs against the batch targets; fills ∂objective/∂outputs.
     pub fn loss(&self, batch: &Batch, score: Score, ws: &mut Workspace<F>) -> LossStats {
+        with_simd(|| self.loss_body(batch, score, ws))
+    }
+
+    #[inline(always)]
+    fn loss_body(&self, batch: &Batch, score: Score, ws: &mut Workspace<F>) -> LossStats {
         let (y, b, steps) = (self.spec.outputs, batch.batch, batch.steps);
         let scale = 1.0 / b as f64; // objective = Σ over steps, mean over sequences
         let mut st = LossStats::default();
         let last_real = |r: usize| -> usize {
             // Last real step of sequence r.
-            (0..steps).rev().find(|&t| batch.is_real(t * b + r)).unwrap_or(0)
+            (0..steps)
+                .rev()
+                .find(|&t| batch.is_real(t * b + r))
+                .unwrap_or(0)
         };
         match &batch.targets {
             Targets::PerStep(tg) => {
@@ -354,7 +453,12 @@ impl<F: Scalar> Model<F> {
             Targets::Class(tg) => {
                 for r in 0..b {
                     let z = &ws.logits[r * y..(r + 1) * y];
-                    st.sum += softmax_ce(z, tg[r] as usize, &mut ws.dlogits[r * y..(r + 1) * y], scale);
+                    st.sum += softmax_ce(
+                        z,
+                        tg[r] as usize,
+                        &mut ws.dlogits[r * y..(r + 1) * y],
+                        scale,
+                    );
                     st.count += 1;
                 }
             }
@@ -377,7 +481,12 @@ impl<F: Scalar> Model<F> {
     }
 
     /// Forward pass with loss: layers, head, loss. Starts from the workspace's carried state.
-    pub fn forward(&self, batch: &Batch, score: Score, ws: &mut Workspace<F>) -> Result<LossStats, NnError> {
+    pub fn forward(
+        &self,
+        batch: &Batch,
+        score: Score,
+        ws: &mut Workspace<F>,
+    ) -> Result<LossStats, NnError> {
         batch.check(self.spec.vocab, self.spec.outputs)?;
         let per_step = matches!(batch.targets, Targets::PerStep(_));
         if per_step != (self.spec.head == HeadKind::PerStep)
@@ -398,13 +507,21 @@ impl<F: Scalar> Model<F> {
         self.forward_head(ws);
         let st = self.loss(batch, score, ws);
         if !st.sum.is_finite() {
-            return Err(NnError::Diverged { what: "loss".into(), value: format!("{}", st.sum) });
+            return Err(NnError::Diverged {
+                what: "loss".into(),
+                value: format!("{}", st.sum),
+            });
         }
         Ok(st)
     }
 
     /// Backpropagation through time of the last `forward`; adds ∂objective/∂θ into `grads`.
     pub fn backward(&self, batch: &Batch, ws: &mut Workspace<F>, grads: &mut Params<F>) {
+        with_simd(|| self.backward_body(batch, ws, grads));
+    }
+
+    #[inline(always)]
+    fn backward_body(&self, batch: &Batch, ws: &mut Workspace<F>, grads: &mut Params<F>) {
         let (h, dirs, y) = (self.spec.hidden, self.spec.dirs(), self.spec.outputs);
         let gh = self.cell.gates() * h;
         let (steps, b) = (batch.steps, batch.batch);
@@ -415,7 +532,11 @@ impl<F: Scalar> Model<F> {
         // Head: ∂W_y = inputᵀ · ∂z; ∂b_y = Σ rows ∂z; ∂input = ∂z · W_yᵀ.
         {
             let w = &self.params.values[self.head_w];
-            let out_rows = if self.spec.head == HeadKind::PerStep { rows } else { b };
+            let out_rows = if self.spec.head == HeadKind::PerStep {
+                rows
+            } else {
+                b
+            };
             let dz = view(out_rows, y, &ws.dlogits);
             add_col_sums(&dz, &mut grads.values[self.head_b]);
             for c in ws.dirs.iter_mut() {
@@ -425,8 +546,20 @@ impl<F: Scalar> Model<F> {
                 for p in 0..dirs {
                     let c = &mut ws.dirs[top0 + p];
                     let x = view(rows, h, &c.h);
-                    general_mat_mul(one, &x.t(), &dz, one, &mut grads.values[self.head_w].slice_mut(s![p * h..(p + 1) * h, ..]));
-                    general_mat_mul(one, &dz, &w.slice(s![p * h..(p + 1) * h, ..]).t(), zero, &mut view_mut(rows, h, &mut c.dh));
+                    general_mat_mul(
+                        one,
+                        &x.t(),
+                        &dz,
+                        one,
+                        &mut grads.values[self.head_w].slice_mut(s![p * h..(p + 1) * h, ..]),
+                    );
+                    general_mat_mul(
+                        one,
+                        &dz,
+                        &w.slice(s![p * h..(p + 1) * h, ..]).t(),
+                        zero,
+                        &mut view_mut(rows, h, &mut c.dh),
+                    );
                 }
             } else {
                 let hd = h * dirs;
@@ -436,7 +569,13 @@ impl<F: Scalar> Model<F> {
                     let t = if p == 0 { steps - 1 } else { 0 };
                     let c = &mut ws.dirs[top0 + p];
                     let mut dst = view_mut(b, h, &mut c.dh[t * b * h..(t + 1) * b * h]);
-                    general_mat_mul(one, &dz, &w.slice(s![p * h..(p + 1) * h, ..]).t(), zero, &mut dst);
+                    general_mat_mul(
+                        one,
+                        &dz,
+                        &w.slice(s![p * h..(p + 1) * h, ..]).t(),
+                        zero,
+                        &mut dst,
+                    );
                 }
             }
         }
@@ -447,11 +586,23 @@ impl<F: Scalar> Model<F> {
                 let w = &self.params.values[dp.w];
                 let c = &mut here[d];
                 let record = ws.record_grad_norms;
-                self.back_dir(c, w.slice(s![..h, ..]), steps, b, d == 0, &batch.mask, record);
+                self.back_dir(
+                    c,
+                    w.slice(s![..h, ..]),
+                    steps,
+                    b,
+                    d == 0,
+                    &batch.mask,
+                    record,
+                );
                 // Recurrent weights: ∂W_aa = Σ_t a⟨t−1⟩ᵀ · ∂pre⟨t⟩, one product over all steps.
                 let gw = &mut grads.values[dp.w];
                 let dpre = view(rows, gh, &c.dpre);
-                let drec_src = if self.cell == Cell::GruTorch { view(rows, gh, &c.drec) } else { dpre.view() };
+                let drec_src = if self.cell == Cell::GruTorch {
+                    view(rows, gh, &c.drec)
+                } else {
+                    dpre.view()
+                };
                 let hall = view(rows, h, &c.h);
                 let h0 = view(b, h, &c.h0);
                 let cols = if self.cell == Cell::Gru { 2 * h } else { gh };
@@ -459,9 +610,17 @@ impl<F: Scalar> Model<F> {
                     let mut gwh = gw.slice_mut(s![..h, ..cols]);
                     let dr = drec_src.slice(s![.., ..cols]);
                     let (first, rest_prev, rest_d) = if d == 0 {
-                        (dr.slice(s![..b, ..]), hall.slice(s![..rows - b, ..]), dr.slice(s![b.., ..]))
+                        (
+                            dr.slice(s![..b, ..]),
+                            hall.slice(s![..rows - b, ..]),
+                            dr.slice(s![b.., ..]),
+                        )
                     } else {
-                        (dr.slice(s![rows - b.., ..]), hall.slice(s![b.., ..]), dr.slice(s![..rows - b, ..]))
+                        (
+                            dr.slice(s![rows - b.., ..]),
+                            hall.slice(s![b.., ..]),
+                            dr.slice(s![..rows - b, ..]),
+                        )
                     };
                     general_mat_mul(one, &h0.t(), &first, one, &mut gwh);
                     general_mat_mul(one, &rest_prev.t(), &rest_d, one, &mut gwh);
@@ -469,7 +628,13 @@ impl<F: Scalar> Model<F> {
                 if self.cell == Cell::Gru {
                     // Candidate block acts on Γr ∗ c⟨t−1⟩ (stored in aux).
                     let rc = view(rows, h, &c.aux);
-                    general_mat_mul(one, &rc.t(), &dpre.slice(s![.., 2 * h..]), one, &mut gw.slice_mut(s![..h, 2 * h..]));
+                    general_mat_mul(
+                        one,
+                        &rc.t(),
+                        &dpre.slice(s![.., 2 * h..]),
+                        one,
+                        &mut gw.slice_mut(s![..h, 2 * h..]),
+                    );
                 }
                 add_col_sums(&dpre, &mut grads.values[dp.b]);
                 if let Some(i) = dp.b_hn {
@@ -479,35 +644,74 @@ impl<F: Scalar> Model<F> {
                 if l == 0 {
                     match self.spec.input {
                         InputKind::OneHot => {
-                            for (r, &tok) in batch.inputs.iter().enumerate() {
+                            // ∂W_ax row H + tok += ∂pre row (scatter-add of the gather).
+                            let gflat = grads.values[dp.w]
+                                .as_slice_mut()
+                                .expect("gradients are contiguous");
+                            for (&tok, dr) in batch
+                                .inputs
+                                .iter()
+                                .zip(c.dpre[..rows * gh].chunks_exact(gh))
+                            {
                                 if tok != NO_INPUT {
-                                    let mut dst = grads.values[dp.w].row_mut(h + tok as usize);
-                                    dst.iter_mut().zip(&c.dpre[r * gh..(r + 1) * gh]).for_each(|(g, &v)| *g += v);
+                                    let o = (h + tok as usize) * gh;
+                                    for (g, &v) in gflat[o..o + gh].iter_mut().zip(dr) {
+                                        *g += v;
+                                    }
                                 }
                             }
                         }
                         InputKind::Embedding(ew) => {
                             let emb = view(rows, ew, &ws.emb);
-                            general_mat_mul(one, &emb.t(), &dpre, one, &mut grads.values[dp.w].slice_mut(s![h.., ..]));
+                            general_mat_mul(
+                                one,
+                                &emb.t(),
+                                &dpre,
+                                one,
+                                &mut grads.values[dp.w].slice_mut(s![h.., ..]),
+                            );
                             let beta = if d == 0 { zero } else { one };
-                            general_mat_mul(one, &dpre, &w.slice(s![h.., ..]).t(), beta, &mut view_mut(rows, ew, &mut ws.demb));
+                            general_mat_mul(
+                                one,
+                                &dpre,
+                                &w.slice(s![h.., ..]).t(),
+                                beta,
+                                &mut view_mut(rows, ew, &mut ws.demb),
+                            );
                         }
                     }
                 } else {
                     for (p, part) in below[(l - 1) * dirs..].iter_mut().enumerate() {
                         let rows_w = s![h + p * h..h + (p + 1) * h, ..];
-                        general_mat_mul(one, &view(rows, h, &part.h).t(), &dpre, one, &mut grads.values[dp.w].slice_mut(rows_w));
-                        general_mat_mul(one, &dpre, &w.slice(rows_w).t(), one, &mut view_mut(rows, h, &mut part.dh));
+                        general_mat_mul(
+                            one,
+                            &view(rows, h, &part.h).t(),
+                            &dpre,
+                            one,
+                            &mut grads.values[dp.w].slice_mut(rows_w),
+                        );
+                        general_mat_mul(
+                            one,
+                            &dpre,
+                            &w.slice(rows_w).t(),
+                            one,
+                            &mut view_mut(rows, h, &mut part.dh),
+                        );
                     }
                 }
             }
         }
         if let (Some(e), InputKind::Embedding(ew)) = (self.embed, self.spec.input) {
             // Scatter-add ∂x rows into the embedding table rows of their tokens.
-            for (r, &tok) in batch.inputs.iter().enumerate() {
+            let gflat = grads.values[e]
+                .as_slice_mut()
+                .expect("gradients are contiguous");
+            for (&tok, dr) in batch.inputs.iter().zip(ws.demb.chunks_exact(ew)) {
                 if tok != NO_INPUT {
-                    let mut dst = grads.values[e].row_mut(tok as usize);
-                    dst.iter_mut().zip(&ws.demb[r * ew..(r + 1) * ew]).for_each(|(g, &v)| *g += v);
+                    let o = tok as usize * ew;
+                    for (g, &v) in gflat[o..o + ew].iter_mut().zip(dr) {
+                        *g += v;
+                    }
                 }
             }
         }
@@ -515,13 +719,24 @@ impl<F: Scalar> Model<F> {
 
     /// The backward time loop of one direction: fills `dpre` (and `drec`) for every step.
     #[allow(clippy::too_many_arguments)]
-    fn back_dir(&self, c: &mut DirCache<F>, w_h: ArrayView2<'_, F>, steps: usize, b: usize, fwd: bool, mask: &[u8], record: bool) {
+    fn back_dir(
+        &self,
+        c: &mut DirCache<F>,
+        w_h: ArrayView2<'_, F>,
+        steps: usize,
+        b: usize,
+        fwd: bool,
+        mask: &[u8],
+        record: bool,
+    ) {
         let h = self.spec.hidden;
         let gh = self.cell.gates() * h;
         let (bh, bgh) = (b * h, b * gh);
         let lstm = self.cell.has_memory();
         c.da[..bh].fill(F::zero());
         c.dc[..bh].fill(F::zero());
+        // W_aaᵀ packed once here, read by every step's ∂a⟨t−1⟩ = ∂pre · W_aaᵀ.
+        F::pack_panels(&w_h.t(), &mut c.wt);
         c.grad_norm.clear();
         if record {
             c.grad_norm.resize(steps, 0.0);
@@ -543,7 +758,11 @@ impl<F: Scalar> Model<F> {
                 *a += d;
             }
             if record {
-                c.grad_norm[t] = c.da[..h].iter().map(|x| x.f64() * x.f64()).sum::<f64>().sqrt();
+                c.grad_norm[t] = c.da[..h]
+                    .iter()
+                    .map(|x| x.f64() * x.f64())
+                    .sum::<f64>()
+                    .sqrt();
             }
             let masked = !mask.is_empty() && (0..b).any(|r| mask[t * b + r] == 0);
             if masked {
@@ -562,6 +781,7 @@ impl<F: Scalar> Model<F> {
                 b,
                 h_size: h,
                 w_h,
+                w_ht: &c.wt,
                 h_prev: &c.hp[..bh],
                 c_prev: &c.cp[..bh],
                 gates: &c.gates[t * bgh..(t + 1) * bgh],
@@ -570,7 +790,11 @@ impl<F: Scalar> Model<F> {
                 da: &mut c.da[..bh],
                 dc: &mut c.dc[..bh],
                 dpre: &mut c.dpre[t * bgh..(t + 1) * bgh],
-                drec: if self.cell == Cell::GruTorch { &mut c.drec[t * bgh..(t + 1) * bgh] } else { &mut [] },
+                drec: if self.cell == Cell::GruTorch {
+                    &mut c.drec[t * bgh..(t + 1) * bgh]
+                } else {
+                    &mut []
+                },
                 tmp: &mut c.tmp[..bh],
             });
             if masked {
@@ -608,21 +832,34 @@ impl<F: Scalar> Model<F> {
 }
 
 /// Softmax cross-entropy of one row: returns −log p(target); writes ∂/∂z = (p − 1{target})·scale.
+/// In f64: m = max z, e_k = exp(z_k − m) (kept in `d`), lse = m + ln Σ e, p_k = e_k / Σ e.
+#[inline(always)]
 fn softmax_ce<F: Scalar>(z: &[F], target: usize, d: &mut [F], scale: f64) -> f64 {
     let m = z.iter().fold(f64::NEG_INFINITY, |m, &x| m.max(x.f64()));
-    let sum: f64 = z.iter().map(|&x| (x.f64() - m).exp()).sum();
-    let ln_sum = sum.ln();
-    for (k, (dk, &zk)) in d.iter_mut().zip(z).enumerate() {
-        let p = (zk.f64() - m - ln_sum).exp();
-        *dk = F::of((p - if k == target { 1.0 } else { 0.0 }) * scale);
+    let mut sum = 0.0;
+    for (dk, &zk) in d.iter_mut().zip(z) {
+        let e = (zk.f64() - m).exp();
+        sum += e;
+        *dk = F::of(e);
     }
+    let inv = scale / sum;
+    for dk in d.iter_mut() {
+        *dk = F::of(dk.f64() * inv); // p_k · scale
+    }
+    d[target] = F::of(d[target].f64() - scale); // − 1{target} · scale
     // −log p(target) = ln Σ e^(z_k − m) − (z_target − m), stable for huge logits.
-    ln_sum - (z[target].f64() - m)
+    sum.ln() - (z[target].f64() - m)
 }
 
+/// out[0, j] += Σ_r m[r, j] (bias gradients).
+#[inline(always)]
 fn add_col_sums<F: Scalar>(m: &ArrayView2<'_, F>, out: &mut ndarray::Array2<F>) {
+    let out = out.as_slice_mut().expect("gradients are contiguous");
     for row in m.rows() {
-        out.row_mut(0).iter_mut().zip(row).for_each(|(o, &v)| *o += v);
+        match row.as_slice() {
+            Some(r) => out.iter_mut().zip(r).for_each(|(o, &v)| *o += v),
+            None => out.iter_mut().zip(row).for_each(|(o, &v)| *o += v),
+        }
     }
 }
 
@@ -637,5 +874,6 @@ pub(crate) fn view<F>(rows: usize, cols: usize, x: &[F]) -> ArrayView2<'_, F> {
 }
 
 pub(crate) fn view_mut<F>(rows: usize, cols: usize, x: &mut [F]) -> ArrayViewMut2<'_, F> {
-    ArrayViewMut2::from_shape((rows, cols), &mut x[..rows * cols]).expect("buffer sized rows × cols")
+    ArrayViewMut2::from_shape((rows, cols), &mut x[..rows * cols])
+        .expect("buffer sized rows × cols")
 }

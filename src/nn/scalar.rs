@@ -5,8 +5,11 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
-use ndarray::{LinalgScalar, ScalarOperand};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar, ScalarOperand};
 use num_traits::{Float, FromPrimitive, ToPrimitive};
+
+use super::gemm::Panels;
 
 /// A floating-point element usable by the core (implemented for `f32` and `f64`).
 pub trait Scalar:
@@ -54,6 +57,34 @@ pub trait Scalar:
             e / (Self::one() + e)
         }
     }
+
+    /// c ← a · b, or c ← c + a · b when `accumulate`: the per-step products of the time loops
+    /// (a has B ≤ 64 rows). `panels`, when not empty, is `b` packed by [`Scalar::pack_panels`].
+    /// Default (f64): `general_mat_mul`, exactly as before.
+    #[inline]
+    fn small_mat_mul(
+        a: &ArrayView2<'_, Self>,
+        b: &ArrayView2<'_, Self>,
+        panels: Panels<'_, Self>,
+        accumulate: bool,
+        c: &mut ArrayViewMut2<'_, Self>,
+    ) {
+        let _ = panels;
+        let beta = if accumulate {
+            Self::one()
+        } else {
+            Self::zero()
+        };
+        general_mat_mul(Self::one(), a, b, beta, c);
+    }
+
+    /// Pack `b` for [`Scalar::small_mat_mul`] into `out`; the default leaves `out` empty
+    /// (the product then reads `b` directly).
+    #[inline]
+    fn pack_panels(b: &ArrayView2<'_, Self>, out: &mut Vec<Self>) {
+        let _ = b;
+        out.clear();
+    }
 }
 
 impl Scalar for f32 {
@@ -66,6 +97,28 @@ impl Scalar for f32 {
     #[inline]
     fn sigmoid(self) -> f32 {
         0.5 + 0.5 * tanh_f32(0.5 * self)
+    }
+
+    /// The AVX2/FMA kernel of [`super::gemm`] where it applies.
+    #[inline]
+    fn small_mat_mul(
+        a: &ArrayView2<'_, f32>,
+        b: &ArrayView2<'_, f32>,
+        panels: Panels<'_, f32>,
+        accumulate: bool,
+        c: &mut ArrayViewMut2<'_, f32>,
+    ) {
+        super::gemm::mat_mul_f32(a, b, panels, accumulate, c);
+    }
+
+    /// 16-column panels, only where the kernel will read them.
+    #[inline]
+    fn pack_panels(b: &ArrayView2<'_, f32>, out: &mut Vec<f32>) {
+        if super::gemm::has_avx2_fma() {
+            super::gemm::pack_panels(b, out);
+        } else {
+            out.clear();
+        }
     }
 }
 
@@ -101,6 +154,8 @@ pub fn tanh_f32(x: f32) -> f32 {
     p / q
 }
 
+impl Scalar for f64 {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,4 +174,3 @@ mod tests {
         assert!((Scalar::sigmoid(-30.0f32)).abs() < 1e-7);
     }
 }
-impl Scalar for f64 {}

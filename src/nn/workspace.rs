@@ -34,6 +34,10 @@ pub struct DirCache<F> {
     pub cp: Vec<F>,
     /// Scratch: recurrent products `[B, G·H]`.
     pub rec: Vec<F>,
+    /// W_aaᵀ packed for the backward time loop (f32 with AVX2; empty otherwise).
+    pub wt: Vec<F>,
+    /// W_aa packed for the forward time loop (f32 with AVX2, T > 1; empty otherwise).
+    pub wp: Vec<F>,
     /// Running ∂L/∂a carried backward in time `[B, H]`.
     pub da: Vec<F>,
     /// Running ∂L/∂c carried backward in time `[B, H]`.
@@ -66,7 +70,15 @@ impl<F: Scalar> DirCache<F> {
         if torch_gru {
             grow(&mut self.drec, rows * gh);
         }
-        for v in [&mut self.hp, &mut self.cp, &mut self.da, &mut self.dc, &mut self.tmp, &mut self.carry, &mut self.carry_c] {
+        for v in [
+            &mut self.hp,
+            &mut self.cp,
+            &mut self.da,
+            &mut self.dc,
+            &mut self.tmp,
+            &mut self.carry,
+            &mut self.carry_c,
+        ] {
             grow(v, b * h);
         }
         grow(&mut self.rec, b * gh);
