@@ -4,9 +4,10 @@
 //! forward `[B, H] × W_aa [H, G·H]`, backward `∂pre [B, G·H] × W_aaᵀ [G·H, H]`. A general
 //! GEMM (matrixmultiply) repacks the whole weight operand on every call, once per time step;
 //! for these shapes the packing costs about a third of the product. Here instead:
-//! - f32 on a CPU with AVX2 + FMA uses a register-blocked kernel (6 rows × 16 columns) that
-//!   reads W_aa in place (rows of 16 contiguous columns) in forward, and in backward reads
-//!   W_aaᵀ packed once per backward call ([`pack_panels`]) and reused by all T steps;
+//! - f32 on a CPU with AVX2 + FMA uses a register-blocked kernel (6 rows × 16 columns, K in
+//!   blocks of 256) on operands packed once per time loop ([`pack_panels`]): W_aa in forward
+//!   (when T > 1; a single step, as in sampling, reads W_aa in place) and W_aaᵀ in backward,
+//!   reused by all T steps;
 //! - everything else (f64 for gradient checks, other CPUs, large M) calls
 //!   `general_mat_mul`.
 //!
