@@ -163,7 +163,12 @@ pub fn run(o: &BenchOpts) -> Result<BenchResult, crate::error::NnError> {
         params,
         tokens_per_sec: tokens_per_unit / med,
         tokens_per_sec_mean: tokens_per_unit / mean,
-        ms_median: 1000.0 * med / if o.mode == BenchMode::Train { 1.0 } else { o.steps as f64 },
+        ms_median: 1000.0 * med
+            / if o.mode == BenchMode::Train {
+                1.0
+            } else {
+                o.steps as f64
+            },
         peak_rss_mib: peak_rss_mib(),
         final_loss_per_token: loss,
     })

@@ -8,8 +8,8 @@ pub mod gradcheck;
 pub mod loaded;
 pub mod probe;
 pub mod sample;
-pub mod tui;
 pub mod train;
+pub mod tui;
 
 use std::fmt;
 
@@ -25,16 +25,26 @@ pub struct CliError {
 impl CliError {
     /// Bad input (exit 2).
     pub fn input(message: impl fmt::Display) -> Self {
-        CliError { code: 2, message: one_line(&message.to_string()) }
+        CliError {
+            code: 2,
+            message: one_line(&message.to_string()),
+        }
     }
     /// Anything else (exit 1).
     pub fn other(message: impl fmt::Display) -> Self {
-        CliError { code: 1, message: one_line(&message.to_string()) }
+        CliError {
+            code: 1,
+            message: one_line(&message.to_string()),
+        }
     }
 }
 
 fn one_line(s: &str) -> String {
-    s.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+    s.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl fmt::Display for CliError {

@@ -96,11 +96,19 @@ impl Case {
             inputs[..b].fill(NO_INPUT); // x⟨1⟩ = 0
         }
         let targets = match self.head {
-            HeadKind::PerStep => Targets::PerStep((0..t * b).map(|_| rng.random_range(0..spec.outputs as u32)).collect()),
+            HeadKind::PerStep => {
+                Targets::PerStep((0..t * b).map(|_| rng.random_range(0..spec.outputs as u32)).collect())
+            }
             HeadKind::SeqClassify => Targets::Class((0..b).map(|_| rng.random_range(0..spec.outputs as u32)).collect()),
             HeadKind::SeqRegress => Targets::Real((0..b * spec.outputs).map(|_| rng.random_range(-1.0..1.0)).collect()),
         };
-        Batch { steps: t, batch: b, inputs, targets, mask }
+        Batch {
+            steps: t,
+            batch: b,
+            inputs,
+            targets,
+            mask,
+        }
     }
 }
 
@@ -127,7 +135,9 @@ pub fn check_case(case: &Case, seed: u64) -> Vec<TensorCheck> {
         model.carry_state(&mut ws);
     }
     let objective = |m: &Model<f64>, ws: &mut crate::nn::Workspace<f64>| -> f64 {
-        m.forward(&batch, Score::All, ws).map(|s| s.objective).unwrap_or(f64::NAN)
+        m.forward(&batch, Score::All, ws)
+            .map(|s| s.objective)
+            .unwrap_or(f64::NAN)
     };
     let _ = objective(&model, &mut ws);
     let mut grads = model.params.zeros_like();
@@ -163,7 +173,13 @@ pub fn check_case(case: &Case, seed: u64) -> Vec<TensorCheck> {
             }
         }
         for ((name, _, _), (rel, abs, n)) in blocks.into_iter().zip(errs) {
-            out.push(TensorCheck { case: label.clone(), tensor: name, elements: n, max_rel_err: rel, max_abs_err: abs });
+            out.push(TensorCheck {
+                case: label.clone(),
+                tensor: name,
+                elements: n,
+                max_rel_err: rel,
+                max_abs_err: abs,
+            });
         }
     }
     out
@@ -191,12 +207,24 @@ fn split_blocks<F: crate::nn::Scalar>(m: &Model<F>, i: usize) -> Vec<(String, us
 pub fn cases(cells: &[CellKind], layers: usize, bidirectional: bool) -> Vec<Case> {
     let mut out = Vec::new();
     for &cell in cells {
-        let variants: &[GruVariant] =
-            if cell == CellKind::Gru { &[GruVariant::Course, GruVariant::Pytorch] } else { &[GruVariant::Course] };
+        let variants: &[GruVariant] = if cell == CellKind::Gru {
+            &[GruVariant::Course, GruVariant::Pytorch]
+        } else {
+            &[GruVariant::Course]
+        };
         for &gru_variant in variants {
             for input in [InputKind::OneHot, InputKind::Embedding(2)] {
                 for head in [HeadKind::PerStep, HeadKind::SeqClassify, HeadKind::SeqRegress] {
-                    let base = Case { cell, gru_variant, layers, bidirectional, input, head, masked: false, carried: false };
+                    let base = Case {
+                        cell,
+                        gru_variant,
+                        layers,
+                        bidirectional,
+                        input,
+                        head,
+                        masked: false,
+                        carried: false,
+                    };
                     out.push(base);
                     if head == HeadKind::PerStep && input == InputKind::OneHot {
                         out.push(Case { masked: true, ..base });

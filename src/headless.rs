@@ -59,7 +59,8 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
             Event::Started(info) => {
                 total = info.total_steps;
                 first = info.start_step;
-                let _ = writeln!(
+                let _ =
+                    writeln!(
                     err,
                     "rnn-lab: training {} ({}, {} parameters, vocabulary {}, {} training tokens) for {} steps{} → {}",
                     info.name,
@@ -85,7 +86,12 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
                 let rate = done / started.elapsed().as_secs_f64().max(1e-9);
                 let eta = (total.saturating_sub(m.step)) as f64 / rate;
                 let width = 24usize;
-                let filled = if total > 0 { (m.step as f64 / total as f64 * width as f64).round() as usize } else { 0 }.min(width);
+                let filled = if total > 0 {
+                    (m.step as f64 / total as f64 * width as f64).round() as usize
+                } else {
+                    0
+                }
+                .min(width);
                 let bar: String = "█".repeat(filled) + &"·".repeat(width - filled);
                 let val = last_val.map_or("  -   ".to_string(), |v| format!("{v:.4}"));
                 let line = format!(
@@ -105,14 +111,22 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
             }
             Event::Sample(s) => {
                 if !tty {
-                    let _ = writeln!(err, "sample at step {} (T={}): {}", s.step, s.request.temperature, s.text.replace('\n', "⏎"));
+                    let _ = writeln!(
+                        err,
+                        "sample at step {} (T={}): {}",
+                        s.step,
+                        s.request.temperature,
+                        s.text.replace('\n', "⏎")
+                    );
                 }
             }
             Event::Warning(w) => {
                 let _ = writeln!(err, "{}rnn-lab: warning: {w}", if tty { "\n" } else { "" });
             }
             Event::Diverged { step, what } => {
-                result = Err(HeadlessError::Diverged(format!("training diverged at step {step}: {what}")));
+                result = Err(HeadlessError::Diverged(format!(
+                    "training diverged at step {step}: {what}"
+                )));
                 let _ = ctx.send(Command::Stop);
             }
             Event::Failed(e) => {
@@ -122,7 +136,10 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
                 if tty {
                     let _ = writeln!(err);
                 }
-                let _ = writeln!(err, "rnn-lab: finished at step {step}; checkpoints in the run directory");
+                let _ = writeln!(
+                    err,
+                    "rnn-lab: finished at step {step}; checkpoints in the run directory"
+                );
                 break;
             }
             Event::Checkpointed { .. } | Event::Probe(_) | Event::Paused | Event::Resumed => {}

@@ -93,10 +93,7 @@ impl History {
             .map(|pair| {
                 let last = pair[pair.len() - 1];
                 let mean = pair.iter().map(|p| p.value).sum::<f64>() / pair.len() as f64;
-                Point {
-                    value: mean,
-                    ..last
-                }
+                Point { value: mean, ..last }
             })
             .collect();
         self.full = merged;
@@ -148,11 +145,7 @@ impl History {
 /// s_t = β·s_{t−1} + (1 − β)·x_t, s_0 = 0, reported as s_t / (1 − β^t) so the first points are
 /// not pulled towards zero. β = 0 returns the values unchanged.
 pub fn debiased_ema(values: impl IntoIterator<Item = f64>, beta: f64) -> Vec<f64> {
-    let beta = if beta.is_finite() {
-        beta.clamp(0.0, 0.999)
-    } else {
-        0.0
-    };
+    let beta = if beta.is_finite() { beta.clamp(0.0, 0.999) } else { 0.0 };
     let mut s = 0.0;
     let mut correction = 1.0; // β^t
     values

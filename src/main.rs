@@ -43,7 +43,9 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                 threads: None,
                 minutes: None,
             }),
-            (None, true) => Err(CliError::input("--headless needs an experiment file: rnn-lab --headless EXPERIMENT.toml")),
+            (None, true) => Err(CliError::input(
+                "--headless needs an experiment file: rnn-lab --headless EXPERIMENT.toml",
+            )),
             (exp, false) => commands::tui::run(exp),
         },
     }

@@ -32,32 +32,20 @@ impl OptimSpec {
             })
         };
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad(
-                "lr",
-                self.lr,
-                "the learning rate must be a positive finite number",
-            );
+            return bad("lr", self.lr, "the learning rate must be a positive finite number");
         }
         let unit = |x: f64| (0.0..1.0).contains(&x);
         match self.kind {
             OptimizerKind::Sgd { momentum } if !unit(momentum) => {
                 return bad("momentum", momentum, "must be in [0, 1)")
             }
-            OptimizerKind::Adagrad { eps } if !(eps > 0.0 && eps.is_finite()) => {
-                return bad("eps", eps, "must be > 0")
-            }
-            OptimizerKind::Rmsprop { decay, .. } if !unit(decay) => {
-                return bad("decay", decay, "must be in [0, 1)")
-            }
+            OptimizerKind::Adagrad { eps } if !(eps > 0.0 && eps.is_finite()) => return bad("eps", eps, "must be > 0"),
+            OptimizerKind::Rmsprop { decay, .. } if !unit(decay) => return bad("decay", decay, "must be in [0, 1)"),
             OptimizerKind::Rmsprop { eps, .. } if !(eps > 0.0 && eps.is_finite()) => {
                 return bad("eps", eps, "must be > 0")
             }
-            OptimizerKind::Adam { beta1, .. } if !unit(beta1) => {
-                return bad("beta1", beta1, "must be in [0, 1)")
-            }
-            OptimizerKind::Adam { beta2, .. } if !unit(beta2) => {
-                return bad("beta2", beta2, "must be in [0, 1)")
-            }
+            OptimizerKind::Adam { beta1, .. } if !unit(beta1) => return bad("beta1", beta1, "must be in [0, 1)"),
+            OptimizerKind::Adam { beta2, .. } if !unit(beta2) => return bad("beta2", beta2, "must be in [0, 1)"),
             OptimizerKind::Adam { eps, .. } if !(eps > 0.0 && eps.is_finite()) => {
                 return bad("eps", eps, "must be > 0")
             }
@@ -68,9 +56,7 @@ impl OptimSpec {
             Schedule::Step { gamma, .. } if !(gamma > 0.0 && gamma <= 1.0) => {
                 return bad("step_gamma", gamma, "must be in (0, 1]")
             }
-            Schedule::Cosine { total: 0, .. } => {
-                return bad("steps", 0.0, "cosine schedule needs at least 1 step")
-            }
+            Schedule::Cosine { total: 0, .. } => return bad("steps", 0.0, "cosine schedule needs at least 1 step"),
             Schedule::Cosine { min_factor, .. } if !(0.0..=1.0).contains(&min_factor) => {
                 return bad("min_lr_factor", min_factor, "must be in [0, 1]")
             }
@@ -107,11 +93,7 @@ impl Schedule {
 /// Clip gradients in place: first each element to ±`clip_value`, then the global L2 norm to
 /// `clip_norm`. Returns the raw global norm, before any clipping; a non-finite value is an error
 /// (the caller pauses training) and leaves the gradients untouched.
-pub fn clip<F: Scalar>(
-    grads: &mut Params<F>,
-    clip_norm: Option<f64>,
-    clip_value: Option<f64>,
-) -> Result<f64, NnError> {
+pub fn clip<F: Scalar>(grads: &mut Params<F>, clip_norm: Option<f64>, clip_value: Option<f64>) -> Result<f64, NnError> {
     if let Some((i, v)) = grads.first_non_finite() {
         return Err(NnError::Diverged {
             what: format!("gradient of {}", grads.names[i]),
@@ -186,15 +168,9 @@ impl<F: Scalar> Optimizer<F> {
     fn update(&mut self, params: &mut Params<F>, grads: &Params<F>, lr_f: F) {
         let one = F::one();
         for i in 0..params.values.len() {
-            let p = params.values[i]
-                .as_slice_mut()
-                .expect("parameters are contiguous");
-            let g = grads.values[i]
-                .as_slice()
-                .expect("gradients are contiguous");
-            let s1 = self.s1.values[i]
-                .as_slice_mut()
-                .expect("state is contiguous");
+            let p = params.values[i].as_slice_mut().expect("parameters are contiguous");
+            let g = grads.values[i].as_slice().expect("gradients are contiguous");
+            let s1 = self.s1.values[i].as_slice_mut().expect("state is contiguous");
             match self.spec.kind {
                 OptimizerKind::Sgd { momentum } => {
                     // v ← μ v + g; θ ← θ − lr v
@@ -223,16 +199,12 @@ impl<F: Scalar> Optimizer<F> {
                 OptimizerKind::Adam { beta1, beta2, eps } => {
                     // m ← β1 m + (1 − β1) g; v ← β2 v + (1 − β2) g²;
                     // θ ← θ − lr · m̂ / (√v̂ + ε), m̂ = m / (1 − β1^t), v̂ = v / (1 − β2^t)
-                    let s2 = self.s2.values[i]
-                        .as_slice_mut()
-                        .expect("state is contiguous");
+                    let s2 = self.s2.values[i].as_slice_mut().expect("state is contiguous");
                     let (b1, b2) = (F::of(beta1), F::of(beta2));
                     let c1 = F::of(1.0 - beta1.powi(self.t as i32));
                     let c2 = F::of(1.0 - beta2.powi(self.t as i32));
                     let eps = F::of(eps);
-                    for (((p, &g), m), v) in
-                        p.iter_mut().zip(g).zip(s1.iter_mut()).zip(s2.iter_mut())
-                    {
+                    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(s1.iter_mut()).zip(s2.iter_mut()) {
                         *m = b1 * *m + (one - b1) * g;
                         *v = b2 * *v + (one - b2) * g * g;
                         *p -= lr_f * (*m / c1) / ((*v / c2).sqrt() + eps);

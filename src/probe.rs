@@ -79,7 +79,12 @@ pub enum ProbeError {
 /// Run `model` on `tokens` (input x⟨t⟩ = tokens[t], target tokens[t + 1], from zero state)
 /// and record everything the views show. Gradient norms are those of the loss at the last
 /// step only. `text_of` renders a token for display.
-pub fn probe<F: Scalar>(model: &Model<F>, tokens: &[u32], step: u64, text_of: &dyn Fn(u32) -> String) -> Result<ProbeReport, ProbeError> {
+pub fn probe<F: Scalar>(
+    model: &Model<F>,
+    tokens: &[u32],
+    step: u64,
+    text_of: &dyn Fn(u32) -> String,
+) -> Result<ProbeReport, ProbeError> {
     if tokens.len() < 2 {
         return Err(ProbeError::TooShort(tokens.len()));
     }
@@ -87,10 +92,17 @@ pub fn probe<F: Scalar>(model: &Model<F>, tokens: &[u32], step: u64, text_of: &d
         return Err(ProbeError::NotLanguageModel);
     }
     let t_len = tokens.len() - 1;
-    let batch = Batch::dense(t_len, 1, tokens[..t_len].to_vec(), Targets::PerStep(tokens[1..].to_vec()));
+    let batch = Batch::dense(
+        t_len,
+        1,
+        tokens[..t_len].to_vec(),
+        Targets::PerStep(tokens[1..].to_vec()),
+    );
     let mut ws = model.workspace();
     ws.record_grad_norms = true;
-    model.forward(&batch, Score::LastStep, &mut ws).map_err(|e| ProbeError::Model(e.to_string()))?;
+    model
+        .forward(&batch, Score::LastStep, &mut ws)
+        .map_err(|e| ProbeError::Model(e.to_string()))?;
     let mut grads = model.params.zeros_like();
     model.backward(&batch, &mut ws, &mut grads);
 
@@ -111,13 +123,26 @@ pub fn probe<F: Scalar>(model: &Model<F>, tokens: &[u32], step: u64, text_of: &d
         // H = −Σ p ln p
         entropy.push(-probs.iter().filter(|&&p| p > 0.0).map(|p| p * p.ln()).sum::<f64>() as f32);
         order.sort_unstable_by(|&a, &b| probs[b].total_cmp(&probs[a]));
-        top.push(order.iter().take(5).map(|&i| (text_of(i as u32), probs[i] as f32)).collect());
+        top.push(
+            order
+                .iter()
+                .take(5)
+                .map(|&i| (text_of(i as u32), probs[i] as f32))
+                .collect(),
+        );
     }
     let h = model.spec.hidden;
     let gh = model.cell.gates() * h;
     let dirs = model.spec.dirs();
     let rows = |buf: &[F], w: usize, off: usize| -> Vec<Vec<f32>> {
-        (0..t_len).map(|t| buf[t * w + off..t * w + off + h].iter().map(|v| v.f64() as f32).collect()).collect()
+        (0..t_len)
+            .map(|t| {
+                buf[t * w + off..t * w + off + h]
+                    .iter()
+                    .map(|v| v.f64() as f32)
+                    .collect()
+            })
+            .collect()
     };
     let mut out = Vec::new();
     for (i, c) in ws.dirs.iter().enumerate() {
@@ -129,11 +154,20 @@ pub fn probe<F: Scalar>(model: &Model<F>, tokens: &[u32], step: u64, text_of: &d
                 .cell
                 .probe_gates()
                 .iter()
-                .map(|&(k, name)| GateTrace { name: name.to_string(), values: rows(&c.gates, gh, k * h) })
+                .map(|&(k, name)| GateTrace {
+                    name: name.to_string(),
+                    values: rows(&c.gates, gh, k * h),
+                })
                 .collect(),
             cell: model.cell.has_memory().then(|| rows(&c.aux, h, 0)),
             grad_norm: c.grad_norm.iter().map(|&g| g as f32).collect(),
         });
     }
-    Ok(ProbeReport { step, tokens: tokens[..t_len].iter().map(|&t| text_of(t)).collect(), entropy, top, dirs: out })
+    Ok(ProbeReport {
+        step,
+        tokens: tokens[..t_len].iter().map(|&t| text_of(t)).collect(),
+        entropy,
+        top,
+        dirs: out,
+    })
 }

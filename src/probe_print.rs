@@ -94,11 +94,7 @@ fn width(m: &[Vec<f32>]) -> usize {
 
 /// The probe as one JSON document on one line (layout in the module docs).
 pub fn to_json(report: &ProbeReport) -> String {
-    let n_out = report
-        .tokens
-        .len()
-        .max(report.entropy.len())
-        .max(report.top.len());
+    let n_out = report.tokens.len().max(report.entropy.len()).max(report.top.len());
     let steps = (0..n_out)
         .map(|t| OutStep {
             t,
@@ -198,26 +194,15 @@ pub fn to_text(report: &ProbeReport, unit_limit: usize) -> String {
         report.tokens.len()
     );
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "{:>4} {:<tok_w$} {:>8}  top-5 next",
-        "t", "token", "entropy"
-    );
+    let _ = writeln!(out, "{:>4} {:<tok_w$} {:>8}  top-5 next", "t", "token", "entropy");
     let n_out = report.tokens.len().max(report.entropy.len());
     for t in 0..n_out {
         let tok = report.tokens.get(t).map_or("—".into(), |s| quote(s));
-        let ent = report
-            .entropy
-            .get(t)
-            .map_or("—".into(), |e| format!("{e:.3}"));
+        let ent = report.entropy.get(t).map_or("—".into(), |e| format!("{e:.3}"));
         let top: Vec<String> = report
             .top
             .get(t)
-            .map(|v| {
-                v.iter()
-                    .map(|(s, p)| format!("{} {p:.2}", quote(s)))
-                    .collect()
-            })
+            .map(|v| v.iter().map(|(s, p)| format!("{} {p:.2}", quote(s))).collect())
             .unwrap_or_default();
         let _ = writeln!(out, "{t:>4} {tok:<tok_w$} {ent:>8}  {}", top.join("  "));
     }
@@ -239,9 +224,7 @@ pub fn to_text(report: &ProbeReport, unit_limit: usize) -> String {
                 String::new()
             }
         );
-        let units: String = (0..shown)
-            .map(|u| format!(" {:>7}", format!("u{u}")))
-            .collect();
+        let units: String = (0..shown).map(|u| format!(" {:>7}", format!("u{u}"))).collect();
         let mut table = |title: &str, m: &[Vec<f32>], grad: bool| {
             let _ = writeln!(out, "  {title}");
             let g = if grad {
@@ -253,10 +236,7 @@ pub fn to_text(report: &ProbeReport, unit_limit: usize) -> String {
             for t in 0..m.len().max(if grad { d.grad_norm.len() } else { 0 }) {
                 let tok = report.tokens.get(t).map_or("—".into(), |s| quote(s));
                 let g = if grad {
-                    let v = d
-                        .grad_norm
-                        .get(t)
-                        .map_or("—".into(), |v| format!("{v:.2e}"));
+                    let v = d.grad_norm.get(t).map_or("—".into(), |v| format!("{v:.2e}"));
                     format!(" {v:>9}")
                 } else {
                     String::new()

@@ -42,11 +42,7 @@ pub trait Backend {
     fn load_experiment(&self, path: &Path) -> Result<Experiment, String>;
     /// Start training `exp` on a background thread (optionally resuming from a checkpoint);
     /// returns the command sender and event receiver. The trainer writes the run directory.
-    fn start(
-        &self,
-        exp: &Experiment,
-        resume: Option<&Path>,
-    ) -> Result<(Sender<Command>, Receiver<Event>), String>;
+    fn start(&self, exp: &Experiment, resume: Option<&Path>) -> Result<(Sender<Command>, Receiver<Event>), String>;
 }
 
 /// Why the TUI could not run.
@@ -219,16 +215,12 @@ impl<'a> Runtime<'a> {
             Effect::ScanExperiments => {
                 let backend = &self.backend;
                 let entries =
-                    files::scan_experiments(&self.experiments_dir, &self.runs_dir, &|p| {
-                        backend.load_experiment(p)
-                    });
+                    files::scan_experiments(&self.experiments_dir, &self.runs_dir, &|p| backend.load_experiment(p));
                 update(app, Action::BrowserScanned(entries));
             }
             Effect::ScanRuns => update(app, Action::RunsScanned(files::scan_runs(&self.runs_dir))),
             Effect::OpenRun(dir) => update(app, Action::RunOpened(files::load_run(&dir))),
-            Effect::LoadCompareProbe(path) => {
-                update(app, Action::CompareLoaded(files::load_probe(&path)))
-            }
+            Effect::LoadCompareProbe(path) => update(app, Action::CompareLoaded(files::load_probe(&path))),
             Effect::Detach => self.set_channels(None),
             Effect::Quit => {}
         }
@@ -262,9 +254,7 @@ pub fn run_loop<B: ratatui::backend::Backend>(
         update(app, Action::Tick(start.elapsed().as_secs_f64()));
         if rt.apply_effects(app) || needs_clear {
             // Back from the editor: the screen is not what ratatui last drew.
-            terminal
-                .clear()
-                .map_err(|e| TuiError::Backend(e.to_string()))?;
+            terminal.clear().map_err(|e| TuiError::Backend(e.to_string()))?;
             needs_clear = false;
         }
         if app.quit {
@@ -313,20 +303,14 @@ fn run_editor(path: &Path) -> Result<(), String> {
     let mut words = editor.split_whitespace();
     let program = words.next().unwrap_or("vi");
     let _ = ratatui::try_restore();
-    let status = std::process::Command::new(program)
-        .args(words)
-        .arg(path)
-        .status();
-    let back = crossterm::terminal::enable_raw_mode().and_then(|()| {
-        crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
-    });
+    let status = std::process::Command::new(program).args(words).arg(path).status();
+    let back = crossterm::terminal::enable_raw_mode()
+        .and_then(|()| crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen));
     back.map_err(|e| format!("could not take the terminal back: {e}"))?;
     match status {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(format!("editor `{editor}` exited with {s}")),
-        Err(e) => Err(format!(
-            "could not run editor `{editor}`: {e} (set $EDITOR)"
-        )),
+        Err(e) => Err(format!("could not run editor `{editor}`: {e} (set $EDITOR)")),
     }
 }
 

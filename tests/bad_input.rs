@@ -3,8 +3,7 @@
 
 use rnn_lab::error::NnError;
 use rnn_lab::nn::{
-    Batch, CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Scalar, Score,
-    Targets, NO_INPUT,
+    Batch, CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Scalar, Score, Targets, NO_INPUT,
 };
 
 fn spec(cell: CellKind, head: HeadKind) -> ModelSpec {
@@ -26,11 +25,7 @@ fn spec(cell: CellKind, head: HeadKind) -> ModelSpec {
 fn all_specs() -> Vec<ModelSpec> {
     let mut out = Vec::new();
     for cell in [CellKind::Rnn, CellKind::Gru, CellKind::Lstm] {
-        for head in [
-            HeadKind::PerStep,
-            HeadKind::SeqClassify,
-            HeadKind::SeqRegress,
-        ] {
+        for head in [HeadKind::PerStep, HeadKind::SeqClassify, HeadKind::SeqRegress] {
             out.push(spec(cell, head));
         }
     }
@@ -52,10 +47,7 @@ fn invalid_spec(s: ModelSpec, field: &str) {
         other => panic!("{s:?}: expected InvalidSpec for `{field}`, got {other:?}"),
     }
     let err = s.check().unwrap_err();
-    assert!(
-        err.to_string().contains(field),
-        "message names the field: {err}"
-    );
+    assert!(err.to_string().contains(field), "message names the field: {err}");
 }
 
 #[test]
@@ -202,11 +194,7 @@ fn malformed_per_step_batches() {
     ));
     let mut ws = m.workspace();
     assert!(m
-        .forward(
-            &per_step(1, 1, vec![NO_INPUT], vec![2]),
-            Score::All,
-            &mut ws
-        )
+        .forward(&per_step(1, 1, vec![NO_INPUT], vec![2]), Score::All, &mut ws)
         .is_ok());
     // A target under padding is never read, so it is not checked.
     let mut b = per_step(2, 1, vec![0, 1], vec![1, 99]);
@@ -291,10 +279,7 @@ fn no_panics_on_bad_batches() {
         ];
         let mut ws = m.workspace();
         for b in &bad {
-            assert!(
-                m.forward(b, Score::All, &mut ws).is_err(),
-                "{s:?} accepted {b:?}"
-            );
+            assert!(m.forward(b, Score::All, &mut ws).is_err(), "{s:?} accepted {b:?}");
             assert!(m.forward(b, Score::LastStep, &mut ws).is_err());
         }
         let good = Batch::dense(3, 2, vec![0, 1, 2, 3, 4, NO_INPUT], good_targets(2, 3));
@@ -332,15 +317,9 @@ fn diverges<F: Scalar>(m: &Model<F>, b: &Batch) {
 fn blown_up_weights_are_diverged() {
     for s in all_specs() {
         let b = match s.head {
-            HeadKind::PerStep => {
-                Batch::dense(2, 2, vec![0, 1, 2, 3], Targets::PerStep(vec![0, 1, 2, 0]))
-            }
-            HeadKind::SeqClassify => {
-                Batch::dense(2, 2, vec![0, 1, 2, 3], Targets::Class(vec![0, 2]))
-            }
-            HeadKind::SeqRegress => {
-                Batch::dense(2, 2, vec![0, 1, 2, 3], Targets::Real(vec![0.0; 6]))
-            }
+            HeadKind::PerStep => Batch::dense(2, 2, vec![0, 1, 2, 3], Targets::PerStep(vec![0, 1, 2, 0])),
+            HeadKind::SeqClassify => Batch::dense(2, 2, vec![0, 1, 2, 3], Targets::Class(vec![0, 2])),
+            HeadKind::SeqRegress => Batch::dense(2, 2, vec![0, 1, 2, 3], Targets::Real(vec![0.0; 6])),
         };
         // Everything NaN.
         let mut m = Model::<f32>::new(s.clone(), 1).unwrap();
@@ -403,13 +382,8 @@ fn workspace_from_another_model() {
     let b = per_step(2, 2, vec![0, 1, 2, 3], vec![0, 1, 2, 0]);
     let mut ws = small.workspace();
     small.forward(&b, Score::All, &mut ws).unwrap();
-    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        big.forward(&b, Score::All, &mut ws)
-    }));
-    assert!(
-        res.is_ok(),
-        "forward panicked on a workspace of another model"
-    );
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| big.forward(&b, Score::All, &mut ws)));
+    assert!(res.is_ok(), "forward panicked on a workspace of another model");
 }
 
 /// Sizes so large that the parameter count overflows are an invalid spec, not a panic inside

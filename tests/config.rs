@@ -49,16 +49,10 @@ fn invalid_configs_are_rejected_with_their_message() {
             continue;
         };
         if msg.contains('\n') {
-            failures.push(format!(
-                "{}: message has several lines: {msg:?}",
-                f.display()
-            ));
+            failures.push(format!("{}: message has several lines: {msg:?}", f.display()));
         }
         if !msg.contains(expect) {
-            failures.push(format!(
-                "{}:\n   expected {expect:?}\n   got      {msg:?}",
-                f.display()
-            ));
+            failures.push(format!("{}:\n   expected {expect:?}\n   got      {msg:?}", f.display()));
         }
         if let Some(at) = at {
             let place = format!("{}:{at}: ", f.display());
@@ -68,9 +62,7 @@ fn invalid_configs_are_rejected_with_their_message() {
                     f.display()
                 ));
             }
-        } else if !msg.contains(&*f.file_name().unwrap().to_string_lossy())
-            && !msg.contains("invalid_configs/data/")
-        {
+        } else if !msg.contains(&*f.file_name().unwrap().to_string_lossy()) && !msg.contains("invalid_configs/data/") {
             failures.push(format!("{}: message names no file: {msg:?}", f.display()));
         }
     }
@@ -108,10 +100,7 @@ fn shipped_experiments_parse_and_start_with_schema_line() {
         "deep_lstm",
         "tang_poems",
     ] {
-        assert!(
-            names.iter().any(|n| n == want),
-            "experiments/{want}.toml missing"
-        );
+        assert!(names.iter().any(|n| n == want), "experiments/{want}.toml missing");
     }
     for p in shipped() {
         let text = fs::read_to_string(&p).unwrap();
@@ -193,19 +182,14 @@ steps = 77
     ];
     for v in variants {
         let exp = parse_str(v, path).unwrap_or_else(|e| panic!("{e}"));
-        let back =
-            parse_str(&exp.to_toml(), path).unwrap_or_else(|e| panic!("{e}\n{}", exp.to_toml()));
+        let back = parse_str(&exp.to_toml(), path).unwrap_or_else(|e| panic!("{e}\n{}", exp.to_toml()));
         assert_eq!(back, exp);
     }
 }
 
 #[test]
 fn defaults_are_filled_in() {
-    let exp = parse_str(
-        "[data]\nfiles = [\"t.txt\"]\n",
-        Path::new("dir/my_exp.toml"),
-    )
-    .unwrap();
+    let exp = parse_str("[data]\nfiles = [\"t.txt\"]\n", Path::new("dir/my_exp.toml")).unwrap();
     assert_eq!(exp.name, "my_exp");
     assert_eq!(exp.seed, 1);
     assert_eq!(exp.model.hidden, 128);
@@ -252,16 +236,10 @@ fn epochs_resolve_into_steps() {
 
 #[test]
 fn unknown_keys_without_a_close_match_list_the_valid_ones() {
-    let e = parse_str(
-        "[data]\nfiles = [\"t\"]\n[sampling]\nzzzzzz = 1\n",
-        Path::new("e.toml"),
-    )
-    .unwrap_err();
+    let e = parse_str("[data]\nfiles = [\"t\"]\n[sampling]\nzzzzzz = 1\n", Path::new("e.toml")).unwrap_err();
     let msg = e.to_string();
     assert!(
-        msg.starts_with(
-            "e.toml:4:1: unknown key `zzzzzz` in [sampling] (valid keys: temperature, top_k"
-        ),
+        msg.starts_with("e.toml:4:1: unknown key `zzzzzz` in [sampling] (valid keys: temperature, top_k"),
         "{msg}"
     );
 }
@@ -302,10 +280,7 @@ fn schema_lists_exactly_the_accepted_keys() {
             };
             let text = format!("[data]\nfiles = [\"t\"]\n{data}{extra}");
             if let Err(e) = parse_str(&text, Path::new("k.toml")) {
-                assert!(
-                    !e.to_string().contains("unknown key"),
-                    "{section}.{key}: {e}"
-                );
+                assert!(!e.to_string().contains("unknown key"), "{section}.{key}: {e}");
             }
             accepted += 1;
         }
@@ -349,21 +324,17 @@ fn experiment_file_errors_name_the_file() {
     let p = dir.path().join("latin1.toml");
     fs::write(&p, b"[data]\nfiles = [\"caf\xe9.txt\"]\n").unwrap();
     let msg = config::load(&p).unwrap_err().to_string();
-    assert!(msg.ends_with("latin1.toml:2:14: not UTF-8: invalid byte 0xe9 at byte offset 20; save the file as UTF-8"), "{msg}");
-    let msg = config::load(&dir.path().join("nope.toml"))
-        .unwrap_err()
-        .to_string();
+    assert!(
+        msg.ends_with("latin1.toml:2:14: not UTF-8: invalid byte 0xe9 at byte offset 20; save the file as UTF-8"),
+        "{msg}"
+    );
+    let msg = config::load(&dir.path().join("nope.toml")).unwrap_err().to_string();
     assert!(
         msg.ends_with("nope.toml: cannot read experiment file: no such file"),
         "{msg}"
     );
-    let msg = parse_str("", Path::new("empty.toml"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        msg.starts_with("empty.toml:1:1: missing [data] section"),
-        "{msg}"
-    );
+    let msg = parse_str("", Path::new("empty.toml")).unwrap_err().to_string();
+    assert!(msg.starts_with("empty.toml:1:1: missing [data] section"), "{msg}");
 }
 
 #[test]

@@ -37,18 +37,10 @@ const POEMS: &str = "床前明月光，疑是地上霜。舉頭望明月，低�
 
 #[test]
 fn chinese_char_level_round_trips() {
-    let (_dir, ds) = dataset(
-        POEMS,
-        "mode = \"lines\"\nval_fraction = 0.3",
-        "batch_size = 2",
-    );
+    let (_dir, ds) = dataset(POEMS, "mode = \"lines\"\nval_fraction = 0.3", "batch_size = 2");
     let v = &ds.vocab;
     assert_eq!(v.eos(), Some(0));
-    assert_eq!(
-        v.unk(),
-        None,
-        "char level has no <unk> unless something was dropped"
-    );
+    assert_eq!(v.unk(), None, "char level has no <unk> unless something was dropped");
     let line = "白日依山盡，黃河入海流。";
     let (ids, unk) = v.encode(line);
     assert_eq!((ids.len(), unk), (line.chars().count(), 0));
@@ -81,10 +73,9 @@ fn ids_are_specials_then_by_frequency_then_text() {
 #[test]
 fn words_split_off_punctuation() {
     let mut got = Vec::new();
-    split_words(
-        "Hello, world! Don't stop: 3.5 snack-food (yes) <unk> end.",
-        |w| got.push(w.to_string()),
-    );
+    split_words("Hello, world! Don't stop: 3.5 snack-food (yes) <unk> end.", |w| {
+        got.push(w.to_string())
+    });
     assert_eq!(
         got,
         [
@@ -108,11 +99,9 @@ fn words_split_off_punctuation() {
     let v = Vocab::from_tokens(
         Level::Word,
         false,
-        [
-            "<unk>", "<eos>", "Hello", ",", "world", "!", "(", "yes", ")",
-        ]
-        .map(String::from)
-        .to_vec(),
+        ["<unk>", "<eos>", "Hello", ",", "world", "!", "(", "yes", ")"]
+            .map(String::from)
+            .to_vec(),
     );
     let (ids, unk) = v.encode("Hello, world! (yes) planet\nHello");
     assert_eq!(unk, 1);
@@ -161,12 +150,12 @@ fn missing_file_names_pattern_experiment_and_fix() {
     )
     .unwrap();
     let msg = load_dataset(&exp).unwrap_err().to_string();
-    assert!(msg.starts_with("experiments/dinos.toml: data file `../../shared/data/nope.txt` not found (resolved to /"), "{msg}");
-    assert!(msg.contains("/shared/data/nope.txt)"), "{msg}");
     assert!(
-        msg.contains("one name (or other sequence) per line"),
+        msg.starts_with("experiments/dinos.toml: data file `../../shared/data/nope.txt` not found (resolved to /"),
         "{msg}"
     );
+    assert!(msg.contains("/shared/data/nope.txt)"), "{msg}");
+    assert!(msg.contains("one name (or other sequence) per line"), "{msg}");
     assert!(!msg.contains('\n'));
 }
 
@@ -175,31 +164,17 @@ fn globs_expand_sorted_relative_to_the_experiment() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     fs::create_dir_all(d.join("src/nn")).unwrap();
-    for f in [
-        "src/b.rs",
-        "src/a.rs",
-        "src/nn/c.rs",
-        "src/.hidden.rs",
-        "src/x.txt",
-    ] {
+    for f in ["src/b.rs", "src/a.rs", "src/nn/c.rs", "src/.hidden.rs", "src/x.txt"] {
         fs::write(d.join(f), "fn main() {}\n").unwrap();
     }
-    let exp = parse_str(
-        "[data]\nfiles = [\"src/**/*.rs\", \"src/a.rs\"]\n",
-        &d.join("e.toml"),
-    )
-    .unwrap();
+    let exp = parse_str("[data]\nfiles = [\"src/**/*.rs\", \"src/a.rs\"]\n", &d.join("e.toml")).unwrap();
     let files = exp.resolve_files().unwrap();
     let rel: Vec<String> = files
         .iter()
         .map(|f| f.strip_prefix(d).unwrap().display().to_string())
         .collect();
     assert_eq!(rel, ["src/a.rs", "src/b.rs", "src/nn/c.rs"]);
-    assert!(
-        wildcard_match("*.t?t", "a.txt")
-            && wildcard_match("[a-c]*", "b")
-            && !wildcard_match("[!a]", "a")
-    );
+    assert!(wildcard_match("*.t?t", "a.txt") && wildcard_match("[a-c]*", "b") && !wildcard_match("[!a]", "a"));
 }
 
 /// A stream corpus where token i is easy to recognise: the text cycles through 40 letters.
@@ -228,19 +203,13 @@ fn stream_batches_continue_each_row_and_reset_per_epoch() {
             let y = row(targets(&b), &b, r);
             assert_eq!(&x[1..], &y[..t_n - 1]);
             let pos = train.windows(t_n).position(|w| w == x.as_slice());
-            assert!(
-                pos.is_some(),
-                "row {r} of step {step} is not a training window"
-            );
+            assert!(pos.is_some(), "row {r} of step {step} is not a training window");
         }
         if (step + 1) % k != 0 {
             // Row b of step k+1 starts where row b of step k ended.
             let (next, _) = tb.batch(step + 1);
             for r in 0..b_n {
-                assert_eq!(
-                    row(&next.inputs, &next, r)[0],
-                    row(targets(&b), &b, r)[t_n - 1]
-                );
+                assert_eq!(row(&next.inputs, &next, r)[0], row(targets(&b), &b, r)[t_n - 1]);
             }
         }
     }
@@ -264,11 +233,7 @@ fn batches_are_pure_functions_of_seed_and_step() {
 #[test]
 fn lines_batches_have_no_input_start_eos_end_and_masks() {
     let names = "ab\nabcde\nb\n\ncab\nbca\naaaaaaaaaaaa\nbb\nc\n";
-    let (_d, ds) = dataset(
-        names,
-        "mode = \"lines\"\nval_fraction = 0.2",
-        "batch_size = 3",
-    );
+    let (_d, ds) = dataset(names, "mode = \"lines\"\nval_fraction = 0.2", "batch_size = 3");
     let eos = ds.vocab.eos().unwrap();
     assert_eq!(ds.line_counts(), (6, 2), "8 non-blank lines, 2 held out");
     let tb = ds.batcher(3, 5, 11);
@@ -290,18 +255,11 @@ fn lines_batches_have_no_input_start_eos_end_and_masks() {
                 "left-aligned mask"
             );
             assert_eq!(x[0], NO_INPUT, "x⟨1⟩ = 0");
-            assert_eq!(
-                &x[1..len],
-                &yr[..len - 1],
-                "inputs are the targets shifted right"
-            );
+            assert_eq!(&x[1..len], &yr[..len - 1], "inputs are the targets shifted right");
             assert!(x[len..].iter().all(|&v| v == NO_INPUT));
             let text = ds.vocab.decode(&yr[..len]);
             if text.starts_with("aaaa") {
-                assert_eq!(
-                    text, "aaaaaa",
-                    "long lines are cut to seq_len + 1 steps, no <eos>"
-                );
+                assert_eq!(text, "aaaaaa", "long lines are cut to seq_len + 1 steps, no <eos>");
             } else {
                 assert_eq!(yr[len - 1], eos, "a whole line ends with <eos>");
             }
@@ -330,11 +288,7 @@ fn validation_batches_are_deterministic_and_capped() {
             assert_eq!(row(&b.inputs, b, r)[0], row(targets(a), a, r)[a.steps - 1]);
         }
     }
-    let capped: usize = ds
-        .val_batches(4, 50, 400)
-        .iter()
-        .map(|(b, _)| b.scored())
-        .sum();
+    let capped: usize = ds.val_batches(4, 50, 400).iter().map(|(b, _)| b.scored()).sum();
     assert_eq!(capped, 400);
 
     let (_d, ds) = dataset(
@@ -344,11 +298,7 @@ fn validation_batches_are_deterministic_and_capped() {
     );
     let v = ds.val_batches(2, 4, 0);
     let scored: usize = v.iter().map(|(b, _)| b.scored()).sum();
-    assert_eq!(
-        scored,
-        ds.val_tokens() + 3,
-        "every token and each line's <eos>"
-    );
+    assert_eq!(scored, ds.val_tokens() + 3, "every token and each line's <eos>");
 }
 
 #[test]
@@ -405,10 +355,7 @@ fn big_corpus_loads() {
     };
     let path = std::path::PathBuf::from(path);
     let only = std::env::var("RNN_LAB_BIG_LEVEL").unwrap_or_default();
-    for level in ["char", "word"]
-        .into_iter()
-        .filter(|l| only.is_empty() || only == *l)
-    {
+    for level in ["char", "word"].into_iter().filter(|l| only.is_empty() || only == *l) {
         let toml = format!(
             "[data]\nfiles = [{:?}]\nlevel = \"{level}\"\n",
             path.display().to_string()
@@ -430,20 +377,13 @@ fn big_corpus_loads() {
 #[test]
 fn pre_tokenised_text_can_keep_its_words() {
     let text = "mr. <unk> is chairman of <unk> n.v. the dutch group\nit 's $ N a share\n";
-    let (_d, ds) = dataset(
-        text,
-        "level = \"word\"\nsplit_punctuation = false",
-        "batch_size = 1",
-    );
+    let (_d, ds) = dataset(text, "level = \"word\"\nsplit_punctuation = false", "batch_size = 1");
     let v = &ds.vocab;
     assert!(!v.split_punctuation);
     for w in ["mr.", "n.v.", "'s", "$", "N"] {
         assert!(v.id(w).is_some(), "{w} should be one token");
     }
-    assert_eq!(
-        ds.unknown, 0,
-        "a literal <unk> is the <unk> token, not an unknown word"
-    );
+    assert_eq!(ds.unknown, 0, "a literal <unk> is the <unk> token, not an unknown word");
     assert_eq!(
         ds.train_tokens() + ds.val_tokens(),
         10 + 1 + 6 + 1,

@@ -8,22 +8,14 @@
 use std::collections::HashMap;
 
 use rnn_lab::nn::export::NamedTensor;
-use rnn_lab::nn::{
-    Batch, CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Score, Targets,
-};
+use rnn_lab::nn::{Batch, CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Score, Targets};
 
 const V: usize = 5;
 const H: usize = 3;
 const E: usize = 4;
 const Y: usize = 6;
 
-fn spec(
-    cell: CellKind,
-    variant: GruVariant,
-    layers: usize,
-    bi: bool,
-    input: InputKind,
-) -> ModelSpec {
+fn spec(cell: CellKind, variant: GruVariant, layers: usize, bi: bool, input: InputKind) -> ModelSpec {
     ModelSpec {
         cell,
         gru_variant: variant,
@@ -106,22 +98,12 @@ fn as_map(ts: &[NamedTensor<f32>]) -> HashMap<String, (Vec<usize>, Vec<f32>)> {
 fn names_and_shapes_follow_the_notes() {
     for s in all_specs() {
         let m = Model::<f32>::new(s.clone(), 1).unwrap();
-        let got: Vec<(String, Vec<usize>)> =
-            m.export().into_iter().map(|t| (t.name, t.shape)).collect();
+        let got: Vec<(String, Vec<usize>)> = m.export().into_iter().map(|t| (t.name, t.shape)).collect();
         assert_eq!(got, expected(&s), "{s:?}");
         let total: usize = m.export().iter().map(|t| t.data.len()).sum();
-        assert_eq!(
-            total,
-            m.param_count(),
-            "every parameter exported exactly once: {s:?}"
-        );
+        assert_eq!(total, m.param_count(), "every parameter exported exactly once: {s:?}");
         for t in m.export() {
-            assert_eq!(
-                t.data.len(),
-                t.shape.iter().product::<usize>(),
-                "{}",
-                t.name
-            );
+            assert_eq!(t.data.len(), t.shape.iter().product::<usize>(), "{}", t.name);
         }
     }
 }
@@ -132,16 +114,8 @@ fn names_and_shapes_follow_the_notes() {
 #[test]
 fn exported_weights_act_on_a_then_x() {
     for cell in [CellKind::Rnn, CellKind::Lstm] {
-        let m = Model::<f64>::new(
-            spec(cell, GruVariant::Course, 1, false, InputKind::OneHot),
-            3,
-        )
-        .unwrap();
-        let ts: HashMap<String, NamedTensor<f64>> = m
-            .export()
-            .into_iter()
-            .map(|t| (t.name.clone(), t))
-            .collect();
+        let m = Model::<f64>::new(spec(cell, GruVariant::Course, 1, false, InputKind::OneHot), 3).unwrap();
+        let ts: HashMap<String, NamedTensor<f64>> = m.export().into_iter().map(|t| (t.name.clone(), t)).collect();
         let a0 = [0.3, -0.2, 0.5];
         let c0 = [0.1, 0.4, -0.3];
         let tok = 2;
@@ -155,11 +129,7 @@ fn exported_weights_act_on_a_then_x() {
             let w = &ts[&format!("layers.0.fwd.w_{g}")].data;
             let b = &ts[&format!("layers.0.fwd.b_{g}")].data;
             (0..H)
-                .map(|j| {
-                    (0..H).map(|k| w[j * (H + V) + k] * a0[k]).sum::<f64>()
-                        + w[j * (H + V) + H + tok]
-                        + b[j]
-                })
+                .map(|j| (0..H).map(|k| w[j * (H + V) + k] * a0[k]).sum::<f64>() + w[j * (H + V) + H + tok] + b[j])
                 .collect()
         };
         let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
@@ -185,13 +155,7 @@ fn exported_weights_act_on_a_then_x() {
 /// LSTM forget-gate bias starts at `forget_bias` in `b_f` and nowhere else.
 #[test]
 fn lstm_forget_bias_lands_in_b_f() {
-    let mut s = spec(
-        CellKind::Lstm,
-        GruVariant::Course,
-        2,
-        true,
-        InputKind::OneHot,
-    );
+    let mut s = spec(CellKind::Lstm, GruVariant::Course, 2, true, InputKind::OneHot);
     s.forget_bias = 1.5;
     let m = Model::<f32>::new(s, 1).unwrap();
     for t in m.export() {
@@ -242,10 +206,7 @@ fn import_rejects_missing_or_misshapen_tensors() {
             missing.remove(name);
             let mut p = m.params.zeros_like();
             let err = m.import_into(&mut p, &missing).unwrap_err();
-            assert!(
-                err.contains(&format!("`{name}`")) && err.contains("missing"),
-                "{err}"
-            );
+            assert!(err.contains(&format!("`{name}`")) && err.contains("missing"), "{err}");
 
             // Transposed shape (same element count).
             let mut bad = map.clone();
@@ -254,27 +215,18 @@ fn import_rejects_missing_or_misshapen_tensors() {
             if flipped != shape {
                 bad.insert(name.clone(), (flipped, data.clone()));
                 let err = m.import_into(&mut p, &bad).unwrap_err();
-                assert!(
-                    err.contains(&format!("`{name}`")) && err.contains("shape"),
-                    "{err}"
-                );
+                assert!(err.contains(&format!("`{name}`")) && err.contains("shape"), "{err}");
             }
             // One element too many, declared shape kept.
             let mut bad = map.clone();
             let mut longer = data.clone();
             longer.push(0.0);
             bad.insert(name.clone(), (shape.clone(), longer));
-            assert!(m
-                .import_into(&mut p, &bad)
-                .unwrap_err()
-                .contains(name.as_str()));
+            assert!(m.import_into(&mut p, &bad).unwrap_err().contains(name.as_str()));
             // Wrong rank.
             let mut bad = map.clone();
             bad.insert(name.clone(), (vec![data.len(), 1, 1], data.clone()));
-            assert!(m
-                .import_into(&mut p, &bad)
-                .unwrap_err()
-                .contains(name.as_str()));
+            assert!(m.import_into(&mut p, &bad).unwrap_err().contains(name.as_str()));
         }
     }
 }
@@ -282,50 +234,10 @@ fn import_rejects_missing_or_misshapen_tensors() {
 /// A checkpoint of one architecture does not load into another (names or shapes differ).
 #[test]
 fn import_rejects_other_architectures() {
-    let lstm = Model::<f32>::new(
-        spec(
-            CellKind::Lstm,
-            GruVariant::Course,
-            1,
-            false,
-            InputKind::OneHot,
-        ),
-        1,
-    )
-    .unwrap();
-    let gru = Model::<f32>::new(
-        spec(
-            CellKind::Gru,
-            GruVariant::Course,
-            1,
-            false,
-            InputKind::OneHot,
-        ),
-        1,
-    )
-    .unwrap();
-    let torch = Model::<f32>::new(
-        spec(
-            CellKind::Gru,
-            GruVariant::Pytorch,
-            1,
-            false,
-            InputKind::OneHot,
-        ),
-        1,
-    )
-    .unwrap();
-    let bi = Model::<f32>::new(
-        spec(
-            CellKind::Lstm,
-            GruVariant::Course,
-            1,
-            true,
-            InputKind::OneHot,
-        ),
-        1,
-    )
-    .unwrap();
+    let lstm = Model::<f32>::new(spec(CellKind::Lstm, GruVariant::Course, 1, false, InputKind::OneHot), 1).unwrap();
+    let gru = Model::<f32>::new(spec(CellKind::Gru, GruVariant::Course, 1, false, InputKind::OneHot), 1).unwrap();
+    let torch = Model::<f32>::new(spec(CellKind::Gru, GruVariant::Pytorch, 1, false, InputKind::OneHot), 1).unwrap();
+    let bi = Model::<f32>::new(spec(CellKind::Lstm, GruVariant::Course, 1, true, InputKind::OneHot), 1).unwrap();
     let mut p = gru.params.zeros_like();
     assert!(gru
         .import_into(&mut p, &as_map(&lstm.export()))

@@ -28,8 +28,8 @@
 
 use rnn_lab::nn::workspace::Workspace;
 use rnn_lab::nn::{
-    Batch, CellKind, GruVariant, HeadKind, Init, InputKind, LossStats, Model, ModelSpec, Scalar,
-    Score, Targets, NO_INPUT,
+    Batch, CellKind, GruVariant, HeadKind, Init, InputKind, LossStats, Model, ModelSpec, Scalar, Score, Targets,
+    NO_INPUT,
 };
 
 const H: usize = 2;
@@ -164,14 +164,7 @@ fn one_step<F: Scalar>(kind: Kind) -> (Model<F>, Workspace<F>, LossStats) {
 }
 
 /// Check hidden state, gates, aux, logits and loss of a one-step run.
-fn check_one_step<F: Scalar>(
-    kind: Kind,
-    h: &[f64],
-    gates: &[f64],
-    aux: &[f64],
-    z: &[f64],
-    loss: f64,
-) {
+fn check_one_step<F: Scalar>(kind: Kind, h: &[f64], gates: &[f64], aux: &[f64], z: &[f64], loss: f64) {
     let (_, ws, st) = one_step::<F>(kind);
     let d = &ws.dirs[0];
     close(&d.h[..H], h, "a⟨1⟩");
@@ -183,11 +176,7 @@ fn check_one_step<F: Scalar>(
     }
     close(&ws.logits[..V], z, "logits");
     assert_eq!(st.count, 1);
-    assert!(
-        (st.sum - loss).abs() < tol::<F>(),
-        "loss {} vs {loss}",
-        st.sum
-    );
+    assert!((st.sum - loss).abs() < tol::<F>(), "loss {} vs {loss}", st.sum);
     assert!(
         (st.objective - loss).abs() < tol::<F>(),
         "objective {} vs {loss}",
@@ -306,12 +295,7 @@ fn affine(g: usize, v: [f64; H], tok: Option<usize>) -> [f64; H] {
 }
 
 /// One reference step: (gates block-major [G·H], aux [H], a⟨t⟩, c⟨t⟩).
-fn ref_step(
-    kind: Kind,
-    a: [f64; H],
-    c: [f64; H],
-    tok: Option<usize>,
-) -> (Vec<f64>, [f64; H], [f64; H], [f64; H]) {
+fn ref_step(kind: Kind, a: [f64; H], c: [f64; H], tok: Option<usize>) -> (Vec<f64>, [f64; H], [f64; H], [f64; H]) {
     match kind {
         Kind::Rnn => {
             let p = affine(0, a, tok);
@@ -323,10 +307,7 @@ fn ref_step(
             let r = affine(1, a, tok).map(sigma);
             let rc = [r[0] * a[0], r[1] * a[1]];
             let cc = affine(2, rc, tok).map(f64::tanh);
-            let c1 = [
-                u[0] * cc[0] + (1.0 - u[0]) * a[0],
-                u[1] * cc[1] + (1.0 - u[1]) * a[1],
-            ];
+            let c1 = [u[0] * cc[0] + (1.0 - u[0]) * a[0], u[1] * cc[1] + (1.0 - u[1]) * a[1]];
             ([u, r, cc].concat(), rc, c1, [0.0; H])
         }
         Kind::Torch => {
@@ -340,14 +321,8 @@ fn ref_step(
                 hn[j] = W[2][j][0] * a[0] + W[2][j][1] * a[1] + B_HN[j];
                 inn[j] = B[2][j] + tok.map_or(0.0, |t| W[2][j][H + t]);
             }
-            let n = [
-                (inn[0] + r[0] * hn[0]).tanh(),
-                (inn[1] + r[1] * hn[1]).tanh(),
-            ];
-            let h1 = [
-                (1.0 - z[0]) * n[0] + z[0] * a[0],
-                (1.0 - z[1]) * n[1] + z[1] * a[1],
-            ];
+            let n = [(inn[0] + r[0] * hn[0]).tanh(), (inn[1] + r[1] * hn[1]).tanh()];
+            let h1 = [(1.0 - z[0]) * n[0] + z[0] * a[0], (1.0 - z[1]) * n[1] + z[1] * a[1]];
             ([r, z, n].concat(), hn, h1, [0.0; H])
         }
         Kind::Lstm => {
@@ -398,17 +373,9 @@ fn check_two_steps<F: Scalar>(kind: Kind, masked: bool) {
             let what = format!("{kind:?} t={t} b={b}");
             if masked && batch.mask[i] == 0 {
                 // Padding: a⟨t⟩ = a⟨t−1⟩ (and c for the LSTM).
-                close(
-                    &ws.dirs[0].h[i * H..(i + 1) * H],
-                    &a,
-                    &format!("{what} padded a"),
-                );
+                close(&ws.dirs[0].h[i * H..(i + 1) * H], &a, &format!("{what} padded a"));
                 if kind == Kind::Lstm {
-                    close(
-                        &ws.dirs[0].aux[i * H..(i + 1) * H],
-                        &c,
-                        &format!("{what} padded c"),
-                    );
+                    close(&ws.dirs[0].aux[i * H..(i + 1) * H], &c, &format!("{what} padded c"));
                 }
                 continue;
             }
@@ -416,23 +383,11 @@ fn check_two_steps<F: Scalar>(kind: Kind, masked: bool) {
             let (gates, aux, a1, c1) = ref_step(kind, a, c, tok);
             close(&ws.dirs[0].h[i * H..(i + 1) * H], &a1, &format!("{what} a"));
             if kind != Kind::Rnn {
-                close(
-                    &ws.dirs[0].gates[i * g..(i + 1) * g],
-                    &gates,
-                    &format!("{what} gates"),
-                );
-                close(
-                    &ws.dirs[0].aux[i * H..(i + 1) * H],
-                    &aux,
-                    &format!("{what} aux"),
-                );
+                close(&ws.dirs[0].gates[i * g..(i + 1) * g], &gates, &format!("{what} gates"));
+                close(&ws.dirs[0].aux[i * H..(i + 1) * H], &aux, &format!("{what} aux"));
             }
             let (z, ce) = ref_head(a1, targets[i] as usize);
-            close(
-                &ws.logits[i * V..(i + 1) * V],
-                &z,
-                &format!("{what} logits"),
-            );
+            close(&ws.logits[i * V..(i + 1) * V], &z, &format!("{what} logits"));
             sum += ce;
             count += 1;
             a = a1;
@@ -536,16 +491,10 @@ fn golden_head_gradient_one_step() {
             for j in 0..H {
                 let da: f64 = (0..V).map(|k| W_Y[k][j] * dz[k]).sum();
                 let dpre = da * (1.0 - a[j] * a[j]);
-                assert!(
-                    (grads.values[dp.b][[0, j]] - dpre).abs() < 1e-9,
-                    "∂b_a[{j}]"
-                );
+                assert!((grads.values[dp.b][[0, j]] - dpre).abs() < 1e-9, "∂b_a[{j}]");
                 let col = [A0[0], A0[1], 1.0, 0.0, 0.0];
                 for (k, &v) in col.iter().enumerate() {
-                    assert!(
-                        (grads.values[dp.w][[k, j]] - dpre * v).abs() < 1e-9,
-                        "∂W_a[{j}][{k}]"
-                    );
+                    assert!((grads.values[dp.w][[k, j]] - dpre * v).abs() < 1e-9, "∂W_a[{j}][{k}]");
                 }
             }
         }
@@ -623,22 +572,10 @@ fn torch_model<F: Scalar>() -> Model<F> {
 /// different n, which the test also checks.
 #[test]
 fn golden_gru_pytorch_matches_torch_equations() {
-    let hand_h = [
-        [0.031992831558, -0.100137409115],
-        [-0.009940754214, -0.015506779797],
-    ];
-    let hand_r = [
-        [0.442752145401, 0.460085115444],
-        [0.536530995880, 0.510085428590],
-    ];
-    let hand_z = [
-        [0.734972599467, 0.497500020833],
-        [0.580791616551, 0.550615545956],
-    ];
-    let hand_n = [
-        [-0.711243244669, 0.394751465888],
-        [-0.068037576773, 0.088188262937],
-    ];
+    let hand_h = [[0.031992831558, -0.100137409115], [-0.009940754214, -0.015506779797]];
+    let hand_r = [[0.442752145401, 0.460085115444], [0.536530995880, 0.510085428590]];
+    let hand_z = [[0.734972599467, 0.497500020833], [0.580791616551, 0.550615545956]];
+    let hand_n = [[-0.711243244669, 0.394751465888], [-0.068037576773, 0.088188262937]];
     // Independent transcription of the documented equations.
     let mut h = T_H0;
     for (t, tok) in [1usize, 2].into_iter().enumerate() {
@@ -664,12 +601,7 @@ fn golden_gru_pytorch_matches_torch_equations() {
         h = next;
         assert!((h[0] - hand_h[t][0]).abs() < 1e-11 && (h[1] - hand_h[t][1]).abs() < 1e-11);
     }
-    fn run<F: Scalar>(
-        hand_h: &[[f64; 2]; 2],
-        hand_r: &[[f64; 2]; 2],
-        hand_z: &[[f64; 2]; 2],
-        hand_n: &[[f64; 2]; 2],
-    ) {
+    fn run<F: Scalar>(hand_h: &[[f64; 2]; 2], hand_r: &[[f64; 2]; 2], hand_z: &[[f64; 2]; 2], hand_n: &[[f64; 2]; 2]) {
         let m = torch_model::<F>();
         let batch = Batch::dense(2, 1, vec![1, 2], Targets::PerStep(vec![0, 1]));
         let mut ws = m.workspace();
@@ -682,11 +614,7 @@ fn golden_gru_pytorch_matches_torch_equations() {
             close(&g[0..2], &hand_r[t], &format!("r⟨{}⟩", t + 1));
             close(&g[2..4], &hand_z[t], &format!("z⟨{}⟩", t + 1));
             close(&g[4..6], &hand_n[t], &format!("n⟨{}⟩", t + 1));
-            close(
-                &ws.dirs[0].h[t * 2..(t + 1) * 2],
-                &hand_h[t],
-                &format!("h⟨{}⟩", t + 1),
-            );
+            close(&ws.dirs[0].h[t * 2..(t + 1) * 2], &hand_h[t], &format!("h⟨{}⟩", t + 1));
         }
         // aux at step 1 = W_hn h⟨0⟩ + b_hn = (−0.18, 0.19).
         close(&ws.dirs[0].aux[0..2], &[-0.18, 0.19], "W_hn h + b_hn");
@@ -740,27 +668,16 @@ fn golden_gru_update_direction() {
 fn golden_last_step_scoring() {
     for kind in [Kind::Rnn, Kind::Gru, Kind::Torch, Kind::Lstm] {
         let m = build::<f64>(kind);
-        let mut batch = Batch::dense(
-            2,
-            2,
-            vec![0, NO_INPUT, 2, 1],
-            Targets::PerStep(vec![2, 0, 1, 2]),
-        );
+        let mut batch = Batch::dense(2, 2, vec![0, NO_INPUT, 2, 1], Targets::PerStep(vec![2, 0, 1, 2]));
         batch.mask = vec![1, 1, 1, 0];
         let mut ws = m.workspace();
-        let st = m
-            .forward(&batch, Score::LastStep, &mut ws)
-            .expect("forward");
+        let st = m.forward(&batch, Score::LastStep, &mut ws).expect("forward");
         let (_, _, a1, c1) = ref_step(kind, [0.0; H], [0.0; H], Some(0));
         let (_, _, a2, _) = ref_step(kind, a1, c1, Some(2));
         let (_, _, b1, _) = ref_step(kind, [0.0; H], [0.0; H], None);
         let want = ref_head(a2, 1).1 + ref_head(b1, 0).1;
         assert_eq!(st.count, 2);
-        assert!(
-            (st.sum - want).abs() < 1e-9,
-            "{kind:?}: {} vs {want}",
-            st.sum
-        );
+        assert!((st.sum - want).abs() < 1e-9, "{kind:?}: {} vs {want}", st.sum);
         assert!((st.objective - want / 2.0).abs() < 1e-9);
     }
 }
@@ -783,9 +700,7 @@ fn golden_backward_accumulates_and_records_norms() {
     }
     let p = [0.683486597970, 0.182680034207, 0.133833367824];
     let dz = [p[0], p[1], p[2] - 1.0];
-    let da: Vec<f64> = (0..H)
-        .map(|j| (0..V).map(|k| W_Y[k][j] * dz[k]).sum())
-        .collect();
+    let da: Vec<f64> = (0..H).map(|j| (0..V).map(|k| W_Y[k][j] * dz[k]).sum()).collect();
     let norm = (da[0] * da[0] + da[1] * da[1]).sqrt();
     assert_eq!(ws.dirs[0].grad_norm.len(), 1);
     assert!(
@@ -857,14 +772,7 @@ fn build_stack(kind: Kind, layers: usize, head: HeadKind) -> Model<f64> {
 }
 
 /// One step of layer l, direction d, dense input x, written from the equations.
-fn gen_step(
-    kind: Kind,
-    l: usize,
-    d: usize,
-    a: &[f64],
-    c: &[f64],
-    x: &[f64],
-) -> (Vec<f64>, Vec<f64>) {
+fn gen_step(kind: Kind, l: usize, d: usize, a: &[f64], c: &[f64], x: &[f64]) -> (Vec<f64>, Vec<f64>) {
     // W_g[v; x] + b_g, with the x part optional (PyTorch GRU keeps the parts apart).
     let lin = |g: usize, v: &[f64], with_x: bool, with_v: bool| -> Vec<f64> {
         (0..H)
@@ -874,9 +782,7 @@ fn gen_step(
                     s += (0..H).map(|k| pat_w(l, d, g, j, k) * v[k]).sum::<f64>();
                 }
                 if with_x {
-                    s += (0..x.len())
-                        .map(|k| pat_w(l, d, g, j, H + k) * x[k])
-                        .sum::<f64>();
+                    s += (0..x.len()).map(|k| pat_w(l, d, g, j, H + k) * x[k]).sum::<f64>();
                 }
                 s
             })
@@ -884,10 +790,7 @@ fn gen_step(
     };
     let full = |g: usize, v: &[f64]| lin(g, v, true, true);
     match kind {
-        Kind::Rnn => (
-            full(0, a).into_iter().map(f64::tanh).collect(),
-            vec![0.0; H],
-        ),
+        Kind::Rnn => (full(0, a).into_iter().map(f64::tanh).collect(), vec![0.0; H]),
         Kind::Gru => {
             let u: Vec<f64> = full(0, a).into_iter().map(sigma).collect();
             let r: Vec<f64> = full(1, a).into_iter().map(sigma).collect();
@@ -950,13 +853,7 @@ fn ref_stack(
                     if real(t, r) {
                         let x: Vec<f64> = if l == 0 {
                             (0..V)
-                                .map(|v| {
-                                    if inputs[t * b + r] as usize == v {
-                                        1.0
-                                    } else {
-                                        0.0
-                                    }
-                                })
+                                .map(|v| if inputs[t * b + r] as usize == v { 1.0 } else { 0.0 })
                                 .collect()
                         } else {
                             let below: &Vec<Vec<Vec<Vec<f64>>>> = &out[l - 1];
@@ -996,10 +893,7 @@ fn golden_deep_bidirectional_per_step() {
         let m = build_stack(kind, 2, HeadKind::PerStep);
         let (steps, b) = (4, 2);
         let inputs = vec![0, 2, 1, NO_INPUT, 2, 0, 1, 1];
-        let inputs_ref: Vec<u32> = inputs
-            .iter()
-            .map(|&x| if x == NO_INPUT { 99 } else { x })
-            .collect();
+        let inputs_ref: Vec<u32> = inputs.iter().map(|&x| if x == NO_INPUT { 99 } else { x }).collect();
         let mask = vec![1, 1, 1, 1, 1, 1, 1, 0];
         let targets = vec![1, 0, 2, 2, 0, 1, 1, 0];
         let batch = Batch {
@@ -1019,11 +913,7 @@ fn golden_deep_bidirectional_per_step() {
                 for l in 0..2 {
                     for d in 0..2 {
                         let got = &ws.dirs[l * 2 + d].h[i * H..(i + 1) * H];
-                        close(
-                            got,
-                            &hs[l][d][t][r],
-                            &format!("{kind:?} layer {l} dir {d} t={t} b={r}"),
-                        );
+                        close(got, &hs[l][d][t][r], &format!("{kind:?} layer {l} dir {d} t={t} b={r}"));
                     }
                 }
                 let z = ref_logits(&hs[1][0][t][r], &hs[1][1][t][r]);
@@ -1038,11 +928,7 @@ fn golden_deep_bidirectional_per_step() {
             }
         }
         assert_eq!(st.count, 7);
-        assert!(
-            (st.sum - sum).abs() < 1e-9,
-            "{kind:?} loss {} vs {sum}",
-            st.sum
-        );
+        assert!((st.sum - sum).abs() < 1e-9, "{kind:?} loss {} vs {sum}", st.sum);
     }
 }
 
@@ -1077,11 +963,7 @@ fn golden_bidirectional_sequence_head() {
             sum += ce(&z, [2, 1][r]);
         }
         assert_eq!(st.count, 2);
-        assert!(
-            (st.sum - sum).abs() < 1e-9,
-            "{kind:?} loss {} vs {sum}",
-            st.sum
-        );
+        assert!((st.sum - sum).abs() < 1e-9, "{kind:?} loss {} vs {sum}", st.sum);
     }
 }
 
@@ -1098,20 +980,12 @@ fn chunks_with_carried_state_equal_one_long_chunk() {
         let whole = Batch::dense(6, b, stream.clone(), Targets::PerStep(target.clone()));
         let mut ws = m.workspace();
         let st = m.forward(&whole, Score::All, &mut ws).unwrap();
-        let (h_all, aux_all) = (
-            ws.dirs[0].h[..6 * b * H].to_vec(),
-            ws.dirs[0].aux[..6 * b * H].to_vec(),
-        );
+        let (h_all, aux_all) = (ws.dirs[0].h[..6 * b * H].to_vec(), ws.dirs[0].aux[..6 * b * H].to_vec());
         let mut ws2 = m.workspace();
         let mut sum = 0.0;
         for chunk in 0..2 {
             let r = chunk * 3 * b..(chunk + 1) * 3 * b;
-            let part = Batch::dense(
-                3,
-                b,
-                stream[r.clone()].to_vec(),
-                Targets::PerStep(target[r].to_vec()),
-            );
+            let part = Batch::dense(3, b, stream[r.clone()].to_vec(), Targets::PerStep(target[r].to_vec()));
             sum += m.forward(&part, Score::All, &mut ws2).unwrap().sum;
             let o = chunk * 3 * b * H;
             close(
@@ -1128,11 +1002,7 @@ fn chunks_with_carried_state_equal_one_long_chunk() {
             }
             m.carry_state(&mut ws2);
         }
-        assert!(
-            (sum - st.sum).abs() < 1e-12,
-            "{kind:?}: {sum} vs {}",
-            st.sum
-        );
+        assert!((sum - st.sum).abs() < 1e-12, "{kind:?}: {sum} vs {}", st.sum);
         // After a reset the first chunk repeats exactly.
         ws2.reset_state();
         let first = Batch::dense(
@@ -1177,11 +1047,7 @@ fn golden_sequence_heads_one_step() {
         let db = grads.values[m.head_b].as_slice().unwrap().to_vec();
         if head == HeadKind::SeqClassify {
             assert!((st.sum - 2.011159776553).abs() < 1e-9);
-            close(
-                &db,
-                &[0.683486597970, 0.182680034207, 0.133833367824 - 1.0],
-                "∂b_y",
-            );
+            close(&db, &[0.683486597970, 0.182680034207, 0.133833367824 - 1.0], "∂b_y");
         } else {
             let y = [1.0, 0.0, -0.5];
             let mse = (0..V).map(|k| (z[k] - y[k]).powi(2)).sum::<f64>() / 3.0;

@@ -18,7 +18,14 @@ fn run(cell: CellKind) {
                     if t.max_rel_err > worst.0 {
                         worst = (t.max_rel_err, format!("{} {}", t.case, t.tensor));
                     }
-                    assert!(t.max_rel_err < 1e-6, "{} {}: rel err {:e} (abs {:e})", t.case, t.tensor, t.max_rel_err, t.max_abs_err);
+                    assert!(
+                        t.max_rel_err < 1e-6,
+                        "{} {}: rel err {:e} (abs {:e})",
+                        t.case,
+                        t.tensor,
+                        t.max_rel_err,
+                        t.max_abs_err
+                    );
                 }
             }
         }

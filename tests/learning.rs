@@ -14,8 +14,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rnn_lab::nn::{
-    Batch, CellKind, GruVariant, HeadKind, Init, InputKind, LossStats, Model, ModelSpec, Params,
-    Score, Targets, Workspace,
+    Batch, CellKind, GruVariant, HeadKind, Init, InputKind, LossStats, Model, ModelSpec, Params, Score, Targets,
+    Workspace,
 };
 use rnn_lab::optim::{self, OptimSpec, Optimizer};
 
@@ -69,20 +69,12 @@ impl Trainer {
         let opt = Optimizer::new(OptimSpec::adam(lr), &model.params).expect("valid optimizer");
         let ws = model.workspace();
         let grads = model.params.zeros_like();
-        Trainer {
-            model,
-            opt,
-            ws,
-            grads,
-        }
+        Trainer { model, opt, ws, grads }
     }
 
     /// forward → zero_grad → backward → clip → update.
     fn step(&mut self, batch: &Batch) -> LossStats {
-        let st = self
-            .model
-            .forward(batch, Score::All, &mut self.ws)
-            .expect("forward");
+        let st = self.model.forward(batch, Score::All, &mut self.ws).expect("forward");
         self.grads.fill_zero();
         self.model.backward(batch, &mut self.ws, &mut self.grads);
         let spec = self.opt.spec;
@@ -106,14 +98,7 @@ fn memorise(kind: Kind, seed: u64, max_steps: usize, target: f64) -> Vec<f64> {
 
 /// [`memorise`] with `layers` stacked layers and the given input kind. Stops when the mean loss
 /// of the last 3 chunks is below `target`.
-fn memorise_with(
-    kind: Kind,
-    seed: u64,
-    max_steps: usize,
-    target: f64,
-    layers: usize,
-    input: InputKind,
-) -> Vec<f64> {
+fn memorise_with(kind: Kind, seed: u64, max_steps: usize, target: f64, layers: usize, input: InputKind) -> Vec<f64> {
     let mut chars: Vec<char> = TEXT.chars().collect();
     chars.sort_unstable();
     chars.dedup();
@@ -164,11 +149,7 @@ fn check_memorise_with(kind: Kind, layers: usize, input: InputKind) {
         losses.len(),
         losses[0]
     );
-    assert!(
-        losses[0] > 1.5,
-        "{kind:?}: starts near ln 8 = 2.08, got {}",
-        losses[0]
-    );
+    assert!(losses[0] > 1.5, "{kind:?}: starts near ln 8 = 2.08, got {}", losses[0]);
     assert!(last < 0.05, "{kind:?}: loss {last} after {max} steps");
 }
 
@@ -311,10 +292,7 @@ fn check_regress(kind: Kind) {
     let mut recent = Vec::new();
     for step in 0..max {
         let (seqs, inputs, mask) = padded(&mut rng, b, t_max, 1, 4);
-        let targets = seqs
-            .iter()
-            .map(|s| s.iter().sum::<u32>() as f64 / 5.0)
-            .collect();
+        let targets = seqs.iter().map(|s| s.iter().sum::<u32>() as f64 / 5.0).collect();
         let batch = Batch {
             steps: t_max,
             batch: b,
@@ -416,11 +394,7 @@ fn same_seed_same_losses_bit_for_bit() {
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&a), bits(&b), "{kind:?}: same seed, different losses");
         let c = memorise(kind, 8, 25, 0.0);
-        assert_ne!(
-            bits(&a),
-            bits(&c),
-            "{kind:?}: different seeds gave identical losses"
-        );
+        assert_ne!(bits(&a), bits(&c), "{kind:?}: different seeds gave identical losses");
     }
 }
 

@@ -101,13 +101,7 @@ fn adagrad_hand_updates() {
 #[test]
 fn rmsprop_hand_updates() {
     check_updates(
-        spec(
-            OptimizerKind::Rmsprop {
-                decay: 0.9,
-                eps: 1e-8,
-            },
-            0.01,
-        ),
+        spec(OptimizerKind::Rmsprop { decay: 0.9, eps: 1e-8 }, 0.01),
         [
             [0.968377225398316, -1.96837722439832],
             [0.961853945093314, -1.97490050491608],
@@ -166,10 +160,7 @@ fn schedule_constant() {
 /// Step decay: factor = γ^⌊step / every⌋, here every 3 steps × 0.5.
 #[test]
 fn schedule_step() {
-    let s = Schedule::Step {
-        every: 3,
-        gamma: 0.5,
-    };
+    let s = Schedule::Step { every: 3, gamma: 0.5 };
     let want = [
         (0, 1.0),
         (2, 1.0),
@@ -197,13 +188,7 @@ fn schedule_cosine() {
         total: 10,
         min_factor: 0.1,
     };
-    let want = [
-        (0, 1.0),
-        (3, 0.8145033635316129),
-        (5, 0.55),
-        (10, 0.1),
-        (25, 0.1),
-    ];
+    let want = [(0, 1.0), (3, 0.8145033635316129), (5, 0.55), (10, 0.1), (25, 0.1)];
     for (step, f) in want {
         assert!(
             (s.factor(step) - f).abs() < 1e-12,
@@ -218,10 +203,7 @@ fn schedule_cosine() {
 #[test]
 fn optimizer_follows_schedule() {
     let mut s = spec(OptimizerKind::Sgd { momentum: 0.0 }, 0.1);
-    s.schedule = Schedule::Step {
-        every: 2,
-        gamma: 0.5,
-    };
+    s.schedule = Schedule::Step { every: 2, gamma: 0.5 };
     let lrs = check_updates(s, [[0.95, -1.9], [0.94, -1.92], [0.955, -1.94]]);
     assert_eq!(lrs, vec![0.1, 0.1, 0.05]);
 }
@@ -308,10 +290,7 @@ fn non_finite_gradient_is_diverged() {
             other => panic!("expected Diverged, got {other:?}"),
         }
         assert!(err.to_string().contains("head.b_y"), "{err}");
-        assert_eq!(
-            format!("{:?}", g.values[0]),
-            format!("{:?}", before.values[0])
-        );
+        assert_eq!(format!("{:?}", g.values[0]), format!("{:?}", before.values[0]));
         let mut g = two_tensors([bad, 4.0], 1.0);
         match optim::clip(&mut g, None, None) {
             Err(NnError::Diverged { what, .. }) => {
@@ -359,31 +338,10 @@ fn invalid_optimizer_settings() {
     rejects(adam(0.9, 0.999, f64::NAN), "eps");
     rejects(spec(OptimizerKind::Sgd { momentum: -0.1 }, 0.1), "momentum");
     rejects(spec(OptimizerKind::Sgd { momentum: 1.0 }, 0.1), "momentum");
-    rejects(
-        spec(OptimizerKind::Sgd { momentum: f64::NAN }, 0.1),
-        "momentum",
-    );
+    rejects(spec(OptimizerKind::Sgd { momentum: f64::NAN }, 0.1), "momentum");
     rejects(spec(OptimizerKind::Adagrad { eps: -1e-8 }, 0.1), "eps");
-    rejects(
-        spec(
-            OptimizerKind::Rmsprop {
-                decay: 1.0,
-                eps: 1e-8,
-            },
-            0.1,
-        ),
-        "decay",
-    );
-    rejects(
-        spec(
-            OptimizerKind::Rmsprop {
-                decay: 0.9,
-                eps: 0.0,
-            },
-            0.1,
-        ),
-        "eps",
-    );
+    rejects(spec(OptimizerKind::Rmsprop { decay: 1.0, eps: 1e-8 }, 0.1), "decay");
+    rejects(spec(OptimizerKind::Rmsprop { decay: 0.9, eps: 0.0 }, 0.1), "eps");
 }
 
 #[test]
@@ -392,27 +350,9 @@ fn invalid_schedules_and_clipping() {
         schedule,
         ..OptimSpec::adam(0.1)
     };
-    rejects(
-        with(Schedule::Step {
-            every: 0,
-            gamma: 0.5,
-        }),
-        "step_every",
-    );
-    rejects(
-        with(Schedule::Step {
-            every: 3,
-            gamma: 0.0,
-        }),
-        "step_gamma",
-    );
-    rejects(
-        with(Schedule::Step {
-            every: 3,
-            gamma: 1.5,
-        }),
-        "step_gamma",
-    );
+    rejects(with(Schedule::Step { every: 0, gamma: 0.5 }), "step_every");
+    rejects(with(Schedule::Step { every: 3, gamma: 0.0 }), "step_gamma");
+    rejects(with(Schedule::Step { every: 3, gamma: 1.5 }), "step_gamma");
     rejects(
         with(Schedule::Cosine {
             total: 0,
@@ -459,10 +399,7 @@ fn invalid_schedules_and_clipping() {
     let params = one_tensor([1.0, 2.0]);
     for ok in [
         spec(OptimizerKind::Sgd { momentum: 0.0 }, 1e-9),
-        with(Schedule::Step {
-            every: 1,
-            gamma: 1.0,
-        }),
+        with(Schedule::Step { every: 1, gamma: 1.0 }),
         with(Schedule::Cosine {
             total: 1,
             min_factor: 0.0,

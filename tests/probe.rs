@@ -12,10 +12,7 @@
 //! - Too-short texts and non-language models are typed errors; reports survive JSON.
 
 use rnn_lab::nn::cell::Cell;
-use rnn_lab::nn::{
-    Batch, CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Scalar, Score,
-    Targets,
-};
+use rnn_lab::nn::{Batch, CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Scalar, Score, Targets};
 use rnn_lab::probe::{probe, Direction, ProbeError, ProbeReport};
 use rnn_lab::probe_print::to_json;
 use serde_json::Value;
@@ -163,11 +160,7 @@ fn sigmoid(x: f64) -> f64 {
 /// W `[H + X, G·H]`, rows 0..H act on a⟨t−1⟩, rows H.. on x⟨t⟩, column block k is gate k.
 /// `bump = Some((i, t, j, eps))` adds `eps` to unit j of a⟨t⟩ of layer-direction i right after
 /// it is computed, so everything downstream (later steps, upper layers, head) sees it.
-fn reference(
-    m: &Model<f64>,
-    inputs: &[u32],
-    bump: Option<(usize, usize, usize, f64)>,
-) -> Reference {
+fn reference(m: &Model<f64>, inputs: &[u32], bump: Option<(usize, usize, usize, f64)>) -> Reference {
     let s = &m.spec;
     let (h, nd, t_len) = (s.hidden, s.dirs(), inputs.len());
     let val = |i: usize| &m.params.values[i];
@@ -179,9 +172,7 @@ fn reference(
                 v[tok as usize] = 1.0;
                 v
             }
-            InputKind::Embedding(_) => val(m.embed.expect("embedding table"))
-                .row(tok as usize)
-                .to_vec(),
+            InputKind::Embedding(_) => val(m.embed.expect("embedding table")).row(tok as usize).to_vec(),
         })
         .collect();
     let mut dirs: Vec<RefDir> = Vec::new();
@@ -205,17 +196,10 @@ fn reference(
             // Recurrent side of block k: W_aa,k · v.
             let rec = |k: usize, v: &[f64]| -> Vec<f64> {
                 (0..h)
-                    .map(|j| {
-                        v.iter()
-                            .enumerate()
-                            .map(|(q, vq)| vq * w[[q, k * h + j]])
-                            .sum::<f64>()
-                    })
+                    .map(|j| v.iter().enumerate().map(|(q, vq)| vq * w[[q, k * h + j]]).sum::<f64>())
                     .collect()
             };
-            let add = |p: Vec<f64>, q: Vec<f64>| -> Vec<f64> {
-                p.iter().zip(&q).map(|(a, b)| a + b).collect()
-            };
+            let add = |p: Vec<f64>, q: Vec<f64>| -> Vec<f64> { p.iter().zip(&q).map(|(a, b)| a + b).collect() };
             let act = |k: usize, x: &[f64], v: &[f64], f: fn(f64) -> f64| -> Vec<f64> {
                 add(inp(k, x), rec(k, v)).into_iter().map(f).collect()
             };
@@ -247,11 +231,7 @@ fn reference(
                         let r = act(0, x, &a, sigmoid);
                         let z = act(1, x, &a, sigmoid);
                         let b_hn = val(dp.b_hn.expect("b_hn"));
-                        let hn: Vec<f64> = rec(2, &a)
-                            .iter()
-                            .enumerate()
-                            .map(|(j, v)| v + b_hn[[0, j]])
-                            .collect();
+                        let hn: Vec<f64> = rec(2, &a).iter().enumerate().map(|(j, v)| v + b_hn[[0, j]]).collect();
                         // n = tanh(W_in x + b_in + r ∗ (W_hn h + b_hn))
                         let n: Vec<f64> = inp(2, x)
                             .iter()
@@ -305,13 +285,7 @@ fn reference(
         .iter()
         .map(|x| {
             (0..s.outputs)
-                .map(|k| {
-                    by[[0, k]]
-                        + x.iter()
-                            .enumerate()
-                            .map(|(q, v)| v * wy[[q, k]])
-                            .sum::<f64>()
-                })
+                .map(|k| by[[0, k]] + x.iter().enumerate().map(|(q, v)| v * wy[[q, k]]).sum::<f64>())
                 .collect()
         })
         .collect();
@@ -336,10 +310,7 @@ fn check_shapes<F: Scalar>(m: &Model<F>, toks: &[u32], r: &ProbeReport, what: &s
     assert_eq!(r.tokens, want_tokens, "{what}: tokens shown via text_of");
     assert_eq!(r.entropy.len(), t_len, "{what}: entropy per step");
     assert_eq!(r.top.len(), t_len, "{what}: top-5 per step");
-    assert!(
-        r.top.iter().all(|v| v.len() == y.min(5)),
-        "{what}: top-5 length"
-    );
+    assert!(r.top.iter().all(|v| v.len() == y.min(5)), "{what}: top-5 length");
     assert_eq!(
         r.dirs.len(),
         m.spec.layers * nd,
@@ -348,34 +319,19 @@ fn check_shapes<F: Scalar>(m: &Model<F>, toks: &[u32], r: &ProbeReport, what: &s
     let gates = expected_gates(m.cell);
     for (i, d) in r.dirs.iter().enumerate() {
         assert_eq!(d.layer, i / nd, "{what}: layer of dirs[{i}]");
-        let dir = if i % nd == 0 {
-            Direction::Fwd
-        } else {
-            Direction::Bwd
-        };
+        let dir = if i % nd == 0 { Direction::Fwd } else { Direction::Bwd };
         assert_eq!(d.direction, dir, "{what}: direction of dirs[{i}]");
         let shape_ok = |v: &Vec<Vec<f32>>| v.len() == t_len && v.iter().all(|r| r.len() == h);
         assert!(shape_ok(&d.hidden), "{what}: hidden is [T][H]");
         let names: Vec<&str> = d.gates.iter().map(|g| g.name.as_str()).collect();
         let want: Vec<&str> = gates.iter().map(|g| g.0).collect();
         assert_eq!(names, want, "{what}: gate names");
-        assert!(
-            d.gates.iter().all(|g| shape_ok(&g.values)),
-            "{what}: gates are [T][H]"
-        );
-        assert_eq!(
-            d.cell.is_some(),
-            m.cell == Cell::Lstm,
-            "{what}: cell only for LSTM"
-        );
+        assert!(d.gates.iter().all(|g| shape_ok(&g.values)), "{what}: gates are [T][H]");
+        assert_eq!(d.cell.is_some(), m.cell == Cell::Lstm, "{what}: cell only for LSTM");
         if let Some(c) = &d.cell {
             assert!(shape_ok(c), "{what}: cell is [T][H]");
         }
-        assert_eq!(
-            d.grad_norm.len(),
-            t_len,
-            "{what}: one gradient norm per step"
-        );
+        assert_eq!(d.grad_norm.len(), t_len, "{what}: one gradient norm per step");
     }
 }
 
@@ -388,11 +344,7 @@ fn check_ranges(r: &ProbeReport, what: &str) {
         }
         for g in &d.gates {
             for v in g.values.iter().flatten() {
-                assert!(
-                    (0.0..=1.0).contains(v),
-                    "{at}: gate {} = {v} outside [0, 1]",
-                    g.name
-                );
+                assert!((0.0..=1.0).contains(v), "{at}: gate {} = {v} outside [0, 1]", g.name);
             }
         }
         for v in d.cell.iter().flatten().flatten() {
@@ -408,16 +360,9 @@ fn check_ranges(r: &ProbeReport, what: &str) {
 fn check_outputs(r: &ProbeReport, t: usize, z: &[f64], tol: f64, what: &str) {
     let p = softmax(z);
     // H = −Σ p ln p
-    let ent: f64 = -p
-        .iter()
-        .filter(|&&p| p > 0.0)
-        .map(|p| p * p.ln())
-        .sum::<f64>();
+    let ent: f64 = -p.iter().filter(|&&p| p > 0.0).map(|p| p * p.ln()).sum::<f64>();
     let e = f64::from(r.entropy[t]);
-    assert!(
-        close(e, ent, 0.0, tol),
-        "{what}: entropy[{t}] = {e}, expected {ent}"
-    );
+    assert!(close(e, ent, 0.0, tol), "{what}: entropy[{t}] = {e}, expected {ent}");
     let ln_v = (z.len() as f64).ln();
     assert!(
         (0.0..=ln_v + 1e-6).contains(&e),
@@ -426,16 +371,10 @@ fn check_outputs(r: &ProbeReport, t: usize, z: &[f64], tol: f64, what: &str) {
     let top = &r.top[t];
     let ids: Vec<usize> = top.iter().map(|(s, _)| id_of(s)).collect();
     for w in top.windows(2) {
-        assert!(
-            w[0].1 >= w[1].1,
-            "{what}: top-5 at {t} not descending: {top:?}"
-        );
+        assert!(w[0].1 >= w[1].1, "{what}: top-5 at {t} not descending: {top:?}");
     }
     let sum: f32 = top.iter().map(|c| c.1).sum();
-    assert!(
-        sum <= 1.0 + 1e-6,
-        "{what}: top-5 probabilities sum to {sum}"
-    );
+    assert!(sum <= 1.0 + 1e-6, "{what}: top-5 probabilities sum to {sum}");
     for (&id, (_, q)) in ids.iter().zip(top) {
         assert!(
             close(f64::from(*q), p[id], 0.0, tol),
@@ -446,11 +385,7 @@ fn check_outputs(r: &ProbeReport, t: usize, z: &[f64], tol: f64, what: &str) {
     let mut sorted = ids.clone();
     sorted.sort_unstable();
     sorted.dedup();
-    assert_eq!(
-        sorted.len(),
-        ids.len(),
-        "{what}: repeated candidates {ids:?}"
-    );
+    assert_eq!(sorted.len(), ids.len(), "{what}: repeated candidates {ids:?}");
     let lowest = top.last().map_or(1.0, |c| f64::from(c.1));
     for (k, &pk) in p.iter().enumerate() {
         if !ids.contains(&k) {
@@ -478,11 +413,7 @@ fn check_against_forward<F: Scalar>(m: &Model<F>, toks: &[u32], r: &ProbeReport,
                 let at = format!("{what}: dirs[{i}] t={t} unit {j}");
                 assert_eq!(d.hidden[t][j], f(c.h[t * h + j]), "{at}: hidden");
                 for (g, &(name, k)) in d.gates.iter().zip(&expected_gates(m.cell)) {
-                    assert_eq!(
-                        g.values[t][j],
-                        f(c.gates[t * gh + k * h + j]),
-                        "{at}: gate {name}"
-                    );
+                    assert_eq!(g.values[t][j], f(c.gates[t * gh + k * h + j]), "{at}: gate {name}");
                 }
                 if let Some(cell) = &d.cell {
                     assert_eq!(cell[t][j], f(c.aux[t * h + j]), "{at}: cell");
@@ -491,10 +422,7 @@ fn check_against_forward<F: Scalar>(m: &Model<F>, toks: &[u32], r: &ProbeReport,
         }
     }
     for t in 0..t_len {
-        let z: Vec<f64> = ws.logits[t * y..(t + 1) * y]
-            .iter()
-            .map(|v| v.f64())
-            .collect();
+        let z: Vec<f64> = ws.logits[t * y..(t + 1) * y].iter().map(|v| v.f64()).collect();
         check_outputs(r, t, &z, 1e-6, what);
     }
 }
@@ -569,10 +497,7 @@ fn probe_values_equal_a_plain_forward_pass() {
                 for (t, row) in e.hidden.iter().enumerate() {
                     for (j, v) in row.iter().enumerate() {
                         let got = ws.dirs[i].h[t * h + j];
-                        assert!(
-                            close(got, *v, 0.0, 1e-12),
-                            "{what}: f64 a⟨{t}⟩[{j}] {got} vs {v}"
-                        );
+                        assert!(close(got, *v, 0.0, 1e-12), "{what}: f64 a⟨{t}⟩[{j}] {got} vs {v}");
                     }
                 }
             }
@@ -597,11 +522,7 @@ fn gates_and_hidden_stay_in_range_when_saturated() {
             let all = |r: &ProbeReport| -> Vec<f32> {
                 r.dirs
                     .iter()
-                    .flat_map(|d| {
-                        d.hidden
-                            .iter()
-                            .chain(d.gates.iter().flat_map(|g| &g.values))
-                    })
+                    .flat_map(|d| d.hidden.iter().chain(d.gates.iter().flat_map(|g| &g.values)))
                     .flatten()
                     .copied()
                     .collect()
@@ -633,24 +554,15 @@ fn gradient_norms_equal_the_gradient_code_and_finite_differences() {
             let r = probe(&m, &toks, 0, &text_of).expect("probe");
 
             // (a) The gradient code: backward of a batch scoring only the last step.
-            let batch = Batch::dense(
-                t_len,
-                1,
-                toks[..t_len].to_vec(),
-                Targets::PerStep(toks[1..].to_vec()),
-            );
+            let batch = Batch::dense(t_len, 1, toks[..t_len].to_vec(), Targets::PerStep(toks[1..].to_vec()));
             let mut ws = m.workspace();
             ws.record_grad_norms = true;
-            m.forward(&batch, Score::LastStep, &mut ws)
-                .expect("forward");
+            m.forward(&batch, Score::LastStep, &mut ws).expect("forward");
             let mut grads = m.params.zeros_like();
             m.backward(&batch, &mut ws, &mut grads);
             for (i, d) in r.dirs.iter().enumerate() {
                 let code: Vec<f32> = ws.dirs[i].grad_norm.iter().map(|&g| g as f32).collect();
-                assert_eq!(
-                    d.grad_norm, code,
-                    "{what}: dirs[{i}] grad norms vs backward"
-                );
+                assert_eq!(d.grad_norm, code, "{what}: dirs[{i}] grad norms vs backward");
             }
 
             // (b) Central finite differences of L_T on a⟨t⟩ + ε e_j, reference model.
@@ -660,10 +572,8 @@ fn gradient_norms_equal_the_gradient_code_and_finite_differences() {
                 for t in 0..t_len {
                     let sq: f64 = (0..h)
                         .map(|j| {
-                            let up =
-                                last_loss(&reference(&m, inputs, Some((i, t, j, EPS))), target);
-                            let dn =
-                                last_loss(&reference(&m, inputs, Some((i, t, j, -EPS))), target);
+                            let up = last_loss(&reference(&m, inputs, Some((i, t, j, EPS))), target);
+                            let dn = last_loss(&reference(&m, inputs, Some((i, t, j, -EPS))), target);
                             ((up - dn) / (2.0 * EPS)).powi(2)
                         })
                         .sum();
@@ -673,10 +583,7 @@ fn gradient_norms_equal_the_gradient_code_and_finite_differences() {
                         close(code, fd, 1e-6, 1e-9),
                         "{what}: dirs[{i}] ‖∂L/∂a⟨{t}⟩‖ = {code}, finite differences {fd}"
                     );
-                    assert!(
-                        close(f64::from(d.grad_norm[t]), fd, 1e-6, 1e-9),
-                        "{what}: report"
-                    );
+                    assert!(close(f64::from(d.grad_norm[t]), fd, 1e-6, 1e-9), "{what}: report");
                 }
             }
 
@@ -689,12 +596,7 @@ fn gradient_norms_equal_the_gradient_code_and_finite_differences() {
             for p in 0..nd {
                 let i = (m.spec.layers - 1) * nd + p;
                 let da: Vec<f64> = (0..h)
-                    .map(|j| {
-                        dz.iter()
-                            .enumerate()
-                            .map(|(k, g)| wy[[p * h + j, k]] * g)
-                            .sum()
-                    })
+                    .map(|j| dz.iter().enumerate().map(|(k, g)| wy[[p * h + j, k]] * g).sum())
                     .collect();
                 let want = da.iter().map(|v| v * v).sum::<f64>().sqrt();
                 let got = ws.dirs[i].grad_norm[t_len - 1];
@@ -703,10 +605,7 @@ fn gradient_norms_equal_the_gradient_code_and_finite_differences() {
                     "{what}: top dirs[{i}] last step {got} vs W_yᵀ(p − e) {want}"
                 );
                 let shown = f64::from(r.dirs[i].grad_norm[t_len - 1]);
-                assert!(
-                    close(shown, want, 1e-6, 0.0),
-                    "{what}: report {shown} vs {want}"
-                );
+                assert!(close(shown, want, 1e-6, 0.0), "{what}: report {shown} vs {want}");
                 if p == 1 {
                     // The top backward pass reaches the last step's output only at t = T.
                     assert!(
@@ -784,10 +683,7 @@ fn vanilla_rnn_gradient_vanishes_lstm_keeps_it() {
                 "seed {seed}: {name} norms {g:?}"
             );
         }
-        assert!(
-            rnn_ratio < 0.8,
-            "seed {seed}: rnn per-step ratio {rnn_ratio}"
-        );
+        assert!(rnn_ratio < 0.8, "seed {seed}: rnn per-step ratio {rnn_ratio}");
         assert!(
             rnn_30 < 1e-3,
             "seed {seed}: rnn norm 30 steps back is {rnn_30} of the last"
@@ -795,11 +691,7 @@ fn vanilla_rnn_gradient_vanishes_lstm_keeps_it() {
         // Geometric: every step back shrinks the RNN's norm (after the head-only last step).
         for d in 1..30 {
             let (a, b) = (rnn[VANISH_T - 1 - d], rnn[VANISH_T - 2 - d]);
-            assert!(
-                b < a,
-                "seed {seed}: rnn norm grows from {d} to {} steps back",
-                d + 1
-            );
+            assert!(b < a, "seed {seed}: rnn norm grows from {d} to {} steps back", d + 1);
         }
         assert!(
             lstm_ratio > rnn_ratio + 0.2,
@@ -821,10 +713,7 @@ fn too_short_text_is_an_error() {
     let m = Model::<f32>::new(ModelSpec::char_lm(CellKind::Lstm, 5, 4, 1), 1).expect("spec");
     assert_eq!(probe(&m, &[3], 0, &text_of), Err(ProbeError::TooShort(1)));
     assert_eq!(probe(&m, &[], 0, &text_of), Err(ProbeError::TooShort(0)));
-    assert!(
-        probe(&m, &[3, 1], 0, &text_of).is_ok(),
-        "2 tokens are enough"
-    );
+    assert!(probe(&m, &[3, 1], 0, &text_of).is_ok(), "2 tokens are enough");
     let msg = ProbeError::TooShort(1).to_string();
     assert!(msg.contains("at least 2") && msg.contains('1'), "{msg}");
 }
@@ -882,11 +771,7 @@ fn probe_print_json_holds_every_layer_and_direction() {
             assert_eq!(v["step"], 3);
             assert_eq!(v["tokens"].as_array().map(Vec::len), Some(toks.len() - 1));
             let layers = v["layers"].as_array().expect("layers");
-            assert_eq!(
-                layers.len(),
-                r.dirs.len(),
-                "{name} {layout:?}: every layer × direction"
-            );
+            assert_eq!(layers.len(), r.dirs.len(), "{name} {layout:?}: every layer × direction");
             for (l, d) in layers.iter().zip(&r.dirs) {
                 assert_eq!(l["layer"], d.layer);
                 let dir = match d.direction {
@@ -902,19 +787,12 @@ fn probe_print_json_holds_every_layer_and_direction() {
                     let hid = st["hidden"].as_array().expect("hidden");
                     for (x, y) in hid.iter().zip(&d.hidden[t]) {
                         let x = x.as_f64().expect("number");
-                        assert!(
-                            close(x, f64::from(*y), 1e-6, 0.0),
-                            "{name}: hidden {x} vs {y}"
-                        );
+                        assert!(close(x, f64::from(*y), 1e-6, 0.0), "{name}: hidden {x} vs {y}");
                     }
                     let g = st["grad_norm"].as_f64().expect("number");
                     assert!(close(g, f64::from(d.grad_norm[t]), 1e-6, 0.0));
                     for gate in &d.gates {
-                        assert!(
-                            st["gates"][gate.name.as_str()].is_array(),
-                            "{name}: {}",
-                            gate.name
-                        );
+                        assert!(st["gates"][gate.name.as_str()].is_array(), "{name}: {}", gate.name);
                     }
                     assert_eq!(st.get("cell").is_some(), d.cell.is_some());
                 }

@@ -25,10 +25,7 @@ fn json_layout() {
     assert_eq!(layers[1]["direction"], "bwd");
     assert_eq!(layers[2]["layer"], 1);
     assert_eq!(layers[0]["hidden_size"], 3);
-    assert_eq!(
-        layers[0]["gates"],
-        serde_json::json!(["update", "forget", "output"])
-    );
+    assert_eq!(layers[0]["gates"], serde_json::json!(["update", "forget", "output"]));
     assert_eq!(layers[0]["has_cell"], true);
     let step = &layers[0]["steps"][2];
     assert_eq!(step["t"], 2);
@@ -50,10 +47,7 @@ fn json_rnn_and_non_finite() {
     let l = &v["layers"][0];
     assert_eq!(l["gates"], serde_json::json!([]));
     assert_eq!(l["has_cell"], false);
-    assert!(
-        l["steps"][0].get("cell").is_none(),
-        "no cell key for non-LSTM"
-    );
+    assert!(l["steps"][0].get("cell").is_none(), "no cell key for non-LSTM");
     assert!(l["steps"][0]["hidden"][0].is_null(), "NaN → null");
     assert!(l["steps"][1]["grad_norm"].is_null(), "∞ → null");
 }
@@ -72,10 +66,7 @@ fn json_degenerate() {
 fn json_snapshot() {
     let r = probes::report(probes::Cell::Gru, "a b", 2, 1, false);
     let v: Value = serde_json::from_str(&to_json(&r)).expect("valid JSON");
-    insta::assert_snapshot!(
-        "json_gru_tiny",
-        serde_json::to_string_pretty(&v).unwrap_or_default()
-    );
+    insta::assert_snapshot!("json_gru_tiny", serde_json::to_string_pretty(&v).unwrap_or_default());
 }
 
 #[test]

@@ -14,21 +14,10 @@ use rnn_lab::tui::probe_view::{
     decay_per_step, describe, Feature, Palette, ProbeView, ProbeWidget, SortMode, ViewKind,
 };
 
-fn render(
-    view: &ProbeView,
-    report: Option<&ProbeReport>,
-    compare: Option<&ProbeReport>,
-    w: u16,
-    h: u16,
-) -> Buffer {
+fn render(view: &ProbeView, report: Option<&ProbeReport>, compare: Option<&ProbeReport>, w: u16, h: u16) -> Buffer {
     let area = Rect::new(0, 0, w, h);
     let mut buf = Buffer::empty(area);
-    ProbeWidget {
-        view,
-        report,
-        compare,
-    }
-    .render(area, &mut buf);
+    ProbeWidget { view, report, compare }.render(area, &mut buf);
     buf
 }
 
@@ -81,11 +70,7 @@ fn hidden_heatmap_colour_80x24() {
         matches!(cell.fg, Color::Rgb(r, _, b) if b > r),
         "upper unit is blue: {cell:?}"
     );
-    assert_eq!(
-        cell.bg,
-        Color::Rgb(70, 150, 255),
-        "lower unit at −1 is the blue end"
-    );
+    assert_eq!(cell.bg, Color::Rgb(70, 150, 255), "lower unit at −1 is the blue end");
 }
 
 #[test]
@@ -104,11 +89,7 @@ fn hidden_heatmap_no_color() {
     insta::assert_snapshot!("hidden_nocolor_80x24", text(&buf));
     // NO_COLOR: no colour anywhere.
     for c in buf.content() {
-        assert_eq!(
-            (c.fg, c.bg),
-            (Color::Reset, Color::Reset),
-            "colour in NO_COLOR: {c:?}"
-        );
+        assert_eq!((c.fg, c.bg), (Color::Reset, Color::Reset), "colour in NO_COLOR: {c:?}");
     }
 }
 
@@ -134,10 +115,7 @@ fn hidden_heatmap_scrolls() {
         v.on_key(KeyEvent::new(KeyCode::Right, KeyModifiers::NONE), Some(&r));
     }
     for _ in 0..3 {
-        v.on_key(
-            KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE),
-            Some(&r),
-        );
+        v.on_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE), Some(&r));
     }
     assert_eq!((v.cursor(), v.unit()), (130, 48));
     let t = text(&render(&v, Some(&r), None, 80, 24));
@@ -156,10 +134,7 @@ fn gates_heatmaps() {
     let r = probes::lstm();
     let mut v = view_on(ViewKind::Gates, Palette::Glyph);
     press(&mut v, Some(&r), "g"); // forget
-    insta::assert_snapshot!(
-        "gate_forget_nocolor_80x24",
-        text(&render(&v, Some(&r), None, 80, 24))
-    );
+    insta::assert_snapshot!("gate_forget_nocolor_80x24", text(&render(&v, Some(&r), None, 80, 24)));
     press(&mut v, Some(&r), "gg"); // output, then the cell
     let buf = render(&v, Some(&r), None, 80, 24);
     assert!(text(&buf).contains("cell tanh(c⟨t⟩)"));
@@ -167,10 +142,7 @@ fn gates_heatmaps() {
     press(&mut v, Some(&r), "g"); // wraps to update
     assert!(text(&render(&v, Some(&r), None, 80, 24)).contains("Γu update"));
     let v = view_on(ViewKind::Gates, Palette::Rgb);
-    insta::assert_snapshot!(
-        "gate_update_rgb_120x40",
-        text(&render(&v, Some(&r), None, 120, 40))
-    );
+    insta::assert_snapshot!("gate_update_rgb_120x40", text(&render(&v, Some(&r), None, 120, 40)));
 }
 
 #[test]
@@ -187,15 +159,9 @@ fn rnn_has_no_gates() {
 fn saturation_view() {
     let r = probes::lstm();
     let v = view_on(ViewKind::Saturation, Palette::Rgb);
-    insta::assert_snapshot!(
-        "saturation_rgb_120x40",
-        text(&render(&v, Some(&r), None, 120, 40))
-    );
+    insta::assert_snapshot!("saturation_rgb_120x40", text(&render(&v, Some(&r), None, 120, 40)));
     let v = view_on(ViewKind::Saturation, Palette::Glyph);
-    insta::assert_snapshot!(
-        "saturation_nocolor_80x24",
-        text(&render(&v, Some(&r), None, 80, 24))
-    );
+    insta::assert_snapshot!("saturation_nocolor_80x24", text(&render(&v, Some(&r), None, 80, 24)));
     // Narrow: only the chosen gate.
     let mut v = view_on(ViewKind::Saturation, Palette::Glyph);
     press(&mut v, Some(&r), "g");
@@ -210,14 +176,8 @@ fn gradient_view_with_compare() {
     let v = view_on(ViewKind::Gradient, Palette::Rgb);
     let buf = render(&v, Some(&lstm), Some(&rnn), 80, 24);
     let t = text(&buf);
-    assert!(
-        t.contains("lstm 1×24") && t.contains("rnn 1×24"),
-        "legend: {t}"
-    );
-    assert!(
-        t.contains("×0.950 per step") && t.contains("×0.600 per step"),
-        "{t}"
-    );
+    assert!(t.contains("lstm 1×24") && t.contains("rnn 1×24"), "legend: {t}");
+    assert!(t.contains("×0.950 per step") && t.contains("×0.600 per step"), "{t}");
     insta::assert_snapshot!("gradient_compare_rgb_80x24", t);
     let v = view_on(ViewKind::Gradient, Palette::Glyph);
     insta::assert_snapshot!(
@@ -252,19 +212,13 @@ fn text_view() {
     assert_eq!(v.cursor(), 9);
     let buf = render(&v, Some(&r), None, 80, 24);
     let t = text(&buf);
-    assert!(
-        t.contains("entropy") && t.contains("next-token guesses"),
-        "{t}"
-    );
+    assert!(t.contains("entropy") && t.contains("next-token guesses"), "{t}");
     insta::assert_snapshot!("text_rgb_80x24", t);
     // Inside the quotes unit 0 is +0.9 (warm), outside −0.9 (cool).
     let inside = buf.cell((10, 2)).expect("cell").bg;
     let outside = buf.cell((0, 2)).expect("cell").bg;
     assert!(matches!(inside, Color::Rgb(r, _, b) if r > b), "{inside:?}");
-    assert!(
-        matches!(outside, Color::Rgb(r, _, b) if b > r),
-        "{outside:?}"
-    );
+    assert!(matches!(outside, Color::Rgb(r, _, b) if b > r), "{outside:?}");
 
     let mut v = view_on(ViewKind::Text, Palette::Glyph);
     press(&mut v, Some(&r), "g"); // colour by the update gate
@@ -311,15 +265,9 @@ fn keys() {
     assert_eq!(v.unit(), 3);
     press(&mut v, Some(&r), "kkkkk");
     assert_eq!(v.unit(), 0);
-    assert!(v.on_key(
-        KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE),
-        Some(&r)
-    ));
+    assert!(v.on_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE), Some(&r)));
     assert_eq!(v.unit(), 16);
-    assert!(v.on_key(
-        KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE),
-        Some(&r)
-    ));
+    assert!(v.on_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE), Some(&r)));
     assert_eq!(v.unit(), 23);
     press(&mut v, Some(&r), "o");
     assert_eq!(v.sort(), SortMode::Variance);
@@ -339,14 +287,8 @@ fn keys() {
     for code in [KeyCode::Tab, KeyCode::BackTab, KeyCode::Esc, KeyCode::Enter] {
         assert!(!v.on_key(KeyEvent::new(code, KeyModifiers::NONE), Some(&r)));
     }
-    assert!(!v.on_key(
-        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
-        Some(&r)
-    ));
-    assert!(!v.on_key(
-        KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL),
-        Some(&r)
-    ));
+    assert!(!v.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), Some(&r)));
+    assert!(!v.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL), Some(&r)));
     // Without a report keys still work and nothing panics.
     let mut v = ProbeView::new(true);
     for c in "12345vVjkuhl[]dgGofm".chars() {

@@ -86,10 +86,7 @@ fn keys_on_degenerate_reports_never_panic() {
         let mut v = ProbeView::new(false);
         for round in 0..3 {
             for c in "12345vVjkuhl[]dgGofm".chars() {
-                v.on_key(
-                    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
-                    Some(&report),
-                );
+                v.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), Some(&report));
                 for &code in &codes {
                     v.on_key(KeyEvent::new(code, KeyModifiers::NONE), Some(&report));
                 }

@@ -38,7 +38,10 @@ fn metrics(run_dir: &Path) -> Vec<serde_json::Value> {
 }
 
 fn run_dirs(out: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(out).expect("out dir").map(|e| e.expect("entry").path()).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(out)
+        .expect("out dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
     v.sort();
     v
 }
@@ -46,21 +49,42 @@ fn run_dirs(out: &Path) -> Vec<PathBuf> {
 #[test]
 fn train_writes_a_run_directory_and_the_loss_falls() {
     let d = setup("");
-    let o = run(&["train", "tiny.toml", "--json", "--out", "a", "--threads", "2"], d.path());
+    let o = run(
+        &["train", "tiny.toml", "--json", "--out", "a", "--threads", "2"],
+        d.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).expect("stdout json")).collect();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("stdout json"))
+        .collect();
     assert!(lines.len() >= 4);
     let dirs = run_dirs(&d.path().join("a"));
     assert_eq!(dirs.len(), 1);
-    for f in ["config.toml", "metrics.jsonl", "samples.txt", "latest.safetensors", "best.safetensors", "probe.json"] {
+    for f in [
+        "config.toml",
+        "metrics.jsonl",
+        "samples.txt",
+        "latest.safetensors",
+        "best.safetensors",
+        "probe.json",
+    ] {
         assert!(dirs[0].join(f).exists(), "missing {f}");
     }
     let m = metrics(&dirs[0]);
     let first = m[0]["train_loss"].as_f64().expect("loss");
     let last = m[m.len() - 1]["train_loss"].as_f64().expect("loss");
     assert!(last < first, "loss did not fall: {first} → {last}");
-    for k in ["step", "time_s", "train_loss", "val_loss", "bits_per_token", "lr", "grad_norm", "tokens_per_s"] {
+    for k in [
+        "step",
+        "time_s",
+        "train_loss",
+        "val_loss",
+        "bits_per_token",
+        "lr",
+        "grad_norm",
+        "tokens_per_s",
+    ] {
         assert!(m[0].get(k).is_some(), "metrics line lacks {k}");
     }
 }
@@ -70,18 +94,39 @@ fn resumed_run_matches_uninterrupted_run() {
     let d = setup("");
     let full = run(&["train", "tiny.toml", "--out", "full", "--threads", "2"], d.path());
     assert!(full.status.success(), "{}", stderr(&full));
-    let half = run(&["train", "tiny.toml", "--steps", "10", "--out", "half", "--threads", "2"], d.path());
+    let half = run(
+        &["train", "tiny.toml", "--steps", "10", "--out", "half", "--threads", "2"],
+        d.path(),
+    );
     assert!(half.status.success(), "{}", stderr(&half));
     let ck = run_dirs(&d.path().join("half"))[0].join("latest.safetensors");
     let ck = ck.to_str().expect("utf-8 path");
-    let resumed = run(&["train", "tiny.toml", "--resume", ck, "--out", "resumed", "--threads", "2"], d.path());
+    let resumed = run(
+        &[
+            "train",
+            "tiny.toml",
+            "--resume",
+            ck,
+            "--out",
+            "resumed",
+            "--threads",
+            "2",
+        ],
+        d.path(),
+    );
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     let a = metrics(&run_dirs(&d.path().join("full"))[0]);
     let b = metrics(&run_dirs(&d.path().join("resumed"))[0]);
     let pick = |m: &[serde_json::Value]| -> Vec<(u64, String, String)> {
         m.iter()
             .filter(|x| x["step"].as_u64().unwrap_or(0) > 10)
-            .map(|x| (x["step"].as_u64().unwrap_or(0), x["train_loss"].to_string(), x["val_loss"].to_string()))
+            .map(|x| {
+                (
+                    x["step"].as_u64().unwrap_or(0),
+                    x["train_loss"].to_string(),
+                    x["val_loss"].to_string(),
+                )
+            })
             .collect()
     };
     assert!(!pick(&a).is_empty());
@@ -95,8 +140,14 @@ fn sample_eval_and_probe_work_on_a_checkpoint() {
     assert!(o.status.success(), "{}", stderr(&o));
     let ck = run_dirs(&d.path().join("r"))[0].join("best.safetensors");
     let ck = ck.to_str().expect("utf-8 path");
-    let s1 = run(&["sample", ck, "--prime", "the ", "--length", "40", "--seed", "5"], d.path());
-    let s2 = run(&["sample", ck, "--prime", "the ", "--length", "40", "--seed", "5"], d.path());
+    let s1 = run(
+        &["sample", ck, "--prime", "the ", "--length", "40", "--seed", "5"],
+        d.path(),
+    );
+    let s2 = run(
+        &["sample", ck, "--prime", "the ", "--length", "40", "--seed", "5"],
+        d.path(),
+    );
     assert!(s1.status.success(), "{}", stderr(&s1));
     assert_eq!(s1.stdout, s2.stdout, "same seed, different text");
     assert!(String::from_utf8_lossy(&s1.stdout).starts_with("the "));
@@ -124,13 +175,25 @@ fn bad_checkpoints_are_rejected_with_exit_2_and_a_one_line_message() {
     let ck = run_dirs(&d.path().join("r"))[0].join("latest.safetensors");
     let bytes = std::fs::read(&ck).expect("read checkpoint");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("truncated.safetensors", bytes[..bytes.len() / 2].to_vec(), "not a valid safetensors checkpoint"),
-        ("garbage.safetensors", b"this is not a checkpoint at all".to_vec(), "not a valid safetensors checkpoint"),
+        (
+            "truncated.safetensors",
+            bytes[..bytes.len() / 2].to_vec(),
+            "not a valid safetensors checkpoint",
+        ),
+        (
+            "garbage.safetensors",
+            b"this is not a checkpoint at all".to_vec(),
+            "not a valid safetensors checkpoint",
+        ),
         ("empty.safetensors", Vec::new(), "not a valid safetensors checkpoint"),
     ];
     for (name, data, expect) in cases {
         std::fs::write(d.path().join(name), data).expect("write");
-        for args in [vec!["sample", name], vec!["eval", name, "corpus.txt"], vec!["train", "tiny.toml", "--resume", name]] {
+        for args in [
+            vec!["sample", name],
+            vec!["eval", name, "corpus.txt"],
+            vec!["train", "tiny.toml", "--resume", name],
+        ] {
             let o = run(&args, d.path());
             let e = stderr(&o);
             assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
@@ -141,7 +204,10 @@ fn bad_checkpoints_are_rejected_with_exit_2_and_a_one_line_message() {
     }
     // A safetensors file written by someone else.
     let foreign = safetensors::serialize(
-        vec![("x", safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1], &[0u8; 4]).expect("view"))],
+        vec![(
+            "x",
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1], &[0u8; 4]).expect("view"),
+        )],
         None,
     )
     .expect("serialize");
@@ -188,7 +254,16 @@ fn probe_text_that_is_too_short_is_bad_input() {
 fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
     let d = setup("");
     let child = bin()
-        .args(["train", "tiny.toml", "--steps", "100000", "--out", "r", "--threads", "1"])
+        .args([
+            "train",
+            "tiny.toml",
+            "--steps",
+            "100000",
+            "--out",
+            "r",
+            "--threads",
+            "1",
+        ])
         .current_dir(d.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -197,7 +272,11 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
     // Wait until training is under way (a metrics line exists).
     let start = std::time::Instant::now();
     let metrics_file = loop {
-        if let Some(dir) = std::fs::read_dir(d.path().join("r")).ok().and_then(|mut r| r.next()).and_then(|e| e.ok()) {
+        if let Some(dir) = std::fs::read_dir(d.path().join("r"))
+            .ok()
+            .and_then(|mut r| r.next())
+            .and_then(|e| e.ok())
+        {
             let f = dir.path().join("metrics.jsonl");
             if std::fs::metadata(&f).map(|m| m.len() > 0).unwrap_or(false) {
                 break f;

@@ -49,10 +49,7 @@ fn enter_opens_the_selected_experiment_and_space_starts_it() {
 #[test]
 fn an_invalid_experiment_in_the_browser_shows_its_error() {
     let mut app = fixtures::browser();
-    update(
-        &mut app,
-        Action::ExperimentLoaded(Err("x.toml:3:7: bad".into())),
-    );
+    update(&mut app, Action::ExperimentLoaded(Err("x.toml:3:7: bad".into())));
     assert_eq!(app.error.as_deref(), Some("x.toml:3:7: bad"));
     assert_eq!(app.screen, Screen::Browser);
     key(&mut app, KeyCode::Esc);
@@ -87,13 +84,7 @@ fn save_now_by_s_and_ctrl_s_and_lr_keys() {
     key(&mut app, KeyCode::Char('['));
     let lrs: Vec<f64> = sent(&mut app)
         .into_iter()
-        .filter_map(|c| {
-            if let Command::SetLr(x) = c {
-                Some(x)
-            } else {
-                None
-            }
-        })
+        .filter_map(|c| if let Command::SetLr(x) = c { Some(x) } else { None })
         .collect();
     assert_eq!(lrs.len(), 3);
     assert!((lrs[0] - 2.5e-3).abs() < 1e-12);
@@ -183,10 +174,7 @@ fn probe_keys_and_probe_pane_focus() {
     let k = parse_key("+").expect("key");
     assert_eq!(from_key(&app, k), Some(Action::ProbeKey(k)));
     key(&mut app, KeyCode::Char('+'));
-    assert!(matches!(
-        sent(&mut app).as_slice(),
-        [Command::SetSampling(_)]
-    ));
+    assert!(matches!(sent(&mut app).as_slice(), [Command::SetSampling(_)]));
     key(&mut app, KeyCode::Tab);
     assert_eq!(app.focus, Pane::Loss);
 }
@@ -201,14 +189,8 @@ fn latest_probe_is_kept() {
         top: vec![],
         dirs: vec![],
     };
-    update(
-        &mut app,
-        Action::Trainer(Event::Probe(Box::new(report(100)))),
-    );
-    update(
-        &mut app,
-        Action::Trainer(Event::Probe(Box::new(report(200)))),
-    );
+    update(&mut app, Action::Trainer(Event::Probe(Box::new(report(100)))));
+    update(&mut app, Action::Trainer(Event::Probe(Box::new(report(200)))));
     assert_eq!(app.probe.as_ref().map(|p| p.step), Some(200));
 }
 
@@ -313,17 +295,11 @@ fn a_valid_edit_is_pending_and_r_restarts_with_it() {
     assert_eq!(sent(&mut app), vec![Command::Stop]);
     assert_eq!(app.run.phase, Phase::Stopping);
     update(&mut app, Action::Trainer(Event::Finished { step: 100 }));
-    assert_eq!(
-        app.take_effects(),
-        vec![Effect::Detach, Effect::Start { resume: None }]
-    );
+    assert_eq!(app.take_effects(), vec![Effect::Detach, Effect::Start { resume: None }]);
     assert_eq!(app.experiment.as_ref().map(|e| e.model.hidden), Some(256));
     assert_eq!(app.pending, None);
     assert_eq!(app.run.phase, Phase::Starting);
-    assert!(
-        app.run.train.is_empty(),
-        "a new run starts with an empty chart"
-    );
+    assert!(app.run.train.is_empty(), "a new run starts with an empty chart");
 }
 
 #[test]
@@ -346,10 +322,7 @@ fn editing_before_starting_applies_at_once() {
 fn steps_fill_bounded_histories_and_status() {
     let mut app = fixtures::training(100);
     for step in 101..=40_000 {
-        update(
-            &mut app,
-            Action::Trainer(Event::Step(fixtures::metrics(step))),
-        );
+        update(&mut app, Action::Trainer(Event::Step(fixtures::metrics(step))));
     }
     assert!(app.run.train.full().len() <= HISTORY_CAPACITY);
     assert_eq!(app.run.step(), 40_000);
@@ -379,10 +352,7 @@ fn checkpoints_keep_a_sample_each() {
     };
     update(&mut app, Action::Trainer(Event::Sample(Box::new(ev))));
     assert_eq!(
-        app.sampling.checkpoints[0]
-            .sample
-            .as_ref()
-            .map(|s| s.text.as_str()),
+        app.sampling.checkpoints[0].sample.as_ref().map(|s| s.text.as_str()),
         Some("hello")
     );
     for s in 2..=6 {
@@ -404,15 +374,9 @@ fn checkpoints_keep_a_sample_each() {
 #[test]
 fn failure_shows_an_error_and_ends_the_run() {
     let mut app = fixtures::training(100);
-    update(
-        &mut app,
-        Action::Trainer(Event::Failed("out of memory".into())),
-    );
+    update(&mut app, Action::Trainer(Event::Failed("out of memory".into())));
     assert_eq!(app.run.phase, Phase::Failed);
-    assert!(app
-        .error
-        .as_deref()
-        .is_some_and(|e| e.contains("out of memory")));
+    assert!(app.error.as_deref().is_some_and(|e| e.contains("out of memory")));
     update(&mut app, Action::Cancel);
     // Space starts a fresh run.
     key(&mut app, KeyCode::Char(' '));
@@ -472,19 +436,13 @@ fn a_run_resumes_from_its_checkpoint_once_stopped() {
     update(&mut app, Action::Trainer(Event::Finished { step: 100 }));
     app.take_effects();
     key(&mut app, KeyCode::Char('t'));
-    assert_eq!(
-        app.take_effects(),
-        vec![Effect::ResumeRun("runs/old".into())]
-    );
+    assert_eq!(app.take_effects(), vec![Effect::ResumeRun("runs/old".into())]);
     let ckpt = PathBuf::from("runs/old/latest.safetensors");
     update(
         &mut app,
         Action::ResumeReady(Box::new(fixtures::experiment("old")), ckpt.clone()),
     );
-    assert_eq!(
-        app.take_effects(),
-        vec![Effect::Start { resume: Some(ckpt) }]
-    );
+    assert_eq!(app.take_effects(), vec![Effect::Start { resume: Some(ckpt) }]);
     assert_eq!(app.screen, Screen::Train);
 }
 
@@ -504,18 +462,9 @@ fn help_and_footer_keys_do_what_they_say() {
         };
         for k in entry.keys {
             let ev = parse_key(k).unwrap_or_else(|| panic!("unparsable key {k:?}"));
-            let want = if *k == "↑" {
-                Action::Up
-            } else {
-                entry.action.clone()
-            };
+            let want = if *k == "↑" { Action::Up } else { entry.action.clone() };
             for app in &apps {
-                assert_eq!(
-                    from_key(app, ev),
-                    Some(want.clone()),
-                    "key {k:?} in {:?}",
-                    entry.ctx
-                );
+                assert_eq!(from_key(app, ev), Some(want.clone()), "key {k:?} in {:?}", entry.ctx);
             }
         }
     }

@@ -80,9 +80,7 @@ fn step_counter(screen: &str) -> Option<u64> {
 #[test]
 fn drive_the_tui_in_tmux() -> Result<(), Box<dyn std::error::Error>> {
     if tmux(&["-V"]).is_none() {
-        eprintln!(
-            "SKIPPED drive_the_tui_in_tmux: tmux is not installed (needed for a pseudo-terminal)"
-        );
+        eprintln!("SKIPPED drive_the_tui_in_tmux: tmux is not installed (needed for a pseudo-terminal)");
         return Ok(());
     }
     let Some(bin) = demo_binary() else {
@@ -136,13 +134,8 @@ fn drive_the_tui_in_tmux() -> Result<(), Box<dyn std::error::Error>> {
     s.keys(&["y"]);
     let end = s.wait_for("exit", 10, |t| t.contains("EXIT="));
     assert!(end.contains("EXIT=0"), "{end}");
-    assert!(
-        !end.contains("rnn-lab  Browser"),
-        "the TUI screen is gone:\n{end}"
-    );
-    let canon = s.wait_for("stty output", 5, |t| {
-        t.lines().any(|l| l.trim().ends_with("icanon"))
-    });
+    assert!(!end.contains("rnn-lab  Browser"), "the TUI screen is gone:\n{end}");
+    let canon = s.wait_for("stty output", 5, |t| t.lines().any(|l| l.trim().ends_with("icanon")));
     assert!(
         canon.lines().any(|l| l.trim() == "icanon"),
         "raw mode left on:\n{canon}"

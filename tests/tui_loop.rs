@@ -29,10 +29,7 @@ struct Script(VecDeque<Step>, bool);
 impl Input for Script {
     fn poll(&mut self, timeout: Duration) -> Result<Option<TermEvent>, TuiError> {
         match self.0.pop_front() {
-            Some(Step::Key(code)) => Ok(Some(TermEvent::Key(KeyEvent::new(
-                code,
-                KeyModifiers::NONE,
-            )))),
+            Some(Step::Key(code)) => Ok(Some(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))),
             Some(Step::Wait(d)) => {
                 let slept = d.min(timeout);
                 std::thread::sleep(slept);
@@ -74,11 +71,7 @@ fn open_train_sample_edit_and_quit_saving() -> Result<(), Box<dyn std::error::Er
     fake_backend::write_demo_experiments(tmp.path())?;
     // The "editor" breaks the file: `hidden = 0` on line 4.
     let editor = Box::new(|p: &Path| {
-        fs::write(
-            p,
-            "[experiment]\nname = \"char-lstm\"\n[model]\nhidden = 0\n",
-        )
-        .map_err(|e| e.to_string())
+        fs::write(p, "[experiment]\nname = \"char-lstm\"\n[model]\nhidden = 0\n").map_err(|e| e.to_string())
     });
     let mut rt = runtime(tmp.path(), Duration::from_millis(1), editor);
     let mut app = App::new(true);
@@ -125,9 +118,7 @@ fn open_train_sample_edit_and_quit_saving() -> Result<(), Box<dyn std::error::Er
         "invalid edit kept the old config"
     );
     // The run directory holds what the trainer wrote, ending with the final checkpoint.
-    let runs: Vec<_> = fs::read_dir(tmp.path().join("runs"))?
-        .filter_map(Result::ok)
-        .collect();
+    let runs: Vec<_> = fs::read_dir(tmp.path().join("runs"))?.filter_map(Result::ok).collect();
     assert_eq!(runs.len(), 1);
     assert!(runs[0].path().join("metrics.jsonl").is_file());
     assert!(runs[0].path().join("latest.safetensors").is_file());
@@ -138,15 +129,10 @@ fn open_train_sample_edit_and_quit_saving() -> Result<(), Box<dyn std::error::Er
 fn the_ui_keeps_20_fps_while_a_step_takes_2_seconds() -> Result<(), Box<dyn std::error::Error>> {
     let tmp = tempfile::tempdir()?;
     fake_backend::write_demo_experiments(tmp.path())?;
-    let mut rt = runtime(
-        tmp.path(),
-        Duration::from_secs(2),
-        Box::new(|_: &Path| Ok(())),
-    );
+    let mut rt = runtime(tmp.path(), Duration::from_secs(2), Box::new(|_: &Path| Ok(())));
     let mut app = App::new(true);
-    app.effects.push(Effect::LoadExperiment(
-        tmp.path().join("experiments/char-lstm.toml"),
-    ));
+    app.effects
+        .push(Effect::LoadExperiment(tmp.path().join("experiments/char-lstm.toml")));
     let mut terminal = Terminal::new(TestBackend::new(160, 48))?;
     let mut script = Script(
         VecDeque::from([

@@ -68,25 +68,13 @@ fn tiny_terminals_do_not_panic_and_say_too_small() {
             (300, 12),
         ] {
             let t = draw(&app, w, h);
-            let text: String = t
-                .backend()
-                .buffer()
-                .content()
-                .iter()
-                .map(|c| c.symbol())
-                .collect();
+            let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
             if (w, h) == (20, 6) {
-                assert!(
-                    text.contains("terminal too"),
-                    "20×6 says too small: {text:?}"
-                );
+                assert!(text.contains("terminal too"), "20×6 says too small: {text:?}");
             }
         }
     }
-    insta::assert_snapshot!(
-        "too_small_20x6",
-        draw(&fixtures::training(620), 20, 6).backend()
-    );
+    insta::assert_snapshot!("too_small_20x6", draw(&fixtures::training(620), 20, 6).backend());
 }
 
 #[test]
@@ -95,14 +83,7 @@ fn every_screen_and_pane_renders_at_every_size() {
     let mut app = fixtures::training(1500);
     for _ in 0..3 {
         fixtures::key(&mut app, KeyCode::Tab);
-        for (w, h) in [
-            (50, 12),
-            (64, 20),
-            (80, 24),
-            (100, 30),
-            (160, 48),
-            (240, 70),
-        ] {
+        for (w, h) in [(50, 12), (64, 20), (80, 24), (100, 30), (160, 48), (240, 70)] {
             draw(&app, w, h);
         }
     }

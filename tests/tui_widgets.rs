@@ -126,12 +126,7 @@ fn help_lists_every_section() {
         scroll: 0,
     };
     let text: Vec<String> = help.lines().iter().map(|l| l.to_string()).collect();
-    for section in [
-        "Everywhere",
-        "Training screen",
-        "Experiment browser",
-        "Runs",
-    ] {
+    for section in ["Everywhere", "Training screen", "Experiment browser", "Runs"] {
         assert!(text.iter().any(|l| l == section), "{section} missing");
     }
     assert!(text.iter().any(|l| l.contains("temperature + 0.05")));
@@ -197,10 +192,8 @@ fn runs_screen_overlays_curves() {
         ]),
     );
     let buf = render(Runs { app: &app }, 80, 20);
-    let mut t =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 20)).expect("backend");
-    t.draw(|f| f.render_widget(Runs { app: &app }, f.area()))
-        .expect("draw");
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 20)).expect("backend");
+    t.draw(|f| f.render_widget(Runs { app: &app }, f.area())).expect("draw");
     insta::assert_snapshot!("runs_80x20", t.backend());
     let text: String = buf.content().iter().map(|c| c.symbol()).collect();
     assert!(text.contains("■ lstm-20261130-1") && text.contains("□ rnn-20261129-1"));

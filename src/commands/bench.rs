@@ -8,7 +8,9 @@ use crate::cli::{BenchArgs, BenchModeArg};
 /// Run the benchmark(s) and print results.
 pub fn run(a: &BenchArgs) -> Result<(), CliError> {
     if a.hidden == 0 || a.layers == 0 || a.seq == 0 || a.batch == 0 || a.steps == 0 {
-        return Err(CliError::input("--hidden, --layers, --seq, --batch and --steps must be at least 1"));
+        return Err(CliError::input(
+            "--hidden, --layers, --seq, --batch and --steps must be at least 1",
+        ));
     }
     let threads = a.threads.unwrap_or_else(default_threads).max(1);
     for cell in cells(a.cell) {
@@ -19,9 +21,17 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
             seq: a.seq,
             batch: a.batch,
             vocab: 65,
-            steps: if a.mode == BenchModeArg::Sample && a.steps == 30 { 2000 } else { a.steps },
+            steps: if a.mode == BenchModeArg::Sample && a.steps == 30 {
+                2000
+            } else {
+                a.steps
+            },
             warmup: 3,
-            mode: if a.mode == BenchModeArg::Train { BenchMode::Train } else { BenchMode::Sample },
+            mode: if a.mode == BenchModeArg::Train {
+                BenchMode::Train
+            } else {
+                BenchMode::Sample
+            },
             threads,
         };
         let r = bench_run(&o).map_err(CliError::input)?;

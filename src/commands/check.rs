@@ -8,8 +8,15 @@ pub fn run(a: &CheckArgs) -> Result<(), CliError> {
     let exp = crate::config::load(&a.experiment).map_err(CliError::input)?;
     print!("{}", exp.to_toml());
     match exp.resolve_files() {
-        Ok(files) => eprintln!("rnn-lab: {} is valid; data: {} file(s)", a.experiment.display(), files.len()),
-        Err(e) => eprintln!("rnn-lab: warning: {} is valid, but its data is not ready: {e}", a.experiment.display()),
+        Ok(files) => eprintln!(
+            "rnn-lab: {} is valid; data: {} file(s)",
+            a.experiment.display(),
+            files.len()
+        ),
+        Err(e) => eprintln!(
+            "rnn-lab: warning: {} is valid, but its data is not ready: {e}",
+            a.experiment.display()
+        ),
     }
     Ok(())
 }

@@ -32,7 +32,10 @@ pub struct EvalResult {
 pub fn run(a: &EvalArgs) -> Result<(), CliError> {
     let l = open(&a.checkpoint)?;
     if l.model.spec.head != HeadKind::PerStep {
-        return Err(CliError::input(format!("{}: eval scores language models; this model has a sequence head", a.checkpoint.display())));
+        return Err(CliError::input(format!(
+            "{}: eval scores language models; this model has a sequence head",
+            a.checkpoint.display()
+        )));
     }
     let text = crate::data::files::read_text(&a.file).map_err(CliError::input)?;
     let mode = l.exp.data.mode;
@@ -41,7 +44,11 @@ pub fn run(a: &EvalArgs) -> Result<(), CliError> {
         eprintln!(
             "rnn-lab: warning: {unknown} token(s) of {} are not in the vocabulary and were {}",
             a.file.display(),
-            if l.vocab.unk().is_some() { "mapped to <unk> and scored" } else { "dropped (the vocabulary has no <unk>)" }
+            if l.vocab.unk().is_some() {
+                "mapped to <unk> and scored"
+            } else {
+                "dropped (the vocabulary has no <unk>)"
+            }
         );
     }
     let mut ws = l.model.workspace();
@@ -56,7 +63,10 @@ pub fn run(a: &EvalArgs) -> Result<(), CliError> {
         l.model.carry_state(&mut ws);
     }
     if count == 0 {
-        return Err(CliError::input(format!("{}: nothing to score (fewer than 2 known tokens)", a.file.display())));
+        return Err(CliError::input(format!(
+            "{}: nothing to score (fewer than 2 known tokens)",
+            a.file.display()
+        )));
     }
     let nats = sum / count as f64;
     let r = EvalResult {
@@ -79,7 +89,11 @@ pub fn run(a: &EvalArgs) -> Result<(), CliError> {
             r.perplexity,
             r.tokens,
             r.mode,
-            if unknown > 0 { format!(", {unknown} unknown") } else { String::new() }
+            if unknown > 0 {
+                format!(", {unknown} unknown")
+            } else {
+                String::new()
+            }
         );
     }
     Ok(())

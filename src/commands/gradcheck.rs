@@ -27,7 +27,10 @@ pub fn run(a: &GradcheckArgs) -> Result<(), CliError> {
     let mut count = 0;
     let mut failed = 0;
     if !a.json {
-        println!("{:<44} {:<22} {:>6} {:>12} {:>12}", "case", "tensor", "elems", "max rel err", "max abs err");
+        println!(
+            "{:<44} {:<22} {:>6} {:>12} {:>12}",
+            "case", "tensor", "elems", "max rel err", "max abs err"
+        );
     }
     for case in cases(&cells(a.cell), a.layers, a.bidirectional) {
         for t in check_case(&case, 7) {
@@ -56,7 +59,9 @@ pub fn run(a: &GradcheckArgs) -> Result<(), CliError> {
     }
     eprintln!("gradcheck: {count} tensors, worst relative error {worst:.3e} (tolerance {TOLERANCE:e}), {failed} over");
     if failed > 0 {
-        return Err(CliError::other(format!("{failed} tensor(s) exceed the tolerance {TOLERANCE:e}")));
+        return Err(CliError::other(format!(
+            "{failed} tensor(s) exceed the tolerance {TOLERANCE:e}"
+        )));
     }
     Ok(())
 }

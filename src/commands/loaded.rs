@@ -23,7 +23,8 @@ pub struct Loaded {
 /// Open a checkpoint; every failure is bad input naming the file.
 pub fn open(path: &Path) -> Result<Loaded, CliError> {
     let c = checkpoint::load(path).map_err(CliError::input)?;
-    let vocab = Vocab::from_json(&c.vocab_json).map_err(|e| CliError::input(format!("{}: vocabulary metadata: {e}", path.display())))?;
+    let vocab = Vocab::from_json(&c.vocab_json)
+        .map_err(|e| CliError::input(format!("{}: vocabulary metadata: {e}", path.display())))?;
     let exp = crate::config::parse_str(&c.config_toml, path)
         .map_err(|e| CliError::input(format!("{}: config metadata: {e}", path.display())))?;
     if vocab.len() != c.model.spec.vocab {
@@ -34,5 +35,10 @@ pub fn open(path: &Path) -> Result<Loaded, CliError> {
             c.model.spec.vocab
         )));
     }
-    Ok(Loaded { model: c.model, vocab, exp, step: c.step })
+    Ok(Loaded {
+        model: c.model,
+        vocab,
+        exp,
+        step: c.step,
+    })
 }

@@ -13,7 +13,8 @@ pub fn run(a: &ProbeArgs) -> Result<(), CliError> {
         eprintln!("rnn-lab: warning: {unknown} token(s) of --text are not in the vocabulary and were mapped to <unk> or dropped");
     }
     let vocab = &l.vocab;
-    let report = probe(&l.model, &ids, l.step, &|t| vocab.display(t)).map_err(|e| CliError::input(format!("{}: {e}", a.checkpoint.display())))?;
+    let report = probe(&l.model, &ids, l.step, &|t| vocab.display(t))
+        .map_err(|e| CliError::input(format!("{}: {e}", a.checkpoint.display())))?;
     if a.json {
         println!("{}", crate::probe_print::to_json(&report));
     } else {

@@ -11,11 +11,16 @@ use crate::sample::{SampleOpts, Sampler};
 pub fn run(a: &SampleArgs) -> Result<(), CliError> {
     let l = open(&a.checkpoint)?;
     if l.model.spec.head != HeadKind::PerStep || l.model.spec.bidirectional {
-        return Err(CliError::input(format!("{}: this model is not a language model; it cannot generate text", a.checkpoint.display())));
+        return Err(CliError::input(format!(
+            "{}: this model is not a language model; it cannot generate text",
+            a.checkpoint.display()
+        )));
     }
     let temperature = a.temperature.unwrap_or(l.exp.sampling.temperature);
     if !(temperature.is_finite() && temperature >= 0.0) {
-        return Err(CliError::input(format!("--temperature {temperature}: must be 0 (greedy) or positive")));
+        return Err(CliError::input(format!(
+            "--temperature {temperature}: must be 0 (greedy) or positive"
+        )));
     }
     let prime_text = match (&a.prime, &a.prime_file) {
         (Some(p), _) => p.clone(),
@@ -26,14 +31,22 @@ pub fn run(a: &SampleArgs) -> Result<(), CliError> {
     if unknown > 0 {
         eprintln!(
             "rnn-lab: warning: {unknown} token(s) of the prime text are not in the checkpoint's vocabulary and were {}",
-            if l.vocab.unk().is_some() { "mapped to <unk>" } else { "dropped" }
+            if l.vocab.unk().is_some() {
+                "mapped to <unk>"
+            } else {
+                "dropped"
+            }
         );
     }
     let opts = SampleOpts {
         temperature,
         top_k: a.top_k.unwrap_or(l.exp.sampling.top_k),
         length: a.length.unwrap_or(l.exp.sampling.length),
-        stop: if l.exp.data.mode == Mode::Lines { l.vocab.eos() } else { None },
+        stop: if l.exp.data.mode == Mode::Lines {
+            l.vocab.eos()
+        } else {
+            None
+        },
     };
     for i in 0..a.count {
         let mut s = Sampler::new(&l.model, a.seed.wrapping_add(i as u64));

@@ -19,7 +19,15 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
     if a.steps == Some(0) {
         return Err(CliError::input("--steps must be at least 1"));
     }
-    let opts = RunOptions { steps: a.steps, resume: a.resume.clone(), out: Some(a.out.clone()), seed: a.seed, stop: None, threads: a.threads, time_limit };
+    let opts = RunOptions {
+        steps: a.steps,
+        resume: a.resume.clone(),
+        out: Some(a.out.clone()),
+        seed: a.seed,
+        stop: None,
+        threads: a.threads,
+        time_limit,
+    };
     headless::run(exp, opts, a.json).map_err(|e| match e {
         HeadlessError::Run(r) if r.is_input() => CliError::input(r),
         HeadlessError::Run(r) => CliError::other(r),

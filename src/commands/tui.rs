@@ -19,7 +19,10 @@ impl Backend for RealBackend {
     }
 
     fn start(&self, exp: &Experiment, resume: Option<&Path>) -> Result<(Sender<Command>, Receiver<Event>), String> {
-        let opts = RunOptions { resume: resume.map(Path::to_path_buf), ..RunOptions::default() };
+        let opts = RunOptions {
+            resume: resume.map(Path::to_path_buf),
+            ..RunOptions::default()
+        };
         Ok(spawn(exp.clone(), opts))
     }
 }

@@ -8,16 +8,13 @@ use toml::de::DeTable;
 use super::experiment::TrainingSection;
 use super::experiment::{DataSection, Experiment, Level, Mode, ModelSection, SamplingSection};
 use super::locate::{closest, line_col, walk, Spans};
-use super::raw::{
-    InitName, OptimizerName, RawData, RawFile, RawModel, RawSampling, RawTraining, ScheduleName,
-};
+use super::raw::{InitName, OptimizerName, RawData, RawFile, RawModel, RawSampling, RawTraining, ScheduleName};
 use super::ConfigError;
 use crate::nn::spec::{CellKind, GruVariant, Init};
 use crate::optim_spec::{OptimSpec, OptimizerKind, Schedule};
 
 /// Message shown when a language model asks for bidirectional layers.
-pub const BIDIRECTIONAL_LM: &str =
-    "bidirectional models cannot generate text (they need the future); \
+pub const BIDIRECTIONAL_LM: &str = "bidirectional models cannot generate text (they need the future); \
 use bidirectional = false for language models";
 
 struct Ctx<'a> {
@@ -77,10 +74,7 @@ fn improve_serde_message(msg: &str) -> String {
         .replace("expected usize", "expected a whole number ≥ 0")
         .replace("expected u64", "expected a whole number ≥ 0")
         .replace("expected f64", "expected a number")
-        .replace(
-            "expected a sequence",
-            "expected a list such as [\"book.txt\"]",
-        )
+        .replace("expected a sequence", "expected a list such as [\"book.txt\"]")
 }
 
 pub(crate) fn parse(text: &str, path: &Path) -> Result<Experiment, ConfigError> {
@@ -143,10 +137,7 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
 fn check_data(cx: &Ctx<'_>, d: Option<RawData>) -> Result<DataSection, ConfigError> {
     // [data]
     let Some(d) = d else {
-        return Err(cx.at(
-            0,
-            "missing [data] section: add [data] with files = [\"your-text.txt\"]",
-        ));
+        return Err(cx.at(0, "missing [data] section: add [data] with files = [\"your-text.txt\"]"));
     };
     let Some(files) = d.files else {
         return Err(cx.at(
@@ -155,12 +146,7 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>) -> Result<DataSection, ConfigErr
         ));
     };
     if files.is_empty() {
-        return Err(cx.bad(
-            "data",
-            "files",
-            "[]",
-            "list at least one file or glob pattern",
-        ));
+        return Err(cx.bad("data", "files", "[]", "list at least one file or glob pattern"));
     }
     if let Some(f) = files.iter().find(|f| f.trim().is_empty()) {
         return Err(cx.bad(
@@ -181,29 +167,15 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>) -> Result<DataSection, ConfigErr
     }
     let min_count = d.min_count.unwrap_or(1);
     if min_count == 0 {
-        return Err(cx.bad(
-            "data",
-            "min_count",
-            0,
-            "must be at least 1 (1 keeps every token)",
-        ));
+        return Err(cx.bad("data", "min_count", 0, "must be at least 1 (1 keeps every token)"));
     }
     let max_vocab = d.max_vocab.unwrap_or(0);
     if max_vocab == 1 || max_vocab == 2 {
-        return Err(cx.bad(
-            "data",
-            "max_vocab",
-            max_vocab,
-            "must be 0 (no limit) or at least 3",
-        ));
+        return Err(cx.bad("data", "max_vocab", max_vocab, "must be 0 (no limit) or at least 3"));
     }
     let level = d.level.unwrap_or(Level::Char);
     if d.split_punctuation.is_some() && level != Level::Word {
-        return Err(cx.unused(
-            "data",
-            "split_punctuation",
-            "only applies to level = \"word\"",
-        ));
+        return Err(cx.unused("data", "split_punctuation", "only applies to level = \"word\""));
     }
     let data = DataSection {
         files,
@@ -232,21 +204,13 @@ fn check_model(cx: &Ctx<'_>, m: RawModel) -> Result<ModelSection, ConfigError> {
     let bidirectional = m.bidirectional.unwrap_or(false);
     if bidirectional {
         // Every experiment this format describes is a language model (stream or lines).
-        return Err(cx.at(
-            cx.spans.of("model", "bidirectional").start,
-            BIDIRECTIONAL_LM,
-        ));
+        return Err(cx.at(cx.spans.of("model", "bidirectional").start, BIDIRECTIONAL_LM));
     }
     let init = match m.init.unwrap_or(InitName::Uniform) {
         InitName::Uniform => {
             let k = m.init_range.unwrap_or(0.08);
             if !(k.is_finite() && k > 0.0) {
-                return Err(cx.bad(
-                    "model",
-                    "init_range",
-                    k,
-                    "must be a positive number, e.g. 0.08",
-                ));
+                return Err(cx.bad("model", "init_range", k, "must be a positive number, e.g. 0.08"));
             }
             Init::Uniform(k)
         }
@@ -259,12 +223,7 @@ fn check_model(cx: &Ctx<'_>, m: RawModel) -> Result<ModelSection, ConfigError> {
     };
     let forget_bias = m.forget_bias.unwrap_or(1.0);
     if !forget_bias.is_finite() {
-        return Err(cx.bad(
-            "model",
-            "forget_bias",
-            forget_bias,
-            "must be a finite number",
-        ));
+        return Err(cx.bad("model", "forget_bias", forget_bias, "must be a finite number"));
     }
     let model = ModelSection {
         cell: m.cell.unwrap_or(CellKind::Lstm),
@@ -300,38 +259,14 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
             Ok(())
         }
     };
-    only_for(
-        "momentum",
-        t.momentum.is_some(),
-        &[OptimizerName::Sgd],
-        "\"sgd\"",
-    )?;
-    only_for(
-        "beta1",
-        t.beta1.is_some(),
-        &[OptimizerName::Adam],
-        "\"adam\"",
-    )?;
-    only_for(
-        "beta2",
-        t.beta2.is_some(),
-        &[OptimizerName::Adam],
-        "\"adam\"",
-    )?;
-    only_for(
-        "decay",
-        t.decay.is_some(),
-        &[OptimizerName::Rmsprop],
-        "\"rmsprop\"",
-    )?;
+    only_for("momentum", t.momentum.is_some(), &[OptimizerName::Sgd], "\"sgd\"")?;
+    only_for("beta1", t.beta1.is_some(), &[OptimizerName::Adam], "\"adam\"")?;
+    only_for("beta2", t.beta2.is_some(), &[OptimizerName::Adam], "\"adam\"")?;
+    only_for("decay", t.decay.is_some(), &[OptimizerName::Rmsprop], "\"rmsprop\"")?;
     only_for(
         "eps",
         t.eps.is_some(),
-        &[
-            OptimizerName::Adagrad,
-            OptimizerName::Rmsprop,
-            OptimizerName::Adam,
-        ],
+        &[OptimizerName::Adagrad, OptimizerName::Rmsprop, OptimizerName::Adam],
         "\"adagrad\", \"rmsprop\" or \"adam\"",
     )?;
     let unit = |key: &str, v: f64| {
@@ -343,12 +278,7 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
     };
     let eps = t.eps.unwrap_or(1e-8);
     if !(eps.is_finite() && eps > 0.0) {
-        return Err(cx.bad(
-            "training",
-            "eps",
-            eps,
-            "must be a small positive number, e.g. 1e-8",
-        ));
+        return Err(cx.bad("training", "eps", eps, "must be a small positive number, e.g. 1e-8"));
     }
     let (kind, default_lr) = match opt {
         OptimizerName::Sgd => (
@@ -405,27 +335,13 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
     let sched = t.schedule.unwrap_or(ScheduleName::Constant);
     let sched_only = |key: &str, given: bool, wanted: ScheduleName, name: &str| {
         if given && sched != wanted {
-            Err(cx.unused(
-                "training",
-                key,
-                &format!("only applies to schedule = \"{name}\""),
-            ))
+            Err(cx.unused("training", key, &format!("only applies to schedule = \"{name}\"")))
         } else {
             Ok(())
         }
     };
-    sched_only(
-        "step_every",
-        t.step_every.is_some(),
-        ScheduleName::Step,
-        "step",
-    )?;
-    sched_only(
-        "step_gamma",
-        t.step_gamma.is_some(),
-        ScheduleName::Step,
-        "step",
-    )?;
+    sched_only("step_every", t.step_every.is_some(), ScheduleName::Step, "step")?;
+    sched_only("step_gamma", t.step_gamma.is_some(), ScheduleName::Step, "step")?;
     sched_only(
         "min_lr_factor",
         t.min_lr_factor.is_some(),
@@ -441,12 +357,7 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
             }
             let gamma = t.step_gamma.unwrap_or(0.5);
             if !(gamma > 0.0 && gamma <= 1.0) {
-                return Err(cx.bad(
-                    "training",
-                    "step_gamma",
-                    gamma,
-                    "must be in (0, 1], e.g. 0.5",
-                ));
+                return Err(cx.bad("training", "step_gamma", gamma, "must be in (0, 1], e.g. 0.5"));
             }
             Schedule::Step { every, gamma }
         }

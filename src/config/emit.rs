@@ -122,10 +122,7 @@ impl Experiment {
             }
         }
         w(format!("clip_norm = {}", float(o.clip_norm.unwrap_or(0.0))));
-        w(format!(
-            "clip_value = {}",
-            float(o.clip_value.unwrap_or(0.0))
-        ));
+        w(format!("clip_value = {}", float(o.clip_value.unwrap_or(0.0))));
         w(format!("batch_size = {}", t.batch_size));
         w(format!("seq_len = {}", t.seq_len));
         match t.epochs {

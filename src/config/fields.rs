@@ -70,17 +70,17 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("experiment", "Name and seed of the experiment."),
     ("data", "Text files, tokenisation and the validation split."),
     ("model", "The recurrent network."),
-    ("training", "Optimizer, schedule, batching, run length and how often to log, evaluate, checkpoint, sample and probe."),
-    ("sampling", "Defaults for generating text (also used by samples during training)."),
+    (
+        "training",
+        "Optimizer, schedule, batching, run length and how often to log, evaluate, checkpoint, sample and probe.",
+    ),
+    (
+        "sampling",
+        "Defaults for generating text (also used by samples during training).",
+    ),
 ];
 
-const fn f(
-    section: &'static str,
-    key: &'static str,
-    kind: Kind,
-    default: DefaultValue,
-    doc: &'static str,
-) -> Field {
+const fn f(section: &'static str, key: &'static str, kind: Kind, default: DefaultValue, doc: &'static str) -> Field {
     Field {
         section,
         key,
@@ -173,11 +173,7 @@ pub const FIELDS: &[Field] = &[
 
 /// Keys of one section, in table order.
 pub fn keys_of(section: &str) -> Vec<&'static str> {
-    FIELDS
-        .iter()
-        .filter(|f| f.section == section)
-        .map(|f| f.key)
-        .collect()
+    FIELDS.iter().filter(|f| f.section == section).map(|f| f.key).collect()
 }
 
 /// The field `section.key`, if it exists.
@@ -207,19 +203,11 @@ fn field_schema(f: &Field) -> Value {
         } => {
             m.insert("type".into(), json!("number"));
             if let Some(v) = min {
-                let k = if min_exclusive {
-                    "exclusiveMinimum"
-                } else {
-                    "minimum"
-                };
+                let k = if min_exclusive { "exclusiveMinimum" } else { "minimum" };
                 m.insert(k.into(), json!(v));
             }
             if let Some(v) = max {
-                let k = if max_exclusive {
-                    "exclusiveMaximum"
-                } else {
-                    "maximum"
-                };
+                let k = if max_exclusive { "exclusiveMaximum" } else { "maximum" };
                 m.insert(k.into(), json!(v));
             }
         }

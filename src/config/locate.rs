@@ -33,9 +33,7 @@ pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
     // Prefixes and suffixes also count: `hid` → `hidden`, `batch` → `batch_size`.
     candidates
         .iter()
-        .find(|c| {
-            word.len() >= 3 && (c.starts_with(word) || c.ends_with(word) || word.starts_with(**c))
-        })
+        .find(|c| word.len() >= 3 && (c.starts_with(word) || c.ends_with(word) || word.starts_with(**c)))
         .copied()
 }
 
@@ -91,10 +89,7 @@ pub(crate) fn walk(doc: &DeTable<'_>, spans: &mut Spans) -> Result<(), (usize, S
             }
             // A key outside any section: say where it belongs if it exists somewhere.
             let msg = match fields::FIELDS.iter().find(|f| f.key == name) {
-                Some(f) => format!(
-                    "key `{name}` must be inside a section: put it under [{}]",
-                    f.section
-                ),
+                Some(f) => format!("key `{name}` must be inside a section: put it under [{}]", f.section),
                 None => format!(
                     "unknown top-level key `{name}`; keys go inside the sections {}",
                     section_names
@@ -129,10 +124,7 @@ pub(crate) fn walk(doc: &DeTable<'_>, spans: &mut Spans) -> Result<(), (usize, S
                     Some(f) => format!("; it belongs in [{}]", f.section),
                     None => suggestion(kname, &valid),
                 };
-                return Err((
-                    k.span().start,
-                    format!("unknown key `{kname}` in [{name}]{hint}"),
-                ));
+                return Err((k.span().start, format!("unknown key `{kname}` in [{name}]{hint}")));
             }
             if let DeValue::Table(_) = v.get_ref() {
                 return Err((

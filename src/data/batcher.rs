@@ -143,12 +143,7 @@ impl Dataset {
     /// (0 = all). Lines mode: the validation lines in order, B per batch (the last batch may be
     /// smaller), each line whole — every token and the `<eos>` after it is scored, as in
     /// `rnn-lab eval` — until `max_tokens` scored steps are reached (0 = all); `reset` always.
-    pub fn val_batches(
-        &self,
-        batch: usize,
-        seq_len: usize,
-        max_tokens: usize,
-    ) -> Vec<(Batch, bool)> {
+    pub fn val_batches(&self, batch: usize, seq_len: usize, max_tokens: usize) -> Vec<(Batch, bool)> {
         let batch = batch.max(1);
         let seq_len = seq_len.max(1);
         match &self.layout {
@@ -221,10 +216,8 @@ impl TrainBatcher {
                 k: per_row,
                 slack,
             } => {
-                let off =
-                    rng(self.seed, stream::EPOCH.wrapping_add(epoch)).random_range(0..=*slack);
-                let starts: Vec<usize> =
-                    (0..*rows).map(|b| off + b * per_row * t + k * t).collect();
+                let off = rng(self.seed, stream::EPOCH.wrapping_add(epoch)).random_range(0..=*slack);
+                let starts: Vec<usize> = (0..*rows).map(|b| off + b * per_row * t + k * t).collect();
                 (stream_batch(&self.tokens, &starts, *t), k == 0)
             }
             Plan::Lines {

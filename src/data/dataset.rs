@@ -192,9 +192,7 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
                         tokens.push(interner.intern(&l[at..at + c.len_utf8()]));
                     }
                 }
-                Level::Word => words(l, d.split_punctuation, |w| {
-                    tokens.push(interner.intern_word(w))
-                }),
+                Level::Word => words(l, d.split_punctuation, |w| tokens.push(interner.intern_word(w))),
             }
             match d.mode {
                 Mode::Lines => {
@@ -211,15 +209,8 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
     for (name, &n) in interner.names.iter().zip(&interner.counts) {
         counts.add_count(name, n);
     }
-    let vocab = Vocab::build(
-        d.level,
-        d.lowercase,
-        counts,
-        with_eos,
-        d.min_count,
-        d.max_vocab,
-    )
-    .with_split_punctuation(d.split_punctuation);
+    let vocab = Vocab::build(d.level, d.lowercase, counts, with_eos, d.min_count, d.max_vocab)
+        .with_split_punctuation(d.split_punctuation);
     let mut unknown = 0usize;
     let table: Vec<u32> = interner
         .names

@@ -33,11 +33,7 @@ impl Hasher for Fnv {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
         for &b in bytes {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
@@ -196,13 +192,9 @@ pub fn split_words<'a>(line: &'a str, mut f: impl FnMut(&'a str)) {
             let next = it.peek().map(|&(_, n)| n);
             let joins = match c {
                 '\'' | '’' | '-' => {
-                    prev.is_some_and(char::is_alphanumeric)
-                        && next.is_some_and(char::is_alphanumeric)
+                    prev.is_some_and(char::is_alphanumeric) && next.is_some_and(char::is_alphanumeric)
                 }
-                '.' | ',' => {
-                    prev.is_some_and(|p| p.is_ascii_digit())
-                        && next.is_some_and(|n| n.is_ascii_digit())
-                }
+                '.' | ',' => prev.is_some_and(|p| p.is_ascii_digit()) && next.is_some_and(|n| n.is_ascii_digit()),
                 _ => false,
             };
             // A clitic written apart, as in pre-tokenised text (PTB's `'s`, `'re`, `'ll`): one token.
@@ -226,34 +218,14 @@ pub fn split_words<'a>(line: &'a str, mut f: impl FnMut(&'a str)) {
 /// True if `rest` starts with a clitic (`s`, `re`, `ve`, `ll`, `d`, `m`, `t`) that ends the
 /// word there.
 fn is_clitic(rest: &str) -> bool {
-    let run = rest
-        .find(|c: char| !c.is_alphanumeric())
-        .map_or(rest, |e| &rest[..e]);
-    matches!(
-        run.to_lowercase().as_str(),
-        "s" | "re" | "ve" | "ll" | "d" | "m" | "t"
-    )
+    let run = rest.find(|c: char| !c.is_alphanumeric()).map_or(rest, |e| &rest[..e]);
+    matches!(run.to_lowercase().as_str(), "s" | "re" | "ve" | "ll" | "d" | "m" | "t")
 }
 
 fn no_space_before(t: &str) -> bool {
     matches!(
         t,
-        "." | ","
-            | "!"
-            | "?"
-            | ";"
-            | ":"
-            | ")"
-            | "]"
-            | "}"
-            | "%"
-            | "…"
-            | "，"
-            | "。"
-            | "！"
-            | "？"
-            | "；"
-            | "："
+        "." | "," | "!" | "?" | ";" | ":" | ")" | "]" | "}" | "%" | "…" | "，" | "。" | "！" | "？" | "；" | "："
     )
 }
 
@@ -368,8 +340,7 @@ impl Vocab {
     /// # Errors
     /// [`DataError::VocabJson`] for malformed JSON, no tokens, duplicates or misplaced specials.
     pub fn from_json(json: &str) -> Result<Vocab, DataError> {
-        let mut v: Vocab =
-            serde_json::from_str(json).map_err(|e| DataError::VocabJson(e.to_string()))?;
+        let mut v: Vocab = serde_json::from_str(json).map_err(|e| DataError::VocabJson(e.to_string()))?;
         let bad = |why: &str| Err(DataError::VocabJson(why.to_string()));
         if v.tokens.is_empty() {
             return bad("no tokens");
@@ -520,11 +491,7 @@ impl Vocab {
         let mut s = String::new();
         let mut prev: Option<&str> = prev.and_then(|p| {
             let t = self.tokens.get(p as usize)?;
-            Some(if Some(p) == self.eos {
-                "\n"
-            } else {
-                t.as_str()
-            })
+            Some(if Some(p) == self.eos { "\n" } else { t.as_str() })
         });
         for &id in ids {
             let Some(tok) = self.tokens.get(id as usize) else {

@@ -266,11 +266,7 @@ impl Cell {
         match self {
             Cell::Rnn => {
                 // ∂z = ∂a ∗ (1 − a²); ∂a⟨t−1⟩ = ∂z · W_aaᵀ
-                for ((d, &da), &a) in s.dpre[..b * h]
-                    .iter_mut()
-                    .zip(&s.da[..b * h])
-                    .zip(&s.h[..b * h])
-                {
+                for ((d, &da), &a) in s.dpre[..b * h].iter_mut().zip(&s.da[..b * h]).zip(&s.h[..b * h]) {
                     *d = da * (one - a * a);
                 }
                 F::small_mat_mul(
@@ -284,19 +280,13 @@ impl Cell {
             Cell::Lstm => {
                 for r in 0..b {
                     let g = &s.gates[r * gh..(r + 1) * gh];
-                    let (u_, f_, o_, c_) =
-                        (&g[..h], &g[h..2 * h], &g[2 * h..3 * h], &g[3 * h..4 * h]);
+                    let (u_, f_, o_, c_) = (&g[..h], &g[h..2 * h], &g[2 * h..3 * h], &g[3 * h..4 * h]);
                     let (du, rest) = s.dpre[r * gh..(r + 1) * gh].split_at_mut(h);
                     let (df, rest) = rest.split_at_mut(h);
                     let (d_o, dcc) = rest.split_at_mut(h);
-                    let (du, df, d_o, dcc) =
-                        (&mut du[..h], &mut df[..h], &mut d_o[..h], &mut dcc[..h]);
+                    let (du, df, d_o, dcc) = (&mut du[..h], &mut df[..h], &mut d_o[..h], &mut dcc[..h]);
                     let rows = r * h..(r + 1) * h;
-                    let (aux, cp, dap) = (
-                        &s.aux[rows.clone()],
-                        &s.c_prev[rows.clone()],
-                        &s.da[rows.clone()],
-                    );
+                    let (aux, cp, dap) = (&s.aux[rows.clone()], &s.c_prev[rows.clone()], &s.da[rows.clone()]);
                     let dcr = &mut s.dc[rows];
                     lstm_bwd_row((u_, f_, o_, c_), aux, cp, dap, du, df, d_o, dcc, dcr);
                 }
@@ -358,24 +348,12 @@ impl Cell {
                     let (drz, drn) = rest.split_at_mut(h);
                     let (drr, drz, drn) = (&mut drr[..h], &mut drz[..h], &mut drn[..h]);
                     let rows = r * h..(r + 1) * h;
-                    let (hpv, dav, auxv) = (
-                        &s.h_prev[rows.clone()],
-                        &s.da[rows.clone()],
-                        &s.aux[rows.clone()],
-                    );
+                    let (hpv, dav, auxv) = (&s.h_prev[rows.clone()], &s.da[rows.clone()], &s.aux[rows.clone()]);
                     let tmp = &mut s.tmp[rows];
-                    torch_bwd_row(
-                        dpr, dpz, dpn, drr, drz, drn, tmp, gr, gz, gn, dav, hpv, auxv,
-                    );
+                    torch_bwd_row(dpr, dpz, dpn, drr, drz, drn, tmp, gr, gz, gn, dav, hpv, auxv);
                 }
                 s.da.copy_from_slice(s.tmp);
-                F::small_mat_mul(
-                    &view(b, gh, s.drec),
-                    &s.w_h.t(),
-                    wt(0),
-                    true,
-                    &mut view_mut(b, h, s.da),
-                );
+                F::small_mat_mul(&view(b, gh, s.drec), &s.w_h.t(), wt(0), true, &mut view_mut(b, h, s.da));
             }
         }
     }
@@ -437,15 +415,7 @@ fn lstm_bwd_row<F: Scalar>(
 ) {
     let one = F::one();
     let h = dcr.len();
-    let (u_, f_, o_, c_, aux, cp, dap) = (
-        &u_[..h],
-        &f_[..h],
-        &o_[..h],
-        &c_[..h],
-        &aux[..h],
-        &cp[..h],
-        &dap[..h],
-    );
+    let (u_, f_, o_, c_, aux, cp, dap) = (&u_[..h], &f_[..h], &o_[..h], &c_[..h], &aux[..h], &cp[..h], &dap[..h]);
     let (du, df, d_o, dcc) = (&mut du[..h], &mut df[..h], &mut d_o[..h], &mut dcc[..h]);
     for j in 0..h {
         let (u, f, o, cc) = (u_[j], f_[j], o_[j], c_[j]);
@@ -559,15 +529,7 @@ fn torch_fwd_row<F: Scalar>(
 /// Course GRU backward over one row: ∂Γu, ∂c̃ and the direct path to ∂c⟨t−1⟩.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn gru_bwd_row<F: Scalar>(
-    du: &mut [F],
-    dcc: &mut [F],
-    tmp: &mut [F],
-    gu: &[F],
-    gc: &[F],
-    cpv: &[F],
-    dav: &[F],
-) {
+fn gru_bwd_row<F: Scalar>(du: &mut [F], dcc: &mut [F], tmp: &mut [F], gu: &[F], gc: &[F], cpv: &[F], dav: &[F]) {
     let one = F::one();
     let h = du.len();
     let dcc = &mut dcc[..h];

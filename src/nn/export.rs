@@ -82,7 +82,10 @@ impl<F: Scalar> Model<F> {
                         let v = src.values[i].slice(ndarray::s![.., lo..hi]);
                         (vec![hi - lo, v.nrows()], v.t().iter().copied().collect())
                     }
-                    Piece::BiasBlock(i, lo, hi) => (vec![hi - lo], src.values[i].row(0).iter().skip(lo).take(hi - lo).copied().collect()),
+                    Piece::BiasBlock(i, lo, hi) => (
+                        vec![hi - lo],
+                        src.values[i].row(0).iter().skip(lo).take(hi - lo).copied().collect(),
+                    ),
                     Piece::Vector(i) => (vec![src.values[i].ncols()], src.values[i].iter().copied().collect()),
                 };
                 NamedTensor { name, shape, data }
@@ -92,9 +95,15 @@ impl<F: Scalar> Model<F> {
 
     /// Fill a list shaped like the parameters from checkpoint tensors. Errors name the first
     /// missing tensor or wrong shape; extra tensors are ignored by the caller's choice.
-    pub fn import_into(&self, dst: &mut super::Params<F>, tensors: &HashMap<String, (Vec<usize>, Vec<F>)>) -> Result<(), String> {
+    pub fn import_into(
+        &self,
+        dst: &mut super::Params<F>,
+        tensors: &HashMap<String, (Vec<usize>, Vec<F>)>,
+    ) -> Result<(), String> {
         for (name, piece) in self.pieces() {
-            let (shape, data) = tensors.get(&name).ok_or_else(|| format!("tensor `{name}` is missing"))?;
+            let (shape, data) = tensors
+                .get(&name)
+                .ok_or_else(|| format!("tensor `{name}` is missing"))?;
             let expect: Vec<usize> = match &piece {
                 Piece::Whole(i) => vec![dst.values[*i].nrows(), dst.values[*i].ncols()],
                 Piece::Transposed(i) => vec![dst.values[*i].ncols(), dst.values[*i].nrows()],
@@ -107,14 +116,23 @@ impl<F: Scalar> Model<F> {
             }
             match piece {
                 Piece::Whole(i) => dst.values[i].iter_mut().zip(data).for_each(|(d, &s)| *d = s),
-                Piece::Transposed(i) => dst.values[i].view_mut().reversed_axes().iter_mut().zip(data).for_each(|(d, &s)| *d = s),
+                Piece::Transposed(i) => dst.values[i]
+                    .view_mut()
+                    .reversed_axes()
+                    .iter_mut()
+                    .zip(data)
+                    .for_each(|(d, &s)| *d = s),
                 Piece::BlockT(i, lo, hi) => {
                     let v = dst.values[i].slice_mut(ndarray::s![.., lo..hi]);
                     v.reversed_axes().iter_mut().zip(data).for_each(|(d, &s)| *d = s);
                 }
-                Piece::BiasBlock(i, lo, hi) => {
-                    dst.values[i].row_mut(0).iter_mut().skip(lo).take(hi - lo).zip(data).for_each(|(d, &s)| *d = s)
-                }
+                Piece::BiasBlock(i, lo, hi) => dst.values[i]
+                    .row_mut(0)
+                    .iter_mut()
+                    .skip(lo)
+                    .take(hi - lo)
+                    .zip(data)
+                    .for_each(|(d, &s)| *d = s),
                 Piece::Vector(i) => dst.values[i].iter_mut().zip(data).for_each(|(d, &s)| *d = s),
             }
         }

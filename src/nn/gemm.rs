@@ -118,14 +118,7 @@ pub fn mat_mul_f32(
     #[cfg(target_arch = "x86_64")]
     {
         let rows_ok = |s: &[isize]| s[1] == 1 && s[0] >= 0;
-        if m > 0
-            && m <= MAX_ROWS
-            && k > 0
-            && n > 0
-            && rows_ok(a.strides())
-            && rows_ok(c.strides())
-            && has_avx2_fma()
-        {
+        if m > 0 && m <= MAX_ROWS && k > 0 && n > 0 && rows_ok(a.strides()) && rows_ok(c.strides()) && has_avx2_fma() {
             let (lda, ldc) = (a.strides()[0] as usize, c.strides()[0] as usize);
             if !panels.data.is_empty() {
                 assert!(
@@ -321,15 +314,7 @@ mod avx2 {
     /// One row × four panels (64 columns): eight independent accumulators.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    unsafe fn row4(
-        k: usize,
-        a: *const f32,
-        b: *const f32,
-        ldb: usize,
-        bps: usize,
-        c: *mut f32,
-        acc: bool,
-    ) {
+    unsafe fn row4(k: usize, a: *const f32, b: *const f32, ldb: usize, bps: usize, c: *mut f32, acc: bool) {
         // SAFETY: four full panels and one row, within the caller's guarantee.
         unsafe {
             let mut s = [_mm256_setzero_ps(); 8];
@@ -363,12 +348,7 @@ mod tests {
         Array2::from_shape_fn((rows, cols), |_| rng.random_range(-1.0..1.0))
     }
 
-    fn naive(
-        a: &ArrayView2<'_, f32>,
-        b: &ArrayView2<'_, f32>,
-        c0: &Array2<f32>,
-        acc: bool,
-    ) -> Array2<f64> {
+    fn naive(a: &ArrayView2<'_, f32>, b: &ArrayView2<'_, f32>, c0: &Array2<f32>, acc: bool) -> Array2<f64> {
         let (m, k) = a.dim();
         let n = b.ncols();
         Array2::from_shape_fn((m, n), |(i, j)| {

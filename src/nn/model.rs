@@ -141,8 +141,7 @@ impl<F: Scalar> Model<F> {
                 Init::Uniform(k) => k,
                 Init::Xavier => (6.0 / (fan_in + fan_out) as f64).sqrt(),
             };
-            w.iter_mut()
-                .for_each(|x| *x = F::of(rng.random_range(-k..k)));
+            w.iter_mut().for_each(|x| *x = F::of(rng.random_range(-k..k)));
         };
         if let Some(e) = self.embed {
             let (v, ew) = self.params.values[e].dim();
@@ -196,11 +195,7 @@ impl<F: Scalar> Model<F> {
             grow(&mut ws.demb, rows * e);
         }
         let y = self.spec.outputs;
-        let out_rows = if self.spec.head == HeadKind::PerStep {
-            rows
-        } else {
-            b
-        };
+        let out_rows = if self.spec.head == HeadKind::PerStep { rows } else { b };
         grow(&mut ws.logits, out_rows * y);
         grow(&mut ws.dlogits, out_rows * y);
         grow(&mut ws.head_in, b * h * self.spec.dirs());
@@ -209,26 +204,12 @@ impl<F: Scalar> Model<F> {
 
     /// Run the recurrent layers over `inputs` (`[T·B]` tokens, time-major), starting from the
     /// workspace's carried state, filling every cache. `mask` may be empty (all real).
-    pub fn forward_layers(
-        &self,
-        inputs: &[u32],
-        steps: usize,
-        b: usize,
-        mask: &[u8],
-        ws: &mut Workspace<F>,
-    ) {
+    pub fn forward_layers(&self, inputs: &[u32], steps: usize, b: usize, mask: &[u8], ws: &mut Workspace<F>) {
         with_simd(|| self.forward_layers_body(inputs, steps, b, mask, ws));
     }
 
     #[inline(always)]
-    fn forward_layers_body(
-        &self,
-        inputs: &[u32],
-        steps: usize,
-        b: usize,
-        mask: &[u8],
-        ws: &mut Workspace<F>,
-    ) {
+    fn forward_layers_body(&self, inputs: &[u32], steps: usize, b: usize, mask: &[u8], ws: &mut Workspace<F>) {
         self.prepare(ws, steps, b);
         let (h, dirs) = (self.spec.hidden, self.spec.dirs());
         let gh = self.cell.gates() * h;
@@ -241,9 +222,7 @@ impl<F: Scalar> Model<F> {
                 if tok == NO_INPUT {
                     dst.fill(F::zero());
                 } else {
-                    dst.iter_mut()
-                        .zip(table.row(tok as usize))
-                        .for_each(|(d, &s)| *d = s);
+                    dst.iter_mut().zip(table.row(tok as usize)).for_each(|(d, &s)| *d = s);
                 }
             }
         }
@@ -284,27 +263,11 @@ impl<F: Scalar> Model<F> {
                 } else {
                     for (p, part) in below[(l - 1) * dirs..].iter().enumerate() {
                         let x = view(rows, h, &part.h);
-                        general_mat_mul(
-                            one,
-                            &x,
-                            &w.slice(s![h + p * h..h + (p + 1) * h, ..]),
-                            one,
-                            &mut xw,
-                        );
+                        general_mat_mul(one, &x, &w.slice(s![h + p * h..h + (p + 1) * h, ..]), one, &mut xw);
                     }
                 }
-                let b_hn = dp
-                    .b_hn
-                    .map(|i| self.params.values[i].as_slice().unwrap_or(&[]));
-                self.run_dir(
-                    c,
-                    w.slice(s![..h, ..]),
-                    b_hn.unwrap_or(&[]),
-                    steps,
-                    b,
-                    d == 0,
-                    mask,
-                );
+                let b_hn = dp.b_hn.map(|i| self.params.values[i].as_slice().unwrap_or(&[]));
+                self.run_dir(c, w.slice(s![..h, ..]), b_hn.unwrap_or(&[]), steps, b, d == 0, mask);
             }
         }
     }
@@ -430,10 +393,7 @@ impl<F: Scalar> Model<F> {
         let mut st = LossStats::default();
         let last_real = |r: usize| -> usize {
             // Last real step of sequence r.
-            (0..steps)
-                .rev()
-                .find(|&t| batch.is_real(t * b + r))
-                .unwrap_or(0)
+            (0..steps).rev().find(|&t| batch.is_real(t * b + r)).unwrap_or(0)
         };
         match &batch.targets {
             Targets::PerStep(tg) => {
@@ -453,12 +413,7 @@ impl<F: Scalar> Model<F> {
             Targets::Class(tg) => {
                 for r in 0..b {
                     let z = &ws.logits[r * y..(r + 1) * y];
-                    st.sum += softmax_ce(
-                        z,
-                        tg[r] as usize,
-                        &mut ws.dlogits[r * y..(r + 1) * y],
-                        scale,
-                    );
+                    st.sum += softmax_ce(z, tg[r] as usize, &mut ws.dlogits[r * y..(r + 1) * y], scale);
                     st.count += 1;
                 }
             }
@@ -481,12 +436,7 @@ impl<F: Scalar> Model<F> {
     }
 
     /// Forward pass with loss: layers, head, loss. Starts from the workspace's carried state.
-    pub fn forward(
-        &self,
-        batch: &Batch,
-        score: Score,
-        ws: &mut Workspace<F>,
-    ) -> Result<LossStats, NnError> {
+    pub fn forward(&self, batch: &Batch, score: Score, ws: &mut Workspace<F>) -> Result<LossStats, NnError> {
         batch.check(self.spec.vocab, self.spec.outputs)?;
         let per_step = matches!(batch.targets, Targets::PerStep(_));
         if per_step != (self.spec.head == HeadKind::PerStep)
@@ -532,11 +482,7 @@ impl<F: Scalar> Model<F> {
         // Head: ∂W_y = inputᵀ · ∂z; ∂b_y = Σ rows ∂z; ∂input = ∂z · W_yᵀ.
         {
             let w = &self.params.values[self.head_w];
-            let out_rows = if self.spec.head == HeadKind::PerStep {
-                rows
-            } else {
-                b
-            };
+            let out_rows = if self.spec.head == HeadKind::PerStep { rows } else { b };
             let dz = view(out_rows, y, &ws.dlogits);
             add_col_sums(&dz, &mut grads.values[self.head_b]);
             for c in ws.dirs.iter_mut() {
@@ -569,13 +515,7 @@ impl<F: Scalar> Model<F> {
                     let t = if p == 0 { steps - 1 } else { 0 };
                     let c = &mut ws.dirs[top0 + p];
                     let mut dst = view_mut(b, h, &mut c.dh[t * b * h..(t + 1) * b * h]);
-                    general_mat_mul(
-                        one,
-                        &dz,
-                        &w.slice(s![p * h..(p + 1) * h, ..]).t(),
-                        zero,
-                        &mut dst,
-                    );
+                    general_mat_mul(one, &dz, &w.slice(s![p * h..(p + 1) * h, ..]).t(), zero, &mut dst);
                 }
             }
         }
@@ -586,15 +526,7 @@ impl<F: Scalar> Model<F> {
                 let w = &self.params.values[dp.w];
                 let c = &mut here[d];
                 let record = ws.record_grad_norms;
-                self.back_dir(
-                    c,
-                    w.slice(s![..h, ..]),
-                    steps,
-                    b,
-                    d == 0,
-                    &batch.mask,
-                    record,
-                );
+                self.back_dir(c, w.slice(s![..h, ..]), steps, b, d == 0, &batch.mask, record);
                 // Recurrent weights: ∂W_aa = Σ_t a⟨t−1⟩ᵀ · ∂pre⟨t⟩, one product over all steps.
                 let gw = &mut grads.values[dp.w];
                 let dpre = view(rows, gh, &c.dpre);
@@ -645,14 +577,8 @@ impl<F: Scalar> Model<F> {
                     match self.spec.input {
                         InputKind::OneHot => {
                             // ∂W_ax row H + tok += ∂pre row (scatter-add of the gather).
-                            let gflat = grads.values[dp.w]
-                                .as_slice_mut()
-                                .expect("gradients are contiguous");
-                            for (&tok, dr) in batch
-                                .inputs
-                                .iter()
-                                .zip(c.dpre[..rows * gh].chunks_exact(gh))
-                            {
+                            let gflat = grads.values[dp.w].as_slice_mut().expect("gradients are contiguous");
+                            for (&tok, dr) in batch.inputs.iter().zip(c.dpre[..rows * gh].chunks_exact(gh)) {
                                 if tok != NO_INPUT {
                                     let o = (h + tok as usize) * gh;
                                     for (g, &v) in gflat[o..o + gh].iter_mut().zip(dr) {
@@ -703,9 +629,7 @@ impl<F: Scalar> Model<F> {
         }
         if let (Some(e), InputKind::Embedding(ew)) = (self.embed, self.spec.input) {
             // Scatter-add ∂x rows into the embedding table rows of their tokens.
-            let gflat = grads.values[e]
-                .as_slice_mut()
-                .expect("gradients are contiguous");
+            let gflat = grads.values[e].as_slice_mut().expect("gradients are contiguous");
             for (&tok, dr) in batch.inputs.iter().zip(ws.demb.chunks_exact(ew)) {
                 if tok != NO_INPUT {
                     let o = tok as usize * ew;
@@ -758,11 +682,7 @@ impl<F: Scalar> Model<F> {
                 *a += d;
             }
             if record {
-                c.grad_norm[t] = c.da[..h]
-                    .iter()
-                    .map(|x| x.f64() * x.f64())
-                    .sum::<f64>()
-                    .sqrt();
+                c.grad_norm[t] = c.da[..h].iter().map(|x| x.f64() * x.f64()).sum::<f64>().sqrt();
             }
             let masked = !mask.is_empty() && (0..b).any(|r| mask[t * b + r] == 0);
             if masked {
@@ -847,7 +767,7 @@ fn softmax_ce<F: Scalar>(z: &[F], target: usize, d: &mut [F], scale: f64) -> f64
         *dk = F::of(dk.f64() * inv); // p_k · scale
     }
     d[target] = F::of(d[target].f64() - scale); // − 1{target} · scale
-    // −log p(target) = ln Σ e^(z_k − m) − (z_target − m), stable for huge logits.
+                                                // −log p(target) = ln Σ e^(z_k − m) − (z_target − m), stable for huge logits.
     sum.ln() - (z[target].f64() - m)
 }
 
@@ -874,6 +794,5 @@ pub(crate) fn view<F>(rows: usize, cols: usize, x: &[F]) -> ArrayView2<'_, F> {
 }
 
 pub(crate) fn view_mut<F>(rows: usize, cols: usize, x: &mut [F]) -> ArrayViewMut2<'_, F> {
-    ArrayViewMut2::from_shape((rows, cols), &mut x[..rows * cols])
-        .expect("buffer sized rows × cols")
+    ArrayViewMut2::from_shape((rows, cols), &mut x[..rows * cols]).expect("buffer sized rows × cols")
 }

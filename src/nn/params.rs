@@ -19,7 +19,10 @@ pub struct Params<F> {
 impl<F: Scalar> Params<F> {
     /// An empty list.
     pub fn new() -> Self {
-        Params { names: Vec::new(), values: Vec::new() }
+        Params {
+            names: Vec::new(),
+            values: Vec::new(),
+        }
     }
 
     /// Append a zero tensor; returns its index.

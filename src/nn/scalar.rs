@@ -70,11 +70,7 @@ pub trait Scalar:
         c: &mut ArrayViewMut2<'_, Self>,
     ) {
         let _ = panels;
-        let beta = if accumulate {
-            Self::one()
-        } else {
-            Self::zero()
-        };
+        let beta = if accumulate { Self::one() } else { Self::zero() };
         general_mat_mul(Self::one(), a, b, beta, c);
     }
 

@@ -17,11 +17,17 @@ impl Batch {
     /// The sub-batch of sequences `rows` (time-major layout kept).
     pub fn rows(&self, rows: Range<usize>) -> Batch {
         let (b, n) = (self.batch, rows.len());
-        let pick = |v: &[u32]| -> Vec<u32> { (0..self.steps).flat_map(|t| v[t * b + rows.start..t * b + rows.end].iter().copied()).collect() };
+        let pick = |v: &[u32]| -> Vec<u32> {
+            (0..self.steps)
+                .flat_map(|t| v[t * b + rows.start..t * b + rows.end].iter().copied())
+                .collect()
+        };
         let mask = if self.mask.is_empty() {
             Vec::new()
         } else {
-            (0..self.steps).flat_map(|t| self.mask[t * b + rows.start..t * b + rows.end].iter().copied()).collect()
+            (0..self.steps)
+                .flat_map(|t| self.mask[t * b + rows.start..t * b + rows.end].iter().copied())
+                .collect()
         };
         let targets = match &self.targets {
             Targets::PerStep(y) => Targets::PerStep(pick(y)),
@@ -31,7 +37,13 @@ impl Batch {
                 Targets::Real(y[rows.start * k..rows.end * k].to_vec())
             }
         };
-        Batch { steps: self.steps, batch: n, inputs: pick(&self.inputs), targets, mask }
+        Batch {
+            steps: self.steps,
+            batch: n,
+            inputs: pick(&self.inputs),
+            targets,
+            mask,
+        }
     }
 }
 
@@ -51,7 +63,13 @@ impl<F: Scalar> Sharded<F> {
     /// Up to `threads` shards (at least 1).
     pub fn new(model: &Model<F>, threads: usize) -> Self {
         let threads = threads.max(1);
-        Sharded { threads, shards: (0..threads).map(|_| (model.workspace(), model.params.zeros_like())).collect(), batch: 0 }
+        Sharded {
+            threads,
+            shards: (0..threads)
+                .map(|_| (model.workspace(), model.params.zeros_like()))
+                .collect(),
+            batch: 0,
+        }
     }
 
     /// Threads used.
@@ -72,7 +90,12 @@ impl<F: Scalar> Sharded<F> {
 
     /// Forward and backward of `batch`; `grads` is overwritten with ∂objective/∂θ of the whole
     /// batch (objective = Σ loss / B).
-    pub fn forward_backward(&mut self, model: &Model<F>, batch: &Batch, grads: &mut Params<F>) -> Result<LossStats, NnError> {
+    pub fn forward_backward(
+        &mut self,
+        model: &Model<F>,
+        batch: &Batch,
+        grads: &mut Params<F>,
+    ) -> Result<LossStats, NnError> {
         batch.check(model.spec.vocab, model.spec.outputs)?;
         let cuts = self.cut(batch.batch);
         if self.batch != batch.batch {
@@ -91,7 +114,10 @@ impl<F: Scalar> Sharded<F> {
                     .zip(&subs)
                     .map(|((ws, g), sb)| s.spawn(move || run_shard(model, sb, ws, g)))
                     .collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(shard_panic()))).collect()
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|_| Err(shard_panic())))
+                    .collect()
             })
         };
         let mut total = LossStats::default();
@@ -164,10 +190,18 @@ impl<F: Scalar> Sharded<F> {
 }
 
 fn shard_panic() -> NnError {
-    NnError::Diverged { what: "a worker thread".into(), value: "panicked".into() }
+    NnError::Diverged {
+        what: "a worker thread".into(),
+        value: "panicked".into(),
+    }
 }
 
-fn run_shard<F: Scalar>(model: &Model<F>, b: &Batch, ws: &mut Workspace<F>, g: &mut Params<F>) -> Result<LossStats, NnError> {
+fn run_shard<F: Scalar>(
+    model: &Model<F>,
+    b: &Batch,
+    ws: &mut Workspace<F>,
+    g: &mut Params<F>,
+) -> Result<LossStats, NnError> {
     let st = model.forward(b, Score::All, ws)?;
     g.fill_zero();
     model.backward(b, ws, g);

@@ -150,15 +150,10 @@ impl ModelSpec {
 
     /// Check sizes and values; every model built from a spec has passed this.
     pub fn check(&self) -> Result<(), NnError> {
-        let bad = |field: &'static str, value: String, why: &'static str| {
-            Err(NnError::InvalidSpec { field, value, why })
-        };
+        let bad =
+            |field: &'static str, value: String, why: &'static str| Err(NnError::InvalidSpec { field, value, why });
         if self.vocab == 0 {
-            return bad(
-                "vocab",
-                "0".into(),
-                "the vocabulary must hold at least one token",
-            );
+            return bad("vocab", "0".into(), "the vocabulary must hold at least one token");
         }
         if self.hidden == 0 {
             return bad("hidden", "0".into(), "must be at least 1");
@@ -179,7 +174,12 @@ impl ModelSpec {
         // Sizes must fit in memory: every tensor below 2^32 elements, each size below 2^24.
         const MAX_DIM: usize = 1 << 24;
         const MAX_ELEMS: usize = 1 << 32;
-        for (field, v) in [("vocab", self.vocab), ("hidden", self.hidden), ("layers", self.layers), ("outputs", self.outputs)] {
+        for (field, v) in [
+            ("vocab", self.vocab),
+            ("hidden", self.hidden),
+            ("layers", self.layers),
+            ("outputs", self.outputs),
+        ] {
             if v > MAX_DIM {
                 return bad(field, v.to_string(), "is too large (at most 16777216)");
             }
@@ -192,30 +192,35 @@ impl ModelSpec {
         let gates = self.cell.gates();
         for l in 0..self.layers.min(2) {
             let x = self.input_width(l);
-            let n = self.hidden.checked_add(x).and_then(|r| r.checked_mul(gates)).and_then(|r| r.checked_mul(self.hidden));
+            let n = self
+                .hidden
+                .checked_add(x)
+                .and_then(|r| r.checked_mul(gates))
+                .and_then(|r| r.checked_mul(self.hidden));
             if n.is_none_or(|n| n > MAX_ELEMS) {
-                return bad("hidden", self.hidden.to_string(), "makes a layer's weight matrix too large");
+                return bad(
+                    "hidden",
+                    self.hidden.to_string(),
+                    "makes a layer's weight matrix too large",
+                );
             }
         }
-        if self.hidden.checked_mul(self.dirs()).and_then(|r| r.checked_mul(self.outputs)).is_none_or(|n| n > MAX_ELEMS) {
+        if self
+            .hidden
+            .checked_mul(self.dirs())
+            .and_then(|r| r.checked_mul(self.outputs))
+            .is_none_or(|n| n > MAX_ELEMS)
+        {
             return bad("outputs", self.outputs.to_string(), "makes the output head too large");
         }
         match self.init {
             Init::Uniform(k) if !(k.is_finite() && k > 0.0) => {
-                return bad(
-                    "init",
-                    format!("{k}"),
-                    "uniform range must be a positive finite number",
-                )
+                return bad("init", format!("{k}"), "uniform range must be a positive finite number")
             }
             _ => {}
         }
         if !self.forget_bias.is_finite() {
-            return bad(
-                "forget_bias",
-                format!("{}", self.forget_bias),
-                "must be finite",
-            );
+            return bad("forget_bias", format!("{}", self.forget_bias), "must be finite");
         }
         Ok(())
     }

@@ -81,7 +81,10 @@ fn bytes_of(v: &[f32]) -> Vec<u8> {
 
 /// Write `data` to `path` atomically (temporary file, fsync, rename).
 pub fn save(path: &Path, data: &CheckpointData) -> Result<(), CheckpointError> {
-    let io = |source| CheckpointError::Io { path: path.to_path_buf(), source };
+    let io = |source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let model = &data.model;
     let mut named: Vec<NamedTensor<f32>> = model.export();
     if let Some(opt) = &data.optim {
@@ -98,40 +101,71 @@ pub fn save(path: &Path, data: &CheckpointData) -> Result<(), CheckpointError> {
     if let Some((b, states)) = &data.carried {
         let h = model.spec.hidden;
         for (i, (a0, c0)) in states.iter().enumerate() {
-            let (l, d) = (i / model.spec.dirs(), if i % model.spec.dirs() == 0 { "fwd" } else { "bwd" });
-            named.push(NamedTensor { name: format!("state.{l}.{d}.a0"), shape: vec![*b, h], data: a0[..b * h].to_vec() });
-            named.push(NamedTensor { name: format!("state.{l}.{d}.c0"), shape: vec![*b, h], data: c0[..b * h].to_vec() });
+            let (l, d) = (
+                i / model.spec.dirs(),
+                if i % model.spec.dirs() == 0 { "fwd" } else { "bwd" },
+            );
+            named.push(NamedTensor {
+                name: format!("state.{l}.{d}.a0"),
+                shape: vec![*b, h],
+                data: a0[..b * h].to_vec(),
+            });
+            named.push(NamedTensor {
+                name: format!("state.{l}.{d}.c0"),
+                shape: vec![*b, h],
+                data: c0[..b * h].to_vec(),
+            });
         }
     }
-    let raw: Vec<(String, Vec<usize>, Vec<u8>)> = named.into_iter().map(|t| (t.name, t.shape, bytes_of(&t.data))).collect();
+    let raw: Vec<(String, Vec<usize>, Vec<u8>)> = named
+        .into_iter()
+        .map(|t| (t.name, t.shape, bytes_of(&t.data)))
+        .collect();
     let views: Vec<(String, TensorView<'_>)> = raw
         .iter()
         .map(|(n, s, b)| TensorView::new(Dtype::F32, s.clone(), b).map(|v| (n.clone(), v)))
         .collect::<Result<_, _>>()
-        .map_err(|e| CheckpointError::Corrupt { path: path.to_path_buf(), reason: e.to_string() })?;
+        .map_err(|e| CheckpointError::Corrupt {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
     let mut meta = HashMap::new();
     meta.insert("format".to_string(), FORMAT.to_string());
     meta.insert("version".to_string(), VERSION.to_string());
     meta.insert("config".to_string(), data.config_toml.clone());
     meta.insert("vocab".to_string(), data.vocab_json.clone());
-    meta.insert("spec".to_string(), serde_json::to_string(&model.spec).unwrap_or_default());
+    meta.insert(
+        "spec".to_string(),
+        serde_json::to_string(&model.spec).unwrap_or_default(),
+    );
     meta.insert("step".to_string(), data.step.to_string());
     if let Some(b) = data.best_val {
         meta.insert("best_val_loss".to_string(), b.to_string());
     }
     if let Some(opt) = &data.optim {
-        meta.insert("optim".to_string(), serde_json::to_string(&opt.spec).unwrap_or_default());
+        meta.insert(
+            "optim".to_string(),
+            serde_json::to_string(&opt.spec).unwrap_or_default(),
+        );
         meta.insert("optim_t".to_string(), opt.t.to_string());
     }
-    let bytes = safetensors::serialize(views, Some(meta))
-        .map_err(|e| CheckpointError::Corrupt { path: path.to_path_buf(), reason: e.to_string() })?;
+    let bytes = safetensors::serialize(views, Some(meta)).map_err(|e| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     write_atomic(path, &bytes).map_err(io)
 }
 
 /// Write bytes to `path` through a temporary file in the same folder, fsync, rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -152,9 +186,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Read a checkpoint.
 pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
-    let bytes = fs::read(path).map_err(|source| CheckpointError::Io { path: path.to_path_buf(), source })?;
-    let corrupt = |reason: String| CheckpointError::Corrupt { path: path.to_path_buf(), reason };
-    let foreign = |reason: String| CheckpointError::Foreign { path: path.to_path_buf(), reason };
+    let bytes = fs::read(path).map_err(|source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let corrupt = |reason: String| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let foreign = |reason: String| CheckpointError::Foreign {
+        path: path.to_path_buf(),
+        reason,
+    };
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(e.to_string()))?;
     let st = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(e.to_string()))?;
     let meta = header.metadata().clone().unwrap_or_default();
@@ -165,9 +208,15 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
     if meta.get("version").map(String::as_str) != Some(VERSION) {
         return Err(foreign(format!("unsupported version {:?}", meta.get("version"))));
     }
-    let get = |k: &str| meta.get(k).cloned().ok_or_else(|| foreign(format!("metadata `{k}` is missing")));
+    let get = |k: &str| {
+        meta.get(k)
+            .cloned()
+            .ok_or_else(|| foreign(format!("metadata `{k}` is missing")))
+    };
     let spec: ModelSpec = serde_json::from_str(&get("spec")?).map_err(|e| corrupt(format!("metadata `spec`: {e}")))?;
-    let step: u64 = get("step")?.parse().map_err(|_| corrupt("metadata `step` is not a number".into()))?;
+    let step: u64 = get("step")?
+        .parse()
+        .map_err(|_| corrupt("metadata `step` is not a number".into()))?;
     let best_val = meta.get("best_val_loss").and_then(|s| s.parse().ok());
     let mut model = Model::<f32>::new(spec, 0).map_err(|e| corrupt(format!("metadata `spec`: {e}")))?;
 
@@ -176,7 +225,11 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
         if view.dtype() != Dtype::F32 {
             return Err(corrupt(format!("tensor `{name}` is {:?}, expected F32", view.dtype())));
         }
-        let vals: Vec<f32> = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let vals: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
         if let Some((i, _)) = vals.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(corrupt(format!("tensor `{name}` holds a non-finite value at {i}")));
         }
@@ -190,7 +243,9 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
         (Some(o), Some(t)) => {
             let spec: OptimSpec = serde_json::from_str(o).map_err(|e| corrupt(format!("metadata `optim`: {e}")))?;
             let mut opt = Optimizer::new(spec, &model.params).map_err(|e| corrupt(e.to_string()))?;
-            opt.t = t.parse().map_err(|_| corrupt("metadata `optim_t` is not a number".into()))?;
+            opt.t = t
+                .parse()
+                .map_err(|_| corrupt("metadata `optim_t` is not a number".into()))?;
             for (prefix, st) in [("optim.m.", &mut opt.s1), ("optim.v.", &mut opt.s2)] {
                 if st.values.is_empty() {
                     continue;
@@ -200,7 +255,9 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
                     .filter_map(|(k, v)| k.strip_prefix(prefix).map(|n| (n.to_string(), v.clone())))
                     .collect();
                 let mut p: Params<f32> = st.clone();
-                model.import_into(&mut p, &sub).map_err(|e| corrupt(format!("optimizer state: {e}")))?;
+                model
+                    .import_into(&mut p, &sub)
+                    .map_err(|e| corrupt(format!("optimizer state: {e}")))?;
                 *st = p;
             }
             Some(opt)
@@ -209,7 +266,13 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
     };
     let mut carried = None;
     let dirs = model.spec.dirs();
-    let key = |i: usize, s: &str| format!("state.{}.{}.{s}", i / dirs, if i.is_multiple_of(dirs) { "fwd" } else { "bwd" });
+    let key = |i: usize, s: &str| {
+        format!(
+            "state.{}.{}.{s}",
+            i / dirs,
+            if i.is_multiple_of(dirs) { "fwd" } else { "bwd" }
+        )
+    };
     if let Some((shape, _)) = tensors.get(&key(0, "a0")) {
         let b = shape.first().copied().unwrap_or(0);
         let mut v = Vec::new();
@@ -218,10 +281,23 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
             let c0 = tensors.get(&key(i, "c0")).map(|t| t.1.clone());
             match (a0, c0) {
                 (Some(a), Some(c)) if a.len() == b * model.spec.hidden && c.len() == a.len() => v.push((a, c)),
-                _ => return Err(corrupt(format!("carried state `{}` is missing or misshapen", key(i, "a0")))),
+                _ => {
+                    return Err(corrupt(format!(
+                        "carried state `{}` is missing or misshapen",
+                        key(i, "a0")
+                    )))
+                }
             }
         }
         carried = Some((b, v));
     }
-    Ok(CheckpointData { config_toml: get("config")?, vocab_json: get("vocab")?, step, best_val, model, optim, carried })
+    Ok(CheckpointData {
+        config_toml: get("config")?,
+        vocab_json: get("vocab")?,
+        step,
+        best_val,
+        model,
+        optim,
+        carried,
+    })
 }

@@ -22,13 +22,27 @@ pub fn timestamp() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}{m:02}{d:02}-{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Make a fresh run directory under `out` for experiment `name`.
 pub fn create(out: &Path, name: &str) -> std::io::Result<PathBuf> {
     fs::create_dir_all(out)?;
-    let safe: String = name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let base = format!("{safe}-{}", timestamp());
     for i in 0.. {
         let dir = out.join(if i == 0 { base.clone() } else { format!("{base}-{i}") });
@@ -53,7 +67,11 @@ impl RunFiles {
     /// Open (append) the metrics and samples files of `dir`.
     pub fn open(dir: &Path) -> std::io::Result<Self> {
         let app = |n: &str| OpenOptions::new().create(true).append(true).open(dir.join(n));
-        Ok(RunFiles { dir: dir.to_path_buf(), metrics: BufWriter::new(app("metrics.jsonl")?), samples: BufWriter::new(app("samples.txt")?) })
+        Ok(RunFiles {
+            dir: dir.to_path_buf(),
+            metrics: BufWriter::new(app("metrics.jsonl")?),
+            samples: BufWriter::new(app("samples.txt")?),
+        })
     }
 
     /// One metrics line, flushed so that readers of the run see it.

@@ -117,13 +117,19 @@ pub struct Trainer {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Io { path: path.to_path_buf(), source }
+    move |source| RunError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 impl Trainer {
     /// Load data, build (or restore) the model, create the run directory.
     pub fn prepare(mut exp: Experiment, opts: &RunOptions) -> Result<Self, RunError> {
-        let file = exp.path.as_ref().map_or_else(|| exp.name.clone(), |p| p.display().to_string());
+        let file = exp
+            .path
+            .as_ref()
+            .map_or_else(|| exp.name.clone(), |p| p.display().to_string());
         if let Some(s) = opts.seed {
             exp.seed = s;
         }
@@ -135,12 +141,16 @@ impl Trainer {
             exp.set_steps(s);
         }
         let spec = exp.model_spec(data.vocab.len());
-        let model_err = |source| RunError::Model { file: file.clone(), source };
+        let model_err = |source| RunError::Model {
+            file: file.clone(),
+            source,
+        };
         let mut model = Model::<f32>::new(spec.clone(), exp.seed).map_err(model_err)?;
         let (mut opt, mut step, mut best_val, mut carried) = (None, 0, None, None);
         if let Some(ck) = &opts.resume {
             let c = checkpoint::load(ck)?;
-            let theirs = Vocab::from_json(&c.vocab_json).map_err(|e| RunError::Mismatch(format!("{}: vocabulary: {e}", ck.display())))?;
+            let theirs = Vocab::from_json(&c.vocab_json)
+                .map_err(|e| RunError::Mismatch(format!("{}: vocabulary: {e}", ck.display())))?;
             if theirs.tokens() != data.vocab.tokens() {
                 return Err(RunError::Mismatch(format!(
                     "{}: its vocabulary ({} tokens) differs from the data of {file} ({} tokens); the data changed since the checkpoint",
@@ -184,7 +194,9 @@ impl Trainer {
             }
         }
         let files = RunFiles::open(&run_dir).map_err(io_err(&run_dir))?;
-        let threads = opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let threads = opts
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let mut shards = Sharded::new(&model, threads);
         if let Some((b, states)) = carried {
             shards.import_state(&model, b, &states);
@@ -263,7 +275,10 @@ impl Trainer {
         self.last_lr = self.opt.step(&mut self.model.params, &self.grads);
         if let Some((i, v)) = self.model.params.first_non_finite() {
             // Never checkpoint a broken model: report before anything is saved.
-            return Err(NnError::Diverged { what: format!("parameter {}", self.model.params.names[i]), value: format!("{v}") });
+            return Err(NnError::Diverged {
+                what: format!("parameter {}", self.model.params.names[i]),
+                value: format!("{v}"),
+            });
         }
         self.shards.carry_state(&self.model);
         self.step += 1;
@@ -329,8 +344,17 @@ impl Trainer {
         let mut s = Sampler::new(&self.model, seed);
         let (prime, unknown) = vocab.encode(&req.prime);
         s.prime(&prime);
-        let stop = if self.data.mode == Mode::Lines { vocab.eos() } else { None };
-        let ids = s.generate(&SampleOpts { temperature: req.temperature, top_k: req.top_k, length: req.length, stop });
+        let stop = if self.data.mode == Mode::Lines {
+            vocab.eos()
+        } else {
+            None
+        };
+        let ids = s.generate(&SampleOpts {
+            temperature: req.temperature,
+            top_k: req.top_k,
+            length: req.length,
+            stop,
+        });
         (vocab.decode_after(prime.last().copied(), &ids), unknown)
     }
 
@@ -342,7 +366,11 @@ impl Trainer {
 
     fn metrics(&mut self, val: Option<f64>) -> Metrics {
         // An evaluation-only line (no steps since the last one) repeats the last training loss.
-        let train = if self.acc_count > 0 { self.acc_loss / self.acc_count as f64 } else { self.last_train };
+        let train = if self.acc_count > 0 {
+            self.acc_loss / self.acc_count as f64
+        } else {
+            self.last_train
+        };
         self.last_train = train;
         if val.is_some() {
             self.last_eval_step = Some(self.step);
@@ -409,7 +437,9 @@ impl Trainer {
                         if lr.is_finite() && lr > 0.0 {
                             self.opt.spec.lr = lr;
                         } else {
-                            send(Event::Warning(format!("learning rate {lr} ignored: it must be a positive number")));
+                            send(Event::Warning(format!(
+                                "learning rate {lr} ignored: it must be a positive number"
+                            )));
                         }
                     }
                     Command::Sample(req) => self.emit_sample(&send, &req),
@@ -501,13 +531,25 @@ impl Trainer {
             send(Event::Warning(format!("{unknown} character(s) of the prime text are not in the vocabulary and were mapped to <unk> or dropped")));
         }
         let _ = self.files.sample(self.step, req.temperature, &text);
-        send(Event::Sample(Box::new(SampleEvent { step: self.step, request: req.clone(), text })));
+        send(Event::Sample(Box::new(SampleEvent {
+            step: self.step,
+            request: req.clone(),
+            text,
+        })));
     }
 
     fn checkpoint(&mut self, send: &dyn Fn(Event) -> bool, best: bool) {
         match self.save(best) {
             Ok(path) => {
-                send(Event::Checkpointed { path: if best { self.run_dir.join("best.safetensors") } else { path }, step: self.step, best });
+                send(Event::Checkpointed {
+                    path: if best {
+                        self.run_dir.join("best.safetensors")
+                    } else {
+                        path
+                    },
+                    step: self.step,
+                    best,
+                });
             }
             Err(e) => {
                 send(Event::Warning(format!("checkpoint not saved: {e}")));
@@ -517,7 +559,7 @@ impl Trainer {
 
     fn diverged(&mut self, send: &dyn Fn(Event) -> bool, e: NnError) {
         let step = self.step + 1; // the step that failed
-        // Roll back to the last checkpoint of this run, if any: the model is not trustworthy.
+                                  // Roll back to the last checkpoint of this run, if any: the model is not trustworthy.
         let latest = self.run_dir.join("latest.safetensors");
         let mut what = e.to_string();
         if let Ok(c) = checkpoint::load(&latest) {

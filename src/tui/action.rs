@@ -177,13 +177,7 @@ pub fn key_table() -> Vec<KeyHelp> {
     use Action as A;
     use Ctx::*;
     vec![
-        k(
-            &["?"],
-            "show / hide this help",
-            Global,
-            Some("help"),
-            A::ToggleHelp,
-        ),
+        k(&["?"], "show / hide this help", Global, Some("help"), A::ToggleHelp),
         k(
             &["q"],
             "quit (asks to save an unsaved run)",
@@ -191,13 +185,7 @@ pub fn key_table() -> Vec<KeyHelp> {
             Some("quit"),
             A::Quit,
         ),
-        k(
-            &["Ctrl-c"],
-            "save the run and quit",
-            Global,
-            None,
-            A::Interrupt,
-        ),
+        k(&["Ctrl-c"], "save the run and quit", Global, None, A::Interrupt),
         k(&["↑", "↓"], "select", Browser, Some("select"), A::Down),
         k(
             &["Enter"],
@@ -220,13 +208,7 @@ pub fn key_table() -> Vec<KeyHelp> {
             Some("runs"),
             A::ShowRuns,
         ),
-        k(
-            &["Esc"],
-            "back to the training screen",
-            Browser,
-            None,
-            A::ShowTrain,
-        ),
+        k(&["Esc"], "back to the training screen", Browser, None, A::ShowTrain),
         k(
             &["space"],
             "start / pause / resume training",
@@ -234,13 +216,7 @@ pub fn key_table() -> Vec<KeyHelp> {
             Some("start/pause"),
             A::StartPause,
         ),
-        k(
-            &["s"],
-            "single step (pauses first)",
-            Train,
-            Some("step"),
-            A::StepOnce,
-        ),
+        k(&["s"], "single step (pauses first)", Train, Some("step"), A::StepOnce),
         k(
             &["S", "Ctrl-s"],
             "save a checkpoint now",
@@ -248,13 +224,7 @@ pub fn key_table() -> Vec<KeyHelp> {
             Some("save"),
             A::SaveNow,
         ),
-        k(
-            &["x"],
-            "stop the run (saves a checkpoint)",
-            Train,
-            None,
-            A::Stop,
-        ),
+        k(&["x"], "stop the run (saves a checkpoint)", Train, None, A::Stop),
         k(
             &["R"],
             "restart the run (with the edited config)",
@@ -273,40 +243,16 @@ pub fn key_table() -> Vec<KeyHelp> {
             A::TempDown,
         ),
         k(&["K"], "top-k: keep more tokens", Train, None, A::TopKUp),
-        k(
-            &["k"],
-            "top-k: keep fewer tokens (0 = all)",
-            Train,
-            None,
-            A::TopKDown,
-        ),
-        k(
-            &["g"],
-            "generate a sample now",
-            Train,
-            Some("sample"),
-            A::SampleNow,
-        ),
+        k(&["k"], "top-k: keep fewer tokens (0 = all)", Train, None, A::TopKDown),
+        k(&["g"], "generate a sample now", Train, Some("sample"), A::SampleNow),
         k(&["i"], "edit the prime text", Train, None, A::EditPrime),
         k(&["p"], "probe the network now", Train, None, A::ProbeNow),
         k(&["P"], "probe a text you type", Train, None, A::ProbeText),
         k(&["."], "smooth the loss more", Train, None, A::SmoothMore),
         k(&[","], "smooth the loss less", Train, None, A::SmoothLess),
         k(&["l"], "log / linear y axis", Train, None, A::ToggleLogY),
-        k(
-            &["w"],
-            "x axis: steps / wall time",
-            Train,
-            None,
-            A::ToggleXTime,
-        ),
-        k(
-            &["z"],
-            "whole run / recent window",
-            Train,
-            None,
-            A::ToggleRecent,
-        ),
+        k(&["w"], "x axis: steps / wall time", Train, None, A::ToggleXTime),
+        k(&["z"], "whole run / recent window", Train, None, A::ToggleRecent),
         k(
             &["Tab"],
             "next pane (loss, samples, probes)",
@@ -315,20 +261,8 @@ pub fn key_table() -> Vec<KeyHelp> {
             A::NextPane,
         ),
         k(&["BackTab"], "previous pane", Train, None, A::PrevPane),
-        k(
-            &["↑", "↓"],
-            "scroll the samples (samples pane)",
-            Train,
-            None,
-            A::Down,
-        ),
-        k(
-            &["e"],
-            "edit the experiment in $EDITOR",
-            Train,
-            Some("edit"),
-            A::Edit,
-        ),
+        k(&["↑", "↓"], "scroll the samples (samples pane)", Train, None, A::Down),
+        k(&["e"], "edit the experiment in $EDITOR", Train, Some("edit"), A::Edit),
         k(&["b"], "experiment browser", Train, None, A::ShowBrowser),
         k(
             &["r"],

@@ -96,10 +96,7 @@ pub enum Phase {
 impl Phase {
     /// A trainer thread is alive for this run.
     pub fn active(self) -> bool {
-        matches!(
-            self,
-            Phase::Starting | Phase::Running | Phase::Paused | Phase::Stopping
-        )
+        matches!(self, Phase::Starting | Phase::Running | Phase::Paused | Phase::Stopping)
     }
 }
 
@@ -458,9 +455,7 @@ impl App {
 
     /// The base learning rate in use.
     pub fn base_lr(&self) -> Option<f64> {
-        self.run
-            .lr
-            .or(self.experiment.as_ref().map(|e| e.training.optim.lr))
+        self.run.lr.or(self.experiment.as_ref().map(|e| e.training.optim.lr))
     }
 
     fn use_experiment(&mut self, exp: Experiment) {
@@ -476,10 +471,7 @@ impl App {
 
     fn start_run_from(&mut self, resume: Option<PathBuf>) {
         if self.experiment.is_none() {
-            self.message(
-                Level::Warn,
-                "no experiment loaded: pick one in the browser (b)",
-            );
+            self.message(Level::Warn, "no experiment loaded: pick one in the browser (b)");
             return;
         }
         if let Some(p) = self.pending.take() {
@@ -683,10 +675,7 @@ pub fn update(app: &mut App, action: Action) {
             sampling_changed(app);
         }
         Action::TopKUp | Action::TopKDown => {
-            let i = TOP_K_STEPS
-                .iter()
-                .position(|&k| k >= app.sampling.top_k)
-                .unwrap_or(0);
+            let i = TOP_K_STEPS.iter().position(|&k| k >= app.sampling.top_k).unwrap_or(0);
             let i = if action == Action::TopKUp {
                 (i + 1).min(TOP_K_STEPS.len() - 1)
             } else {
@@ -762,11 +751,7 @@ pub fn update(app: &mut App, action: Action) {
         }
         Action::Edit => {
             let path = match app.screen {
-                Screen::Browser => app
-                    .browser
-                    .entries
-                    .get(app.browser.selected)
-                    .map(|e| e.path.clone()),
+                Screen::Browser => app.browser.entries.get(app.browser.selected).map(|e| e.path.clone()),
                 _ => app.experiment.as_ref().and_then(|e| e.path.clone()),
             };
             app.error = None;
@@ -782,20 +767,14 @@ pub fn update(app: &mut App, action: Action) {
         }
         Action::ResumeSelected => {
             if app.run.phase.active() {
-                app.message(
-                    Level::Warn,
-                    "a run is active: stop it first (x on the training screen)",
-                );
+                app.message(Level::Warn, "a run is active: stop it first (x on the training screen)");
             } else if let Some(r) = app.runs.entries.get(app.runs.selected) {
                 let dir = r.dir.clone();
                 app.effect(Effect::ResumeRun(dir));
             }
         }
         Action::ResumeReady(exp, checkpoint) => {
-            app.message(
-                Level::Info,
-                format!("resuming from {}", checkpoint.display()),
-            );
+            app.message(Level::Info, format!("resuming from {}", checkpoint.display()));
             app.use_experiment(*exp);
             app.start_run_from(Some(checkpoint));
         }
@@ -819,10 +798,7 @@ pub fn update(app: &mut App, action: Action) {
             app.message(Level::Info, format!("loaded experiment {}", exp.name));
             if app.run.phase.active() {
                 app.pending = Some(exp);
-                app.message(
-                    Level::Info,
-                    "a run is active: R restarts with this experiment",
-                );
+                app.message(Level::Info, "a run is active: R restarts with this experiment");
             } else {
                 app.use_experiment(exp);
                 app.run = RunState::new();
@@ -854,10 +830,7 @@ pub fn update(app: &mut App, action: Action) {
             for r in &mut app.runs.entries {
                 r.overlay |= marked.contains(&r.dir);
             }
-            app.runs.selected = app
-                .runs
-                .selected
-                .min(app.runs.entries.len().saturating_sub(1));
+            app.runs.selected = app.runs.selected.min(app.runs.entries.len().saturating_sub(1));
             app.runs.scanned = true;
         }
         Action::RunOpened(Ok(mut entry)) => {
@@ -913,9 +886,7 @@ fn move_selection(app: &mut App, delta: i32) {
         return;
     }
     match app.screen {
-        Screen::Browser => {
-            app.browser.selected = step(app.browser.selected, app.browser.entries.len(), delta)
-        }
+        Screen::Browser => app.browser.selected = step(app.browser.selected, app.browser.entries.len(), delta),
         Screen::Runs => app.runs.selected = step(app.runs.selected, app.runs.entries.len(), delta),
         Screen::Train => {
             if app.focus == Pane::Samples {
@@ -956,16 +927,10 @@ fn on_edited(app: &mut App, path: PathBuf, result: Result<Experiment, String>) {
                 app.message(Level::Info, "no change to the experiment");
             } else if app.run.phase == Phase::Idle {
                 app.use_experiment(exp);
-                app.message(
-                    Level::Info,
-                    "experiment updated: space starts training with it",
-                );
+                app.message(Level::Info, "experiment updated: space starts training with it");
             } else {
                 app.pending = Some(exp);
-                app.message(
-                    Level::Info,
-                    "experiment changed and valid: R restarts the run with it",
-                );
+                app.message(Level::Info, "experiment changed and valid: R restarts the run with it");
             }
         }
     }
@@ -1007,12 +972,7 @@ fn on_event(app: &mut App, ev: Event) {
             app.run.last = Some(m);
         }
         Event::Sample(s) => {
-            if let Some(c) = app
-                .sampling
-                .checkpoints
-                .iter_mut()
-                .find(|c| c.sample.is_none())
-            {
+            if let Some(c) = app.sampling.checkpoints.iter_mut().find(|c| c.sample.is_none()) {
                 c.sample = Some((*s).clone());
             }
             if app.sampling.samples.len() == SAMPLES_KEPT {
@@ -1072,10 +1032,7 @@ fn on_event(app: &mut App, ev: Event) {
         Event::Finished { step } => {
             app.run.phase = Phase::Finished;
             app.run.saved_step = step;
-            app.message(
-                Level::Info,
-                format!("run finished at step {step}; checkpoint saved"),
-            );
+            app.message(Level::Info, format!("run finished at step {step}; checkpoint saved"));
             app.effect(Effect::Detach);
             if app.quit_wait.is_some() {
                 app.do_quit();

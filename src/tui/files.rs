@@ -82,10 +82,7 @@ pub fn scan_experiments(
         .into_iter()
         .map(|path| {
             let experiment = load(&path);
-            let last_best = experiment
-                .as_ref()
-                .ok()
-                .and_then(|e| last_best_loss(runs, &e.name));
+            let last_best = experiment.as_ref().ok().and_then(|e| last_best_loss(runs, &e.name));
             BrowserEntry {
                 path,
                 experiment,
@@ -124,9 +121,7 @@ pub fn last_best_loss(runs: &Path, name: &str) -> Option<f64> {
         .filter_map(|l| serde_json::from_str::<Metrics>(&l).ok())
         .filter_map(|m| m.val_loss)
         .filter(|v| v.is_finite())
-        .fold(None, |best: Option<f64>, v| {
-            Some(best.map_or(v, |b| b.min(v)))
-        })
+        .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.min(v))))
 }
 
 /// Read one run directory's `metrics.jsonl` (bounded: long runs are downsampled).
@@ -199,8 +194,8 @@ pub fn scan_runs(runs: &Path) -> Vec<RunEntry> {
 /// Read a run's `probe.json` → (run name, report).
 pub fn load_probe(path: &Path) -> Result<(String, Box<ProbeReport>), String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let report: ProbeReport = serde_json::from_str(&text)
-        .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
+    let report: ProbeReport =
+        serde_json::from_str(&text).map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
     let name = path
         .parent()
         .and_then(Path::file_name)

@@ -36,8 +36,7 @@ use ratatui::widgets::Widget;
 use crate::probe::{DirProbe, Direction, ProbeReport};
 
 pub use analysis::{
-    correlation, order, saturation, variance, Feature, Saturation, SortMode, LEFT_SATURATED,
-    RIGHT_SATURATED,
+    correlation, order, saturation, variance, Feature, Saturation, SortMode, LEFT_SATURATED, RIGHT_SATURATED,
 };
 pub use gradient::{decay_per_step, describe};
 pub use palette::{Palette, Scale, RAMP};
@@ -129,11 +128,7 @@ impl ProbeView {
     /// NO_COLOR convention) switches to the glyph ramp; otherwise 24-bit colour (see
     /// [`Palette::detect`] and [`Self::with_palette`] for 16-colour terminals).
     pub fn new(no_color: bool) -> Self {
-        Self::with_palette(if no_color {
-            Palette::Glyph
-        } else {
-            Palette::Rgb
-        })
+        Self::with_palette(if no_color { Palette::Glyph } else { Palette::Rgb })
     }
 
     /// A fresh view with an explicit colour mode.
@@ -274,9 +269,7 @@ impl ProbeView {
     fn active<'r>(&self, dir: &'r DirProbe) -> Option<Channel<'r>> {
         match self.kind {
             ViewKind::Hidden | ViewKind::Gradient => Channel::of(dir, Source::Hidden),
-            ViewKind::Gates => {
-                pick(&gate_sources(dir), self.gate).and_then(|s| Channel::of(dir, s))
-            }
+            ViewKind::Gates => pick(&gate_sources(dir), self.gate).and_then(|s| Channel::of(dir, s)),
             ViewKind::Saturation => {
                 let n = dir.gates.len();
                 if n == 0 {
@@ -285,9 +278,7 @@ impl ProbeView {
                     Channel::of(dir, Source::Gate(self.gate % n))
                 }
             }
-            ViewKind::Text => {
-                pick(&text_sources(dir), self.text_source).and_then(|s| Channel::of(dir, s))
-            }
+            ViewKind::Text => pick(&text_sources(dir), self.text_source).and_then(|s| Channel::of(dir, s)),
         }
     }
 
@@ -335,11 +326,7 @@ impl ProbeView {
         let next = if up {
             layers.iter().find(|&&l| l > self.layer).or(layers.last())
         } else {
-            layers
-                .iter()
-                .rev()
-                .find(|&&l| l < self.layer)
-                .or(layers.first())
+            layers.iter().rev().find(|&&l| l < self.layer).or(layers.first())
         };
         if let Some(&l) = next {
             self.layer = l;
@@ -351,11 +338,7 @@ impl ProbeView {
             Direction::Fwd => Direction::Bwd,
             Direction::Bwd => Direction::Fwd,
         };
-        let exists = report.is_none_or(|r| {
-            r.dirs
-                .iter()
-                .any(|d| d.layer == self.layer && d.direction == other)
-        });
+        let exists = report.is_none_or(|r| r.dirs.iter().any(|d| d.layer == self.layer && d.direction == other));
         if exists {
             self.direction = other;
         }
@@ -364,20 +347,13 @@ impl ProbeView {
     fn cycle_gate(&mut self, report: Option<&ProbeReport>, forward: bool) {
         let dir = report.and_then(|r| self.resolve(r));
         let (slot, n) = match self.kind {
-            ViewKind::Text => (
-                &mut self.text_source,
-                dir.map_or(1, |d| text_sources(d).len()),
-            ),
+            ViewKind::Text => (&mut self.text_source, dir.map_or(1, |d| text_sources(d).len())),
             ViewKind::Saturation => (&mut self.gate, dir.map_or(1, |d| d.gates.len())),
             _ => (&mut self.gate, dir.map_or(1, |d| gate_sources(d).len())),
         };
         let n = n.max(1);
         let cur = *slot % n;
-        *slot = if forward {
-            (cur + 1) % n
-        } else {
-            (cur + n - 1) % n
-        };
+        *slot = if forward { (cur + 1) % n } else { (cur + n - 1) % n };
     }
 
     fn theme(&self) -> Theme {
@@ -566,12 +542,7 @@ impl Widget for ProbeWidget<'_> {
             return;
         };
         if steps(report, Some(dir)) == 0 {
-            draw::message(
-                buf,
-                body,
-                "the probe text is empty — nothing to show",
-                theme.note,
-            );
+            draw::message(buf, body, "the probe text is empty — nothing to show", theme.note);
             return;
         }
         let ctx = Ctx {

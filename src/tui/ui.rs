@@ -91,21 +91,8 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
             .run
             .info
             .as_ref()
-            .map(|i| {
-                format!(
-                    " · {} · {} params",
-                    i.model,
-                    super::widgets::compact(i.params as f64)
-                )
-            })
-            .unwrap_or_else(|| {
-                format!(
-                    " · {} {}×{}",
-                    e.model.cell.name(),
-                    e.model.layers,
-                    e.model.hidden
-                )
-            });
+            .map(|i| format!(" · {} · {} params", i.model, super::widgets::compact(i.params as f64)))
+            .unwrap_or_else(|| format!(" · {} {}×{}", e.model.cell.name(), e.model.layers, e.model.hidden));
         spans.push(Span::styled(model, t.dim));
     }
     if app.fps > 0.0 {
@@ -233,11 +220,7 @@ pub fn footer_hints(app: &App) -> Vec<(String, String)> {
         return vec![pair("Esc", "dismiss"), pair("e", "edit"), pair("q", "quit")];
     }
     if app.help {
-        return vec![
-            pair("↑↓", "scroll"),
-            pair("Esc", "close"),
-            pair("q", "quit"),
-        ];
+        return vec![pair("↑↓", "scroll"), pair("Esc", "close"), pair("q", "quit")];
     }
     let ctx = match app.screen {
         Screen::Browser => Ctx::Browser,
@@ -287,8 +270,7 @@ fn footer_line(app: &App, area: Rect, buf: &mut Buffer) {
     let len = |(k, l): &(String, String)| k.chars().count() + l.chars().count() + 3;
     // The global hints (help, quit) come last but are always kept; the screen's own hints fill
     // the room before them in table order.
-    let global: Vec<&(String, String)> =
-        hints.iter().filter(|(k, _)| k == "?" || k == "q").collect();
+    let global: Vec<&(String, String)> = hints.iter().filter(|(k, _)| k == "?" || k == "q").collect();
     let mut room = width.saturating_sub(global.iter().map(|h| len(h)).sum());
     let mut shown: Vec<&(String, String)> = Vec::new();
     for h in hints.iter().filter(|(k, _)| k != "?" && k != "q") {
@@ -358,11 +340,7 @@ fn overlays(app: &App, area: Rect, buf: &mut Buffer) {
         ];
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(
-                Block::bordered()
-                    .border_style(t.border_focus)
-                    .title(" Quit "),
-            )
+            .block(Block::bordered().border_style(t.border_focus).title(" Quit "))
             .render(popup, buf);
     }
     if let Some(w) = app.quit_wait {

@@ -117,9 +117,6 @@ mod tests {
         assert_eq!(sig3(0.00123), "1.23e-3");
         assert_eq!(sig3(2.345), "2.35");
         assert_eq!(ellipsize("abcdef", 4), "abc…");
-        assert_eq!(
-            centered(Rect::new(0, 0, 10, 4), 20, 2),
-            Rect::new(0, 1, 10, 2)
-        );
+        assert_eq!(centered(Rect::new(0, 0, 10, 4), 20, 2), Rect::new(0, 1, 10, 2));
     }
 }

@@ -12,9 +12,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rnn_lab::config::experiment::{
-    DataSection, Level, Mode, ModelSection, SamplingSection, TrainingSection,
-};
+use rnn_lab::config::experiment::{DataSection, Level, Mode, ModelSection, SamplingSection, TrainingSection};
 use rnn_lab::config::Experiment;
 use rnn_lab::nn::spec::{CellKind, GruVariant, Init};
 use rnn_lab::optim_spec::{OptimSpec, OptimizerKind, Schedule};
@@ -140,12 +138,7 @@ pub fn load(path: &Path) -> Result<Experiment, String> {
             Some("rnn") => CellKind::Rnn,
             Some("gru") => CellKind::Gru,
             Some("lstm") => CellKind::Lstm,
-            _ => {
-                return Err(format!(
-                    "{}: unknown cell {v}, expected rnn, gru or lstm",
-                    at("cell")
-                ))
-            }
+            _ => return Err(format!("{}: unknown cell {v}, expected rnn, gru or lstm", at("cell"))),
         };
     }
     let int = |sec: &str, key: &str, min: i64| -> Result<Option<i64>, String> {
@@ -153,10 +146,7 @@ pub fn load(path: &Path) -> Result<Experiment, String> {
             None => Ok(None),
             Some(v) => match v.as_integer() {
                 Some(i) if i >= min => Ok(Some(i)),
-                _ => Err(format!(
-                    "{}: `{key}` must be an integer ≥ {min}, got {v}",
-                    at(key)
-                )),
+                _ => Err(format!("{}: `{key}` must be an integer ≥ {min}, got {v}", at(key))),
             },
         }
     };
@@ -183,12 +173,7 @@ pub fn load(path: &Path) -> Result<Experiment, String> {
     if let Some(v) = get("training", "lr") {
         match v.as_float() {
             Some(lr) if lr > 0.0 => e.training.optim.lr = lr,
-            _ => {
-                return Err(format!(
-                    "{}: `lr` must be a positive number, got {v}",
-                    at("lr")
-                ))
-            }
+            _ => return Err(format!("{}: `lr` must be a positive number, got {v}", at("lr"))),
         }
     }
     if let Some(v) = get("sampling", "temperature") {
@@ -200,10 +185,7 @@ pub fn load(path: &Path) -> Result<Experiment, String> {
         e.sampling.prime = v.as_str().unwrap_or_default().to_string();
     }
     if let Some(v) = get("data", "files").and_then(|v| v.as_array().cloned()) {
-        e.data.files = v
-            .iter()
-            .filter_map(|f| f.as_str().map(String::from))
-            .collect();
+        e.data.files = v.iter().filter_map(|f| f.as_str().map(String::from)).collect();
     }
     Ok(e)
 }
@@ -213,11 +195,7 @@ impl Backend for FakeBackend {
         load(path)
     }
 
-    fn start(
-        &self,
-        exp: &Experiment,
-        resume: Option<&Path>,
-    ) -> Result<(Sender<Command>, Receiver<Event>), String> {
+    fn start(&self, exp: &Experiment, resume: Option<&Path>) -> Result<(Sender<Command>, Receiver<Event>), String> {
         let (ctx, crx) = mpsc::channel();
         let (etx, erx) = mpsc::channel();
         let ts = SystemTime::now()
@@ -254,8 +232,8 @@ struct FakeTrainer {
 }
 
 const WORDS: [&str; 24] = [
-    "the", "king", "and", "of", "to", "my", "lord", "thou", "art", "what", "is", "that", "with",
-    "her", "love", "shall", "not", "be", "so", "good", "sir", "come", "here", "now",
+    "the", "king", "and", "of", "to", "my", "lord", "thou", "art", "what", "is", "that", "with", "her", "love",
+    "shall", "not", "be", "so", "good", "sir", "come", "here", "now",
 ];
 
 /// Deterministic xorshift noise in [0, 1).
@@ -301,11 +279,7 @@ fn fake_probe(step: u64, text: &str, exp: &Experiment, seed: &mut u64) -> ProbeR
     let h = exp.model.hidden.min(32);
     let mut mat = |scale: f32| -> Vec<Vec<f32>> {
         (0..t)
-            .map(|_| {
-                (0..h)
-                    .map(|_| (noise(seed) as f32 * 2.0 - 1.0) * scale)
-                    .collect()
-            })
+            .map(|_| (0..h).map(|_| (noise(seed) as f32 * 2.0 - 1.0) * scale).collect())
             .collect()
     };
     let hidden = mat(1.0);
@@ -323,9 +297,7 @@ fn fake_probe(step: u64, text: &str, exp: &Experiment, seed: &mut u64) -> ProbeR
         step,
         tokens,
         entropy: (0..t).map(|i| 2.0 / (1.0 + i as f32 * 0.1)).collect(),
-        top: (0..t)
-            .map(|_| vec![("e".into(), 0.3), (" ".into(), 0.2)])
-            .collect(),
+        top: (0..t).map(|_| vec![("e".into(), 0.3), (" ".into(), 0.2)]).collect(),
         dirs: vec![DirProbe {
             layer: 0,
             direction: Direction::Fwd,
@@ -356,10 +328,7 @@ impl FakeTrainer {
         if self.write_files {
             let _ = fs::write(&path, format!("fake checkpoint at step {step}\n"));
             if best {
-                let _ = fs::write(
-                    self.run_dir.join("best.safetensors"),
-                    format!("step {step}\n"),
-                );
+                let _ = fs::write(self.run_dir.join("best.safetensors"), format!("step {step}\n"));
             }
         }
         tx.send(Event::Checkpointed { path, step, best }).is_ok()
@@ -456,8 +425,7 @@ impl FakeTrainer {
                         true
                     }
                     Command::Probe(text) => {
-                        let text = text
-                            .unwrap_or_else(|| "to be, or not to be, that is the question".into());
+                        let text = text.unwrap_or_else(|| "to be, or not to be, that is the question".into());
                         let r = fake_probe(step, &text, exp, &mut seed);
                         if self.write_files {
                             if let Ok(j) = serde_json::to_string(&r) {
@@ -532,12 +500,7 @@ impl FakeTrainer {
                 }
             }
             if step.is_multiple_of(tr.probe_every) {
-                let r = fake_probe(
-                    step,
-                    "to be, or not to be, that is the question",
-                    exp,
-                    &mut seed,
-                );
+                let r = fake_probe(step, "to be, or not to be, that is the question", exp, &mut seed);
                 if tx.send(Event::Probe(Box::new(r))).is_err() {
                     return;
                 }

@@ -50,9 +50,7 @@ pub fn browser() -> App {
         },
         BrowserEntry {
             path: "experiments/rnn-broken.toml".into(),
-            experiment: Err(
-                "experiments/rnn-broken.toml:6:1: `hidden` must be an integer ≥ 1, got 0".into(),
-            ),
+            experiment: Err("experiments/rnn-broken.toml:6:1: `hidden` must be an integer ≥ 1, got 0".into()),
             last_best: None,
         },
     ];
@@ -65,9 +63,7 @@ pub fn metrics(step: u64) -> Metrics {
     let s = step as f64;
     let wiggle = if step.is_multiple_of(20) { 0.08 } else { -0.05 };
     let train = 1.3 + 2.9 * (-s / 350.0).exp() + wiggle;
-    let val = step
-        .is_multiple_of(100)
-        .then(|| 1.4 + 2.8 * (-s / 380.0).exp());
+    let val = step.is_multiple_of(100).then(|| 1.4 + 2.8 * (-s / 380.0).exp());
     Metrics {
         step,
         epoch: s * 2048.0 / 1_000_000.0,
@@ -84,10 +80,7 @@ pub fn metrics(step: u64) -> Metrics {
 /// A training screen after `steps` steps with samples and a checkpoint.
 pub fn training(steps: u64) -> App {
     let mut app = browser();
-    update(
-        &mut app,
-        Action::ExperimentLoaded(Ok(experiment("char-lstm"))),
-    );
+    update(&mut app, Action::ExperimentLoaded(Ok(experiment("char-lstm"))));
     key(&mut app, KeyCode::Char(' '));
     app.take_effects();
     let info = RunInfo {
@@ -113,22 +106,14 @@ pub fn training(steps: u64) -> App {
             let text = format!("king and the lord of my love, what art thou now? (step {step})");
             update(
                 &mut app,
-                Action::Trainer(Event::Sample(Box::new(SampleEvent {
-                    step,
-                    request,
-                    text,
-                }))),
+                Action::Trainer(Event::Sample(Box::new(SampleEvent { step, request, text }))),
             );
         }
         if step % 500 == 0 {
             let path = PathBuf::from("runs/char-lstm-20261130-104200/latest.safetensors");
             update(
                 &mut app,
-                Action::Trainer(Event::Checkpointed {
-                    path,
-                    step,
-                    best: true,
-                }),
+                Action::Trainer(Event::Checkpointed { path, step, best: true }),
             );
         }
     }

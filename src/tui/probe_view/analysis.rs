@@ -17,10 +17,7 @@ pub fn width(m: &[Vec<f32>]) -> usize {
 
 /// Entry `[t][u]` when present and finite.
 pub fn value(m: &[Vec<f32>], t: usize, u: usize) -> Option<f32> {
-    m.get(t)
-        .and_then(|row| row.get(u))
-        .copied()
-        .filter(|v| v.is_finite())
+    m.get(t).and_then(|row| row.get(u)).copied().filter(|v| v.is_finite())
 }
 
 /// Fractions of time steps one unit spends saturated.
@@ -59,10 +56,7 @@ pub fn saturation(m: &[Vec<f32>]) -> Vec<Saturation> {
 
 /// Mean and variance (population) of one unit over time; `None` without finite values.
 fn moments(m: &[Vec<f32>], u: usize) -> Option<(f64, f64)> {
-    let xs: Vec<f64> = (0..m.len())
-        .filter_map(|t| value(m, t, u))
-        .map(f64::from)
-        .collect();
+    let xs: Vec<f64> = (0..m.len()).filter_map(|t| value(m, t, u)).map(f64::from).collect();
     if xs.is_empty() {
         return None;
     }
@@ -197,13 +191,8 @@ impl Feature {
                     }
                     f32::from(u8::from(inside))
                 }
-                Feature::IsSpace => f32::from(u8::from(
-                    !tok.is_empty() && tok.chars().all(char::is_whitespace),
-                )),
-                Feature::IsVowel => f32::from(u8::from(matches!(
-                    c.to_ascii_lowercase(),
-                    'a' | 'e' | 'i' | 'o' | 'u'
-                ))),
+                Feature::IsSpace => f32::from(u8::from(!tok.is_empty() && tok.chars().all(char::is_whitespace))),
+                Feature::IsVowel => f32::from(u8::from(matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u'))),
                 Feature::IsPunctuation => f32::from(u8::from(c.is_ascii_punctuation())),
             };
             out.push(v);
@@ -265,12 +254,7 @@ mod tests {
     #[test]
     fn saturation_fractions() {
         // unit 0: 0.05, 0.5, 0.95, 0.95 → left 1/4, right 2/4; unit 1 always 0.5.
-        let m = vec![
-            vec![0.05, 0.5],
-            vec![0.5, 0.5],
-            vec![0.95, 0.5],
-            vec![0.95, 0.5],
-        ];
+        let m = vec![vec![0.05, 0.5], vec![0.5, 0.5], vec![0.95, 0.5], vec![0.95, 0.5]];
         let s = saturation(&m);
         assert_eq!(s.len(), 2);
         assert!((s[0].left - 0.25).abs() < 1e-6 && (s[0].right - 0.5).abs() < 1e-6);
@@ -290,19 +274,9 @@ mod tests {
     #[test]
     fn variance_order() {
         // unit 1 varies most, unit 2 some, unit 0 not at all.
-        let m = vec![
-            vec![0.3, -1.0, 0.1],
-            vec![0.3, 1.0, -0.1],
-            vec![0.3, -1.0, 0.1],
-        ];
-        assert_eq!(
-            order(&m, SortMode::Variance, Feature::IsSpace, &[]),
-            vec![1, 2, 0]
-        );
-        assert_eq!(
-            order(&m, SortMode::Index, Feature::IsSpace, &[]),
-            vec![0, 1, 2]
-        );
+        let m = vec![vec![0.3, -1.0, 0.1], vec![0.3, 1.0, -0.1], vec![0.3, -1.0, 0.1]];
+        assert_eq!(order(&m, SortMode::Variance, Feature::IsSpace, &[]), vec![1, 2, 0]);
+        assert_eq!(order(&m, SortMode::Index, Feature::IsSpace, &[]), vec![0, 1, 2]);
     }
 
     #[test]

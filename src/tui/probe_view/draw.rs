@@ -14,13 +14,7 @@ pub(super) fn text(buf: &mut Buffer, area: Rect, x: u16, y: u16, s: &str, style:
     if x >= area.width || y >= area.height {
         return 0;
     }
-    let (end, _) = buf.set_stringn(
-        area.x + x,
-        area.y + y,
-        s,
-        usize::from(area.width - x),
-        style,
-    );
+    let (end, _) = buf.set_stringn(area.x + x, area.y + y, s, usize::from(area.width - x), style);
     end.saturating_sub(area.x + x)
 }
 
@@ -81,11 +75,7 @@ pub(super) fn tab_bar(
 ) {
     let mut spans = Vec::new();
     for (i, k) in ViewKind::ALL.iter().enumerate() {
-        let style = if *k == view.kind {
-            theme.selected
-        } else {
-            theme.dim
-        };
+        let style = if *k == view.kind { theme.selected } else { theme.dim };
         spans.push(Span::styled(format!(" {} {} ", i + 1, k.name()), style));
     }
     let used = line(buf, area, 0, 0, &Line::from(spans));

@@ -91,18 +91,10 @@ fn matching<'r>(report: &'r ProbeReport, dir: &DirProbe) -> Option<&'r DirProbe>
 
 pub(super) fn render(ctx: &Ctx<'_>, compare: Option<&ProbeReport>, area: Rect, buf: &mut Buffer) {
     let theme = &ctx.theme;
-    let label = ctx
-        .view
-        .label
-        .clone()
-        .unwrap_or_else(|| describe(ctx.report));
+    let label = ctx.view.label.clone().unwrap_or_else(|| describe(ctx.report));
     let cmp = compare.and_then(|r| Some((r, matching(r, ctx.dir)?)));
     let cmp_label = cmp.map(|(r, _)| {
-        let l = ctx
-            .view
-            .compare_label
-            .clone()
-            .unwrap_or_else(|| describe(r));
+        let l = ctx.view.compare_label.clone().unwrap_or_else(|| describe(r));
         if l == label {
             format!("{l} (compare)")
         } else {
@@ -125,15 +117,9 @@ pub(super) fn render(ctx: &Ctx<'_>, compare: Option<&ProbeReport>, area: Rect, b
     if has_status {
         let mut spans = Vec::new();
         let decay = |d: &DirProbe| {
-            decay_per_step(&d.grad_norm).map_or_else(
-                || "no decay fit".to_string(),
-                |f| format!("×{f:.3} per step"),
-            )
+            decay_per_step(&d.grad_norm).map_or_else(|| "no decay fit".to_string(), |f| format!("×{f:.3} per step"))
         };
-        spans.push(Span::styled(
-            format!("{label}: {}", decay(ctx.dir)),
-            theme.series,
-        ));
+        spans.push(Span::styled(format!("{label}: {}", decay(ctx.dir)), theme.series));
         if let (Some((_, d)), Some(l)) = (cmp, &cmp_label) {
             spans.push(Span::styled("  │  ", theme.dim));
             spans.push(Span::styled(format!("{l}: {}", decay(d)), theme.compare));
@@ -149,12 +135,7 @@ pub(super) fn render(ctx: &Ctx<'_>, compare: Option<&ProbeReport>, area: Rect, b
         return;
     }
     if mine.is_empty() && theirs.is_empty() {
-        draw::message(
-            buf,
-            plot,
-            "no positive gradient norms in this probe",
-            theme.note,
-        );
+        draw::message(buf, plot, "no positive gradient norms in this probe", theme.note);
         return;
     }
 
@@ -170,9 +151,7 @@ pub(super) fn render(ctx: &Ctx<'_>, compare: Option<&ProbeReport>, area: Rect, b
     // One label per decade when few, else the ends and the middle.
     let decades = (y_hi - y_lo) as i64;
     let y_labels: Vec<String> = if decades <= 6 {
-        (0..=decades)
-            .map(|k| format!("1e{}", y_lo as i64 + k))
-            .collect()
+        (0..=decades).map(|k| format!("1e{}", y_lo as i64 + k)).collect()
     } else {
         let mid = ((y_lo + y_hi) / 2.0).round() as i64;
         vec![
@@ -212,11 +191,7 @@ pub(super) fn render(ctx: &Ctx<'_>, compare: Option<&ProbeReport>, area: Rect, b
         datasets.push(
             Dataset::default()
                 .name(pad(l, cmp_mark))
-                .graph_type(if glyph {
-                    GraphType::Scatter
-                } else {
-                    GraphType::Line
-                })
+                .graph_type(if glyph { GraphType::Scatter } else { GraphType::Line })
                 .marker(if glyph { Marker::Dot } else { Marker::Braille })
                 .style(theme.compare)
                 .data(&theirs),
@@ -230,12 +205,7 @@ pub(super) fn render(ctx: &Ctx<'_>, compare: Option<&ProbeReport>, area: Rect, b
                 .labels(x_labels)
                 .style(theme.dim),
         )
-        .y_axis(
-            Axis::default()
-                .bounds([y_lo, y_hi])
-                .labels(y_labels)
-                .style(theme.dim),
-        )
+        .y_axis(Axis::default().bounds([y_lo, y_hi]).labels(y_labels).style(theme.dim))
         .style(Style::new());
     chart.render(plot, buf);
 }

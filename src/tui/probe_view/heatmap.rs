@@ -43,11 +43,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
     }
 
     // Unit labels: two per row with colour ("12 40 "), one with glyphs ("12 ").
-    let per_row: usize = if theme.palette == Palette::Glyph {
-        1
-    } else {
-        2
-    };
+    let per_row: usize = if theme.palette == Palette::Glyph { 1 } else { 2 };
     let digits = n_units.saturating_sub(1).to_string().len();
     let label_w = (digits * per_row + per_row) as u16;
     let label_w = if area.width > label_w + 4 { label_w } else { 0 };
@@ -68,11 +64,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
             if t >= t_len {
                 break;
             }
-            let style = if t == cursor {
-                theme.selected
-            } else {
-                Style::new()
-            };
+            let style = if t == cursor { theme.selected } else { Style::new() };
             draw::cell(buf, area, label_w + c as u16, y, &ctx.token_cell(t), style);
         }
     }

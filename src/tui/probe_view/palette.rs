@@ -26,9 +26,7 @@ impl Palette {
         if set("NO_COLOR") {
             return Palette::Glyph;
         }
-        let colorterm = std::env::var("COLORTERM")
-            .unwrap_or_default()
-            .to_lowercase();
+        let colorterm = std::env::var("COLORTERM").unwrap_or_default().to_lowercase();
         let term = std::env::var("TERM").unwrap_or_default().to_lowercase();
         if colorterm.contains("truecolor") || colorterm.contains("24bit") || term.contains("256") {
             Palette::Rgb
@@ -156,13 +154,7 @@ pub fn ansi16(scale: Scale, v: f32) -> Color {
             Color::Red,
             Color::LightRed,
         ],
-        Scale::Sequential => [
-            Color::Black,
-            Color::Blue,
-            Color::Cyan,
-            Color::Green,
-            Color::LightYellow,
-        ],
+        Scale::Sequential => [Color::Black, Color::Blue, Color::Cyan, Color::Green, Color::LightYellow],
     };
     ramp.get(i).copied().unwrap_or(Color::Reset)
 }
@@ -192,9 +184,7 @@ pub fn readable_on(bg: Color) -> Color {
                 Color::White
             }
         }
-        Color::LightYellow | Color::LightRed | Color::Cyan | Color::Green | Color::LightBlue => {
-            Color::Black
-        }
+        Color::LightYellow | Color::LightRed | Color::Cyan | Color::Green | Color::LightBlue => Color::Black,
         _ => Color::White,
     }
 }
@@ -219,10 +209,7 @@ mod tests {
         assert_eq!(glyph(Scale::Diverging, 0.0), '▒');
         assert_eq!(glyph(Scale::Diverging, 1.0), '█');
         assert_eq!(ansi16(Scale::Diverging, 0.0), Color::DarkGray);
-        assert_ne!(
-            ansi16(Scale::Diverging, -1.0),
-            ansi16(Scale::Diverging, 1.0)
-        );
+        assert_ne!(ansi16(Scale::Diverging, -1.0), ansi16(Scale::Diverging, 1.0));
     }
 
     #[test]

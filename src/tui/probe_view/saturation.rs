@@ -72,10 +72,7 @@ pub(super) fn render(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
         let (Some(g), Some(sat)) = (gates.get(gi), sats.get(gi)) else {
             continue;
         };
-        let points: Vec<(f64, f64)> = sat
-            .iter()
-            .map(|s| (f64::from(s.left), f64::from(s.right)))
-            .collect();
+        let points: Vec<(f64, f64)> = sat.iter().map(|s| (f64::from(s.left), f64::from(s.right))).collect();
         let chosen: Vec<(f64, f64)> = points.get(unit).copied().into_iter().collect();
         let diagonal = [(0.0, 1.0), (1.0, 0.0)];
         let (point_marker, chosen_marker) = match theme.palette {
@@ -99,17 +96,9 @@ pub(super) fn render(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
                 .style(theme.compare)
                 .data(&chosen),
         ];
-        let title_style = if gi == selected_gate {
-            theme.title
-        } else {
-            Style::new()
-        };
+        let title_style = if gi == selected_gate { theme.title } else { Style::new() };
         let chart = Chart::new(datasets)
-            .block(
-                Block::new()
-                    .title(gate_title(&g.name))
-                    .title_style(title_style),
-            )
+            .block(Block::new().title(gate_title(&g.name)).title_style(title_style))
             .x_axis(
                 Axis::default()
                     .bounds([0.0, 1.0])

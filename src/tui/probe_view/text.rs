@@ -41,11 +41,7 @@ fn layout(tokens: &[String], width: u16) -> Vec<Vec<Placed>> {
             x += gap;
         }
         if let Some(row) = rows.last_mut() {
-            row.push(Placed {
-                t,
-                text,
-                x: x as u16,
-            });
+            row.push(Placed { t, text, x: x as u16 });
         }
         x += tw;
         if tok.contains('\n') {
@@ -74,11 +70,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
         0
     };
     if has_title {
-        let mut title = format!(
-            "text coloured by {} unit {unit} · {}",
-            ch.name,
-            ctx.layer_name()
-        );
+        let mut title = format!("text coloured by {} unit {unit} · {}", ch.name, ctx.layer_name());
         if let Some(r) = ctx
             .unit_r(ch, unit)
             .filter(|_| ctx.view.sort == super::SortMode::Correlation)
@@ -97,10 +89,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
     let rows = layout(&ctx.report.tokens, text_area.width);
     let per_line: u16 = if glyph && text_area.height >= 2 { 2 } else { 1 };
     let visible = usize::from(text_area.height / per_line);
-    let cursor_row = rows
-        .iter()
-        .position(|r| r.iter().any(|p| p.t == cursor))
-        .unwrap_or(0);
+    let cursor_row = rows.iter().position(|r| r.iter().any(|p| p.t == cursor)).unwrap_or(0);
     let first = draw::page(cursor_row, visible, rows.len());
     for (i, row) in rows.iter().skip(first).take(visible).enumerate() {
         let y = i as u16 * per_line;
@@ -111,8 +100,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
                 None => Style::new(),
             };
             if p.t == cursor {
-                style =
-                    style.add_modifier(Modifier::REVERSED | Modifier::BOLD | Modifier::UNDERLINED);
+                style = style.add_modifier(Modifier::REVERSED | Modifier::BOLD | Modifier::UNDERLINED);
             }
             let used = draw::text(buf, text_area, p.x, y, &p.text, style);
             if per_line == 2 {
@@ -146,10 +134,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
     ];
     if let Some(e) = ctx.report.entropy.get(cursor).filter(|e| e.is_finite()) {
         line.push(Span::styled(
-            format!(
-                " │ entropy {e:.2} nats ({:.2} bits)",
-                e / std::f32::consts::LN_2
-            ),
+            format!(" │ entropy {e:.2} nats ({:.2} bits)", e / std::f32::consts::LN_2),
             theme.dim,
         ));
     }
@@ -167,23 +152,12 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
         return;
     }
     draw::line(buf, info, 0, 0, &Line::from(line));
-    draw::text(
-        buf,
-        info,
-        0,
-        1,
-        "next-token guesses after this step:",
-        theme.dim,
-    );
+    draw::text(buf, info, 0, 1, "next-token guesses after this step:", theme.dim);
     if top.is_empty() {
         draw::text(buf, info, 2, 2, "none recorded", theme.note);
     }
     for (i, (tok, p)) in top.iter().take(5).enumerate() {
-        let p = if p.is_finite() {
-            p.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.0 };
         let name = draw::token_label(tok);
         let name = if Span::raw(name.as_str()).width() > 8 {
             name.chars().take(7).collect::<String>() + "…"
@@ -202,10 +176,7 @@ fn bar(p: f32, width: usize) -> String {
     const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
     let eighths = (p * (width * 8) as f32).round() as usize;
     let mut s: String = std::iter::repeat_n('█', eighths / 8).collect();
-    if let Some(&c) = EIGHTHS
-        .get(eighths % 8)
-        .filter(|_| !eighths.is_multiple_of(8))
-    {
+    if let Some(&c) = EIGHTHS.get(eighths % 8).filter(|_| !eighths.is_multiple_of(8)) {
         s.push(c);
     }
     s

@@ -40,8 +40,7 @@ impl Widget for Browser<'_> {
         let app = self.app;
         let t = &app.theme;
         let b = &app.browser;
-        let [list_area, detail_area] =
-            Layout::vertical([Constraint::Min(3), Constraint::Length(7)]).areas(area);
+        let [list_area, detail_area] = Layout::vertical([Constraint::Min(3), Constraint::Length(7)]).areas(area);
         let block = Block::bordered()
             .border_style(t.border_focus)
             .title(" Experiments (experiments/*.toml) ");
@@ -101,10 +100,7 @@ impl Widget for Browser<'_> {
 
         let mut lines = Vec::new();
         if let Some(e) = b.entries.get(b.selected) {
-            lines.push(Line::from(Span::styled(
-                e.path.display().to_string(),
-                t.dim,
-            )));
+            lines.push(Line::from(Span::styled(e.path.display().to_string(), t.dim)));
             match &e.experiment {
                 Ok(x) => {
                     let o = &x.training.optim;
@@ -117,10 +113,7 @@ impl Widget for Browser<'_> {
                         x.training.seq_len,
                         o.lr
                     )));
-                    lines.push(Line::from(format!(
-                        "data: {}",
-                        ellipsize(&data_text(x), 200)
-                    )));
+                    lines.push(Line::from(format!("data: {}", ellipsize(&data_text(x), 200))));
                     lines.push(Line::from(vec![
                         Span::styled("Enter", t.key),
                         Span::raw(" open and train  "),

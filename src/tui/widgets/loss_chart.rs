@@ -82,11 +82,7 @@ impl LossChart<'_> {
                     .zip(ys)
                     .filter_map(|(p, y)| {
                         let x = if s.x_time { p.time_s } else { p.step as f64 };
-                        let y = if s.log_y {
-                            (y > 0.0).then(|| y.ln())?
-                        } else {
-                            y
-                        };
+                        let y = if s.log_y { (y > 0.0).then(|| y.ln())? } else { y };
                         (x.is_finite() && y.is_finite()).then_some((x, y))
                     })
                     .collect()
@@ -140,12 +136,14 @@ impl Widget for LossChart<'_> {
         let x_mid = (xb[0] + xb[1]) / 2.0;
         let y_mid = (yb[0] + yb[1]) / 2.0;
         let axis = self.axis;
-        let x_axis = Axis::default().bounds(xb).style(axis).labels(
-            [x_label(xb[0]), x_label(x_mid), x_label(xb[1])].map(|l| Span::styled(l, axis)),
-        );
-        let y_axis = Axis::default().bounds(yb).style(axis).labels(
-            [y_label(yb[0]), y_label(y_mid), y_label(yb[1])].map(|l| Span::styled(l, axis)),
-        );
+        let x_axis = Axis::default()
+            .bounds(xb)
+            .style(axis)
+            .labels([x_label(xb[0]), x_label(x_mid), x_label(xb[1])].map(|l| Span::styled(l, axis)));
+        let y_axis = Axis::default()
+            .bounds(yb)
+            .style(axis)
+            .labels([y_label(yb[0]), y_label(y_mid), y_label(yb[1])].map(|l| Span::styled(l, axis)));
         let datasets: Vec<Dataset> = self
             .series
             .iter()
@@ -241,11 +239,7 @@ mod tests {
         let h = History::new(8, 8);
         let mut buf = Buffer::empty(Rect::new(0, 0, 20, 3));
         chart(&h, SETTINGS).render(buf.area, &mut buf);
-        let expected = Buffer::with_lines([
-            "┌Loss──────────────┐",
-            "│no data           │",
-            "└──────────────────┘",
-        ]);
+        let expected = Buffer::with_lines(["┌Loss──────────────┐", "│no data           │", "└──────────────────┘"]);
         assert_eq!(buf, expected);
     }
 

@@ -23,11 +23,8 @@ impl Widget for Runs<'_> {
         let t = &app.theme;
         let r = &app.runs;
         let list_w = (area.width * 2 / 5).clamp(24, 48);
-        let [left, right] =
-            Layout::horizontal([Constraint::Length(list_w), Constraint::Min(10)]).areas(area);
-        let list_block = Block::bordered()
-            .border_style(t.border_focus)
-            .title(" Runs (runs/) ");
+        let [left, right] = Layout::horizontal([Constraint::Length(list_w), Constraint::Min(10)]).areas(area);
+        let list_block = Block::bordered().border_style(t.border_focus).title(" Runs (runs/) ");
         if r.entries.is_empty() {
             let text = if r.scanned {
                 "No run directories in runs/ yet. Train something, or press o to open a \
@@ -66,9 +63,7 @@ impl Widget for Runs<'_> {
                     ])
                 })
                 .collect();
-            let list = List::new(items)
-                .block(list_block)
-                .highlight_style(t.selected);
+            let list = List::new(items).block(list_block).highlight_style(t.selected);
             let mut state = ListState::default().with_selected(Some(r.selected));
             StatefulWidget::render(list, left, buf, &mut state);
         }

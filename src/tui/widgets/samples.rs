@@ -83,10 +83,7 @@ impl Widget for Samples<'_> {
         }
         if !sm.checkpoints.is_empty() {
             lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(
-                "── after each checkpoint ──",
-                t.label,
-            )));
+            lines.push(Line::from(Span::styled("── after each checkpoint ──", t.label)));
             for c in &sm.checkpoints {
                 let best = if c.best { " (best)" } else { "" };
                 match &c.sample {

@@ -20,11 +20,11 @@ impl Status<'_> {
     /// The status as label/value pairs, after the phase badge.
     pub fn fields(&self) -> Vec<(&'static str, String)> {
         let run = &self.app.run;
-        let total = run.info.as_ref().map(|i| i.total_steps).or(self
-            .app
-            .experiment
+        let total = run
+            .info
             .as_ref()
-            .map(|e| e.training.steps));
+            .map(|i| i.total_steps)
+            .or(self.app.experiment.as_ref().map(|e| e.training.steps));
         let step = run.step();
         let mut f = Vec::new();
         let step_text = match total {
@@ -43,14 +43,8 @@ impl Status<'_> {
         let lr = m.map(|m| m.lr).or(self.app.base_lr());
         f.push(("lr", lr.map_or("–".into(), |lr| format!("{lr:.2e}"))));
         f.push(("|g|", m.map_or("–".into(), |m| sig3(m.grad_norm))));
-        f.push((
-            "bits/tok",
-            m.map_or("–".into(), |m| format!("{:.3}", m.bits_per_token)),
-        ));
-        f.push((
-            "ppl",
-            m.map_or("–".into(), |m| sig3(m.bits_per_token.exp2())),
-        ));
+        f.push(("bits/tok", m.map_or("–".into(), |m| format!("{:.3}", m.bits_per_token))));
+        f.push(("ppl", m.map_or("–".into(), |m| sig3(m.bits_per_token.exp2()))));
         if let Some(v) = run.best_val {
             f.push(("best val", format!("{v:.3}")));
         }
