@@ -228,11 +228,10 @@ impl<F: Scalar> Model<F> {
         }
         for l in 0..self.spec.layers {
             let (below, here) = ws.dirs.split_at_mut(l * dirs);
-            for d in 0..dirs {
+            for (d, c) in here.iter_mut().take(dirs).enumerate() {
                 let dp = self.dirs[l * dirs + d];
                 let w = &self.params.values[dp.w];
                 let bias = &self.params.values[dp.b];
-                let c = &mut here[d];
                 // xw = b + x⟨t⟩ · W_ax for all rows at once. One-hot x⟨t⟩: W_ax · x is column
                 // `tok` of W_ax, row H + tok here, so xw = b + W[H + tok] (a row gather).
                 let bias = bias.as_slice().expect("parameters are contiguous");
@@ -397,7 +396,7 @@ impl<F: Scalar> Model<F> {
         };
         match &batch.targets {
             Targets::PerStep(tg) => {
-                for i in 0..steps * b {
+                for (i, &target) in tg.iter().enumerate().take(steps * b) {
                     let (t, r) = (i / b, i % b);
                     let scored = batch.is_real(i) && (score == Score::All || t == last_real(r));
                     let d = &mut ws.dlogits[i * y..(i + 1) * y];
@@ -406,14 +405,14 @@ impl<F: Scalar> Model<F> {
                         continue;
                     }
                     let z = &ws.logits[i * y..(i + 1) * y];
-                    st.sum += softmax_ce(z, tg[i] as usize, d, scale);
+                    st.sum += softmax_ce(z, target as usize, d, scale);
                     st.count += 1;
                 }
             }
             Targets::Class(tg) => {
-                for r in 0..b {
+                for (r, &class) in tg.iter().enumerate().take(b) {
                     let z = &ws.logits[r * y..(r + 1) * y];
-                    st.sum += softmax_ce(z, tg[r] as usize, &mut ws.dlogits[r * y..(r + 1) * y], scale);
+                    st.sum += softmax_ce(z, class as usize, &mut ws.dlogits[r * y..(r + 1) * y], scale);
                     st.count += 1;
                 }
             }
@@ -521,10 +520,9 @@ impl<F: Scalar> Model<F> {
         }
         for l in (0..self.spec.layers).rev() {
             let (below, here) = ws.dirs.split_at_mut(l * dirs);
-            for d in 0..dirs {
+            for (d, c) in here.iter_mut().take(dirs).enumerate() {
                 let dp = self.dirs[l * dirs + d];
                 let w = &self.params.values[dp.w];
-                let c = &mut here[d];
                 let record = ws.record_grad_norms;
                 self.back_dir(c, w.slice(s![..h, ..]), steps, b, d == 0, &batch.mask, record);
                 // Recurrent weights: ∂W_aa = Σ_t a⟨t−1⟩ᵀ · ∂pre⟨t⟩, one product over all steps.

@@ -47,6 +47,9 @@ impl Batch {
     }
 }
 
+/// A carried truncated-BPTT state: B, and per layer and direction (a⟨0⟩, c⟨0⟩), each `[B, H]`.
+pub type State<F> = (usize, Vec<(Vec<F>, Vec<F>)>);
+
 /// Per-thread workspaces and gradients.
 pub struct Sharded<F> {
     threads: usize,
@@ -152,7 +155,7 @@ impl<F: Scalar> Sharded<F> {
     }
 
     /// The carried state as whole-batch rows: B and per layer and direction (a⟨0⟩, c⟨0⟩) `[B, H]`.
-    pub fn export_state(&self, model: &Model<F>) -> Option<(usize, Vec<(Vec<F>, Vec<F>)>)> {
+    pub fn export_state(&self, model: &Model<F>) -> Option<State<F>> {
         if self.batch == 0 {
             return None;
         }
