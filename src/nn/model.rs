@@ -295,16 +295,7 @@ impl<F: Scalar> Model<F> {
         }
         for k in 0..steps {
             let t = if fwd { k } else { steps - 1 - k };
-            if k == 0 {
-                c.hp[..bh].copy_from_slice(&c.h0[..bh]);
-                c.cp[..bh].copy_from_slice(&c.c0[..bh]);
-            } else {
-                let tp = if fwd { t - 1 } else { t + 1 };
-                c.hp[..bh].copy_from_slice(&c.h[tp * bh..(tp + 1) * bh]);
-                if lstm {
-                    c.cp[..bh].copy_from_slice(&c.aux[tp * bh..(tp + 1) * bh]);
-                }
-            }
+            c.load_prev(k, t, bh, fwd, lstm);
             self.cell.forward(Fwd {
                 b,
                 h_size: h,
@@ -665,16 +656,7 @@ impl<F: Scalar> Model<F> {
         }
         for k in (0..steps).rev() {
             let t = if fwd { k } else { steps - 1 - k };
-            if k == 0 {
-                c.hp[..bh].copy_from_slice(&c.h0[..bh]);
-                c.cp[..bh].copy_from_slice(&c.c0[..bh]);
-            } else {
-                let tp = if fwd { t - 1 } else { t + 1 };
-                c.hp[..bh].copy_from_slice(&c.h[tp * bh..(tp + 1) * bh]);
-                if lstm {
-                    c.cp[..bh].copy_from_slice(&c.aux[tp * bh..(tp + 1) * bh]);
-                }
-            }
+            c.load_prev(k, t, bh, fwd, lstm);
             // ∂L/∂a⟨t⟩ = from above (head or next layer) + from a⟨t+1⟩ through the recurrence.
             for (a, &d) in c.da[..bh].iter_mut().zip(&c.dh[t * bh..(t + 1) * bh]) {
                 *a += d;

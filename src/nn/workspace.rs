@@ -59,6 +59,23 @@ fn grow<F: Scalar>(v: &mut Vec<F>, n: usize) {
 }
 
 impl<F: Scalar> DirCache<F> {
+    /// Copy a⟨t−1⟩ (and c⟨t−1⟩ for the LSTM) of the `k`-th step in this direction's order, which
+    /// is time step `t`, into the scratch `hp` / `cp`: the initial state for the first step,
+    /// otherwise the previous step's stored state (t − 1 forward, t + 1 backward).
+    #[inline]
+    pub fn load_prev(&mut self, k: usize, t: usize, bh: usize, fwd: bool, lstm: bool) {
+        if k == 0 {
+            self.hp[..bh].copy_from_slice(&self.h0[..bh]);
+            self.cp[..bh].copy_from_slice(&self.c0[..bh]);
+        } else {
+            let tp = if fwd { t - 1 } else { t + 1 };
+            self.hp[..bh].copy_from_slice(&self.h[tp * bh..(tp + 1) * bh]);
+            if lstm {
+                self.cp[..bh].copy_from_slice(&self.aux[tp * bh..(tp + 1) * bh]);
+            }
+        }
+    }
+
     /// Make room for `rows` = T·B rows of batch `b`, hidden `h`, `gh` = G·H.
     pub fn ensure(&mut self, rows: usize, b: usize, h: usize, gh: usize, torch_gru: bool) {
         grow(&mut self.xw, rows * gh);

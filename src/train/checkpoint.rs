@@ -24,8 +24,8 @@ pub const FORMAT: &str = "rnn-lab-checkpoint";
 /// Current format version.
 pub const VERSION: &str = "1";
 
-/// A saved truncated-BPTT state: B, and per layer and direction (a⟨0⟩, c⟨0⟩), each `[B, H]`.
-pub type CarriedState = (usize, Vec<(Vec<f32>, Vec<f32>)>);
+/// A saved truncated-BPTT state (see [`crate::nn::shard::State`]).
+pub type CarriedState = crate::nn::shard::State<f32>;
 
 /// What a checkpoint holds.
 #[derive(Clone, Debug)]
