@@ -98,7 +98,8 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
                     "step {:>6}/{total} {bar} loss {:.4}  val {val}  {:.3} bits/tok  {:.1}k tok/s  ETA {}",
                     m.step,
                     m.train_loss,
-                    m.bits_per_token,
+                    // Validation bits once there is a validation loss, training bits before.
+                    last_val.map_or(m.bits_per_token, |v| v / std::f64::consts::LN_2),
                     m.tokens_per_s / 1000.0,
                     fmt_duration(eta)
                 );

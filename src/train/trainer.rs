@@ -113,6 +113,7 @@ pub struct Trainer {
     last_lr: f64,
     saved_step: Option<u64>,
     last_train: f64,
+    last_tokens_per_s: f64,
     last_eval_step: Option<u64>,
 }
 
@@ -238,6 +239,7 @@ impl Trainer {
             last_lr: 0.0,
             saved_step: None,
             last_train: f64::NAN,
+            last_tokens_per_s: 0.0,
             last_eval_step: None,
         })
     }
@@ -376,6 +378,9 @@ impl Trainer {
             self.last_eval_step = Some(self.step);
         }
         let secs = self.acc_time.as_secs_f64();
+        if secs > 0.0 {
+            self.last_tokens_per_s = self.acc_tokens as f64 / secs;
+        }
         let m = Metrics {
             step: self.step,
             epoch: self.step as f64 / self.batcher.steps_per_epoch().max(1) as f64,
@@ -385,7 +390,11 @@ impl Trainer {
             bits_per_token: val.unwrap_or(train) / std::f64::consts::LN_2,
             lr: self.last_lr,
             grad_norm: self.last_norm,
-            tokens_per_s: if secs > 0.0 { self.acc_tokens as f64 / secs } else { 0.0 },
+            tokens_per_s: if secs > 0.0 {
+                self.acc_tokens as f64 / secs
+            } else {
+                self.last_tokens_per_s
+            },
         };
         self.acc_loss = 0.0;
         self.acc_count = 0;
