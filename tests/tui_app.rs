@@ -117,16 +117,17 @@ fn temperature_moves_in_exact_steps_of_0_05_down_to_greedy() {
 #[test]
 fn top_k_cycles_and_sample_now_uses_the_settings() {
     let mut app = fixtures::training(100);
-    key(&mut app, KeyCode::Char('K'));
-    key(&mut app, KeyCode::Char('K'));
-    assert_eq!(app.sampling.top_k, 2);
+    // From "all", k keeps fewer tokens; K keeps more again.
     key(&mut app, KeyCode::Char('k'));
-    assert_eq!(app.sampling.top_k, 1);
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.sampling.top_k, 40);
+    key(&mut app, KeyCode::Char('K'));
+    assert_eq!(app.sampling.top_k, 100);
     app.take_effects();
     key(&mut app, KeyCode::Char('g'));
     match sent(&mut app).as_slice() {
         [Command::Sample(r)] => {
-            assert_eq!(r.top_k, 1);
+            assert_eq!(r.top_k, 100);
             assert_eq!(r.prime, "The ");
         }
         other => panic!("expected one Sample, got {other:?}"),
@@ -482,4 +483,20 @@ fn help_and_footer_keys_do_what_they_say() {
             );
         }
     }
+}
+
+/// `K` keeps more tokens (up to all), `k` fewer (down to 1); "all" is the top of the scale.
+#[test]
+fn top_k_keys_move_towards_all_and_towards_one() {
+    let mut app = App::new(true);
+    app.sampling.top_k = 0;
+    update(&mut app, Action::TopKUp);
+    assert_eq!(app.sampling.top_k, 0, "more than all stays all");
+    update(&mut app, Action::TopKDown);
+    assert_eq!(app.sampling.top_k, 100);
+    app.sampling.top_k = 1;
+    update(&mut app, Action::TopKDown);
+    assert_eq!(app.sampling.top_k, 1);
+    update(&mut app, Action::TopKUp);
+    assert_eq!(app.sampling.top_k, 2);
 }

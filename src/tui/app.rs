@@ -28,8 +28,8 @@ pub const CHECKPOINT_SAMPLES_KEPT: usize = 4;
 pub const TEMPERATURE_STEP: f64 = 0.05;
 /// Highest temperature the keys reach.
 pub const TEMPERATURE_MAX: f64 = 2.0;
-/// Top-k values the `k`/`K` keys cycle through (0 = all tokens).
-pub const TOP_K_STEPS: [usize; 9] = [0, 1, 2, 3, 5, 10, 20, 40, 100];
+/// Top-k values the `k`/`K` keys step through, from fewest tokens kept to all (0 = all tokens).
+pub const TOP_K_STEPS: [usize; 9] = [1, 2, 3, 5, 10, 20, 40, 100, 0];
 /// Smoothing strengths (EMA β) the `,`/`.` keys cycle through.
 pub const SMOOTHING_STEPS: [f64; 8] = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995];
 /// Factor of one learning-rate key press.
@@ -675,9 +675,16 @@ pub fn update(app: &mut App, action: Action) {
             sampling_changed(app);
         }
         Action::TopKUp | Action::TopKDown => {
-            let i = TOP_K_STEPS.iter().position(|&k| k >= app.sampling.top_k).unwrap_or(0);
+            // 0 (all tokens) is the top of the scale; any other k sits at the first step ≥ k.
+            let last = TOP_K_STEPS.len() - 1;
+            let k = app.sampling.top_k;
+            let i = if k == 0 {
+                last
+            } else {
+                TOP_K_STEPS.iter().position(|&s| s != 0 && s >= k).unwrap_or(last)
+            };
             let i = if action == Action::TopKUp {
-                (i + 1).min(TOP_K_STEPS.len() - 1)
+                (i + 1).min(last)
             } else {
                 i.saturating_sub(1)
             };
