@@ -2,8 +2,10 @@
 
 pub mod batch;
 pub mod cell;
+pub mod error;
 pub mod export;
 pub mod gemm;
+pub mod gradcheck;
 pub mod model;
 pub mod params;
 pub mod scalar;
@@ -12,6 +14,7 @@ pub mod spec;
 pub mod workspace;
 
 pub use batch::{Batch, Targets, NO_INPUT};
+pub use error::NnError;
 pub use model::{LossStats, Model, Score};
 pub use params::Params;
 pub use scalar::Scalar;

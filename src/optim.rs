@@ -1,10 +1,12 @@
 //! Optimizers (SGD with momentum, Adagrad, RMSprop, Adam), gradient clipping and
 //! learning-rate schedules. All work over a [`Params`] list with state of the same shapes.
 
-use crate::error::NnError;
+pub mod spec;
+
+use crate::nn::error::NnError;
 use crate::nn::gemm::with_simd;
 use crate::nn::{Params, Scalar};
-pub use crate::optim_spec::{OptimSpec, OptimizerKind, Schedule};
+pub use spec::{OptimSpec, OptimizerKind, Schedule};
 
 impl OptimSpec {
     /// Adam with the usual defaults, lr 2e-3, clip the global norm at 5.

@@ -13,6 +13,7 @@
 pub mod action;
 pub mod app;
 pub mod files;
+pub mod history;
 pub mod probe_view;
 pub mod theme;
 pub mod ui;

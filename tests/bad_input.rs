@@ -1,7 +1,7 @@
 //! Bad input gives typed errors, never a panic: invalid model specs, malformed batches, targets
 //! that do not fit the head, and numerical blow-ups in the forward pass.
 
-use rnn_lab::error::NnError;
+use rnn_lab::nn::error::NnError;
 use rnn_lab::nn::{
     Batch, CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Scalar, Score, Targets, NO_INPUT,
 };

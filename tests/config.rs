@@ -202,7 +202,7 @@ fn defaults_are_filled_in() {
     assert_eq!(exp.data.val_fraction, 0.05);
     assert_eq!(exp.sampling.temperature, 0.8);
     match exp.training.optim.kind {
-        rnn_lab::optim_spec::OptimizerKind::Adam { beta1, beta2, eps } => {
+        rnn_lab::optim::spec::OptimizerKind::Adam { beta1, beta2, eps } => {
             assert_eq!((beta1, beta2, eps), (0.9, 0.999, 1e-8));
         }
         other => panic!("default optimizer {other:?}"),
@@ -228,7 +228,7 @@ fn epochs_resolve_into_steps() {
     assert_eq!(exp.training.steps, 15);
     assert!(matches!(
         exp.training.optim.schedule,
-        rnn_lab::optim_spec::Schedule::Cosine { total: 15, .. }
+        rnn_lab::optim::spec::Schedule::Cosine { total: 15, .. }
     ));
     exp.set_steps(40);
     assert_eq!((exp.training.steps, exp.training.epochs), (40, None));

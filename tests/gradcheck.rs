@@ -1,7 +1,7 @@
 //! Analytic gradients against central finite differences for every cell × {1, 2 layers} ×
 //! {uni, bidirectional} × {one-hot, embedding} × each head (plus masked and carried-state cases).
 
-use rnn_lab::gradcheck::{cases, check_case};
+use rnn_lab::nn::gradcheck::{cases, check_case};
 use rnn_lab::nn::CellKind;
 
 fn run(cell: CellKind) {

@@ -8,7 +8,7 @@
 #![allow(clippy::needless_range_loop)] // index loops mirror the equations' subscripts
 
 use ndarray::array;
-use rnn_lab::error::NnError;
+use rnn_lab::nn::error::NnError;
 use rnn_lab::nn::Params;
 use rnn_lab::optim::{self, OptimSpec, Optimizer, OptimizerKind, Schedule};
 

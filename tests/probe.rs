@@ -11,10 +11,10 @@
 //!   geometrically with distance from the end, the LSTM's (forget bias 1) clearly slower.
 //! - Too-short texts and non-language models are typed errors; reports survive JSON.
 
+use rnn_lab::commands::probe::print::to_json;
+use rnn_lab::infer::probe::{probe, Direction, ProbeError, ProbeReport};
 use rnn_lab::nn::cell::Cell;
 use rnn_lab::nn::{Batch, CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Scalar, Score, Targets};
-use rnn_lab::probe::{probe, Direction, ProbeError, ProbeReport};
-use rnn_lab::probe_print::to_json;
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 #[path = "fixtures/probes.rs"]
 mod probes;
 
-use rnn_lab::probe_print::{to_json, to_text, JSON_FORMAT};
+use rnn_lab::commands::probe::print::{to_json, to_text, JSON_FORMAT};
 use serde_json::Value;
 
 #[test]

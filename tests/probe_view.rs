@@ -9,7 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::widgets::Widget;
 
-use rnn_lab::probe::{Direction, ProbeReport};
+use rnn_lab::infer::probe::{Direction, ProbeReport};
 use rnn_lab::tui::probe_view::{
     decay_per_step, describe, Feature, Palette, ProbeView, ProbeWidget, SortMode, ViewKind,
 };

@@ -183,7 +183,7 @@ fn probe_keys_and_probe_pane_focus() {
 #[test]
 fn latest_probe_is_kept() {
     let mut app = fixtures::training(100);
-    let report = |step| rnn_lab::probe::ProbeReport {
+    let report = |step| rnn_lab::infer::probe::ProbeReport {
         step,
         tokens: vec![],
         entropy: vec![],
@@ -425,8 +425,8 @@ fn a_run_resumes_from_its_checkpoint_once_stopped() {
         steps: 500,
         best_val: None,
         last_train: None,
-        train: rnn_lab::history::History::new(8, 8),
-        val: rnn_lab::history::History::new(8, 8),
+        train: rnn_lab::tui::history::History::new(8, 8),
+        val: rnn_lab::tui::history::History::new(8, 8),
         overlay: false,
         has_probe: false,
     };

@@ -165,7 +165,7 @@ fn the_ui_keeps_20_fps_while_a_step_takes_2_seconds() -> Result<(), Box<dyn std:
 fn a_frame_draws_in_a_few_milliseconds() -> Result<(), Box<dyn std::error::Error>> {
     let mut app = fixtures::training(2000);
     for step in 2001..=200_000 {
-        app.run.train.push(rnn_lab::history::Point {
+        app.run.train.push(rnn_lab::tui::history::Point {
             step,
             time_s: step as f64 * 0.02,
             value: 1.5,

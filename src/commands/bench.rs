@@ -1,9 +1,11 @@
 //! `rnn-lab bench`.
 
+pub mod measure;
+
 use super::gradcheck::cells;
 use super::CliError;
-use crate::bench::{run as bench_run, BenchMode, BenchOpts};
 use crate::cli::{BenchArgs, BenchModeArg};
+use measure::{run as bench_run, BenchMode, BenchOpts};
 
 /// Run the benchmark(s) and print results.
 pub fn run(a: &BenchArgs) -> Result<(), CliError> {

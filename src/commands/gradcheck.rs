@@ -2,7 +2,7 @@
 
 use super::CliError;
 use crate::cli::{CellArg, GradcheckArgs};
-use crate::gradcheck::{cases, check_case};
+use crate::nn::gradcheck::{cases, check_case};
 use crate::nn::CellKind;
 
 /// Tolerance on the maximum relative error of any tensor.

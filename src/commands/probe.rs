@@ -1,9 +1,11 @@
 //! `rnn-lab probe`: the probe views' data for a checkpoint, as JSON or a table.
 
+pub mod print;
+
 use super::loaded::open;
 use super::CliError;
 use crate::cli::ProbeArgs;
-use crate::probe::probe;
+use crate::infer::probe::probe;
 
 /// Probe a checkpoint on `--text`.
 pub fn run(a: &ProbeArgs) -> Result<(), CliError> {
@@ -16,9 +18,9 @@ pub fn run(a: &ProbeArgs) -> Result<(), CliError> {
     let report = probe(&l.model, &ids, l.step, &|t| vocab.display(t))
         .map_err(|e| CliError::input(format!("{}: {e}", a.checkpoint.display())))?;
     if a.json {
-        println!("{}", crate::probe_print::to_json(&report));
+        println!("{}", print::to_json(&report));
     } else {
-        print!("{}", crate::probe_print::to_text(&report, a.units));
+        print!("{}", print::to_text(&report, a.units));
     }
     Ok(())
 }

@@ -4,8 +4,8 @@ use super::loaded::open;
 use super::CliError;
 use crate::cli::SampleArgs;
 use crate::config::Mode;
+use crate::infer::sample::{SampleOpts, Sampler};
 use crate::nn::HeadKind;
-use crate::sample::{SampleOpts, Sampler};
 
 /// Print `count` samples separated by blank lines.
 pub fn run(a: &SampleArgs) -> Result<(), CliError> {

@@ -11,7 +11,7 @@ use super::locate::{closest, line_col, walk, Spans};
 use super::raw::{InitName, OptimizerName, RawData, RawFile, RawModel, RawSampling, RawTraining, ScheduleName};
 use super::ConfigError;
 use crate::nn::spec::{CellKind, GruVariant, Init};
-use crate::optim_spec::{OptimSpec, OptimizerKind, Schedule};
+use crate::optim::spec::{OptimSpec, OptimizerKind, Schedule};
 
 /// Message shown when a language model asks for bidirectional layers.
 pub const BIDIRECTIONAL_LM: &str = "bidirectional models cannot generate text (they need the future); \

@@ -3,7 +3,7 @@
 
 use super::experiment::{Experiment, Level, Mode};
 use crate::nn::spec::{GruVariant, HeadKind, Init, InputKind, ModelSpec};
-use crate::optim_spec::{OptimizerKind, Schedule};
+use crate::optim::spec::{OptimizerKind, Schedule};
 
 /// A TOML string literal.
 fn quote(s: &str) -> String {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::nn::spec::{CellKind, GruVariant, Init};
-use crate::optim_spec::OptimSpec;
+use crate::optim::spec::OptimSpec;
 
 /// Tokenisation level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! A mini-batch in time-major layout, as the core consumes it.
 
-use crate::error::NnError;
+use crate::nn::error::NnError;
 
 /// Input token meaning "no input": x⟨t⟩ = 0 (the course's x⟨1⟩ = 0 at the start of a line,
 /// and padding after the end of a short sequence).

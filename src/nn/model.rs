@@ -20,7 +20,7 @@ use super::params::Params;
 use super::scalar::Scalar;
 use super::spec::{HeadKind, Init, InputKind, ModelSpec};
 use super::workspace::{DirCache, Workspace};
-use crate::error::NnError;
+use crate::nn::error::NnError;
 
 /// Parameter indices of one layer and direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

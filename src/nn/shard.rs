@@ -11,7 +11,7 @@ use super::model::{LossStats, Model, Score};
 use super::params::Params;
 use super::scalar::Scalar;
 use super::workspace::Workspace;
-use crate::error::NnError;
+use crate::nn::error::NnError;
 
 impl Batch {
     /// The sub-batch of sequences `rows` (time-major layout kept).

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::probe::ProbeReport;
+use crate::infer::probe::ProbeReport;
 
 /// UI → trainer.
 #[derive(Clone, Debug, PartialEq)]

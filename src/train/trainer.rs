@@ -15,11 +15,11 @@ use super::protocol::{Command, Event, Metrics, RunInfo, SampleEvent, SampleReque
 use super::rundir::{self, RunFiles};
 use crate::config::{Experiment, Mode};
 use crate::data::{load_dataset, DataError, Dataset, TrainBatcher, Vocab};
-use crate::error::NnError;
+use crate::infer::probe::{probe, ProbeReport};
+use crate::infer::sample::{SampleOpts, Sampler};
+use crate::nn::error::NnError;
 use crate::nn::{Batch, InputKind, Model, Params, Score, Sharded};
 use crate::optim::{clip, Optimizer};
-use crate::probe::{probe, ProbeReport};
-use crate::sample::{SampleOpts, Sampler};
 
 /// Options of a run beyond the experiment file.
 #[derive(Clone, Debug, Default)]

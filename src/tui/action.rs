@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::config::Experiment;
-use crate::probe::ProbeReport;
+use crate::infer::probe::ProbeReport;
 use crate::train::protocol::Event;
 
 use super::app::{App, Pane, Screen};

@@ -7,9 +7,9 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use crate::config::Experiment;
-use crate::history::{History, Point};
-use crate::probe::ProbeReport;
+use crate::infer::probe::ProbeReport;
 use crate::train::protocol::{Command, Event, Metrics, RunInfo, SampleEvent, SampleRequest};
+use crate::tui::history::{History, Point};
 
 use super::action::{self, Action};
 use super::files::{BrowserEntry, RunEntry};

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::config::Experiment;
-use crate::history::{History, Point};
-use crate::probe::ProbeReport;
+use crate::infer::probe::ProbeReport;
 use crate::train::protocol::Metrics;
+use crate::tui::history::{History, Point};
 
 /// Points kept per series of a run loaded from disk.
 const RUN_HISTORY_CAPACITY: usize = 1024;

@@ -19,7 +19,6 @@
 //! pure and never panics: every index into the report is checked, so ragged, empty or
 //! non-finite reports and areas down to 1×1 draw something sensible.
 
-mod analysis;
 mod draw;
 mod gradient;
 mod heatmap;
@@ -33,12 +32,12 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::Widget;
 
-use crate::probe::{DirProbe, Direction, ProbeReport};
+use crate::infer::probe::{DirProbe, Direction, ProbeReport};
 
-pub use analysis::{
+pub use crate::infer::analysis::{
     correlation, order, saturation, variance, Feature, Saturation, SortMode, LEFT_SATURATED, RIGHT_SATURATED,
 };
-pub use gradient::{decay_per_step, describe};
+pub use crate::infer::analysis::{decay_per_step, describe};
 pub use palette::{Palette, Scale, RAMP};
 
 /// Public access to the colour scales (for tests and the help screen).
@@ -286,7 +285,7 @@ impl ProbeView {
     fn unit_order(&self, report: &ProbeReport, dir: &DirProbe) -> Vec<usize> {
         match self.active(dir) {
             Some(ch) => order(ch.values, self.sort, self.feature, &report.tokens),
-            None => (0..analysis::width(&dir.hidden)).collect(),
+            None => (0..crate::infer::analysis::width(&dir.hidden)).collect(),
         }
     }
 
@@ -433,7 +432,7 @@ impl<'r> Channel<'r> {
 
     /// Value at `[t][u]` ready for the scale (squashed if needed), when present and finite.
     fn get(&self, t: usize, u: usize) -> Option<f32> {
-        analysis::value(self.values, t, u).map(|v| if self.squash { palette::squash(v) } else { v })
+        crate::infer::analysis::value(self.values, t, u).map(|v| if self.squash { palette::squash(v) } else { v })
     }
 }
 

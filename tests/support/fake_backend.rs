@@ -14,9 +14,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rnn_lab::config::experiment::{DataSection, Level, Mode, ModelSection, SamplingSection, TrainingSection};
 use rnn_lab::config::Experiment;
+use rnn_lab::infer::probe::{DirProbe, Direction, GateTrace, ProbeReport};
 use rnn_lab::nn::spec::{CellKind, GruVariant, Init};
-use rnn_lab::optim_spec::{OptimSpec, OptimizerKind, Schedule};
-use rnn_lab::probe::{DirProbe, Direction, GateTrace, ProbeReport};
+use rnn_lab::optim::spec::{OptimSpec, OptimizerKind, Schedule};
 use rnn_lab::train::protocol::{Command, Event, Metrics, RunInfo, SampleEvent, SampleRequest};
 use rnn_lab::tui::Backend;
 

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 
 use super::palette::{self, Scale};
 use super::{steps, Theme, ViewKind};
-use crate::probe::{DirProbe, ProbeReport};
+use crate::infer::probe::{DirProbe, ProbeReport};
 
 /// Write `s` at (x, y) relative to `area`, clipped to the area; returns the columns used.
 pub(super) fn text(buf: &mut Buffer, area: Rect, x: u16, y: u16, s: &str, style: Style) -> u16 {
@@ -82,8 +82,8 @@ pub(super) fn tab_bar(
     let info = match dir {
         Some(d) => {
             let dirn = match d.direction {
-                crate::probe::Direction::Fwd => "fwd",
-                crate::probe::Direction::Bwd => "bwd",
+                crate::infer::probe::Direction::Fwd => "fwd",
+                crate::infer::probe::Direction::Bwd => "bwd",
             };
             format!(
                 "L{} {dirn} · T={} · step {}",

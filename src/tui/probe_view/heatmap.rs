@@ -120,7 +120,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
             draw::fmt_value(v)
         );
         if ch.squash {
-            let raw = super::analysis::value(ch.values, cursor, unit);
+            let raw = crate::infer::analysis::value(ch.values, cursor, unit);
             status.push_str(&format!(" (c {})", draw::fmt_value(raw)));
         }
         if let Some(r) = ctx

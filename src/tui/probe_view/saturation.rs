@@ -10,9 +10,9 @@ use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Widget};
 
-use super::analysis::{saturation, Saturation};
 use super::palette::Palette;
 use super::{draw, gate_title, Ctx};
+use crate::infer::analysis::{saturation, Saturation};
 
 /// Below this width per chart only the selected gate is shown.
 const MIN_CHART_WIDTH: u16 = 22;

@@ -8,8 +8,8 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget, Wrap};
 
-use crate::history::{debiased_ema, History, Point};
 use crate::tui::app::ChartSettings;
+use crate::tui::history::{debiased_ema, History, Point};
 
 use super::{compact, duration, sig3};
 

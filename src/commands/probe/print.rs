@@ -38,8 +38,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::probe::{Direction, ProbeReport};
-use crate::tui::probe_view::describe;
+use crate::infer::analysis::describe;
+use crate::infer::probe::{Direction, ProbeReport};
 
 /// Identifies the JSON layout; bumped on incompatible change.
 pub const JSON_FORMAT: &str = "rnn-lab-probe/1";

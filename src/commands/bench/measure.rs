@@ -7,9 +7,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::infer::sample::Sampler;
 use crate::nn::{Batch, CellKind, Model, ModelSpec, Targets};
 use crate::optim::{clip, OptimSpec, Optimizer};
-use crate::sample::Sampler;
 
 /// What to time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +96,7 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// Run one benchmark.
-pub fn run(o: &BenchOpts) -> Result<BenchResult, crate::error::NnError> {
+pub fn run(o: &BenchOpts) -> Result<BenchResult, crate::nn::error::NnError> {
     let spec = ModelSpec::char_lm(o.cell, o.vocab, o.hidden, o.layers);
     let mut model = Model::<f32>::new(spec, 1)?;
     let mut rng = ChaCha8Rng::seed_from_u64(0);
