@@ -84,24 +84,70 @@ impl PartialEq for Vocab {
 }
 
 /// Counts of tokens in a corpus, gathered before the vocabulary is built.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Counts {
-    counts: HashMap<String, u64>,
+    ascii: [u64; 128],
+    other: HashMap<String, u64>,
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            ascii: [0; 128],
+            other: HashMap::default(),
+        }
+    }
 }
 
 impl Counts {
+    /// Count one char-level token.
+    #[inline]
+    pub fn add_char(&mut self, c: char) {
+        if (c as u32) < 128 {
+            self.ascii[c as usize] += 1;
+        } else {
+            let mut buf = [0u8; 4];
+            let s: &str = c.encode_utf8(&mut buf);
+            match self.other.get_mut(s) {
+                Some(n) => *n += 1,
+                None => {
+                    self.other.insert(s.to_string(), 1);
+                }
+            }
+        }
+    }
+
+    /// Count one word-level token (the specials written in text are not counted).
+    #[inline]
+    pub fn add_word(&mut self, w: &str) {
+        if w == UNK || w == EOS {
+            return;
+        }
+        match self.other.get_mut(w) {
+            Some(n) => *n += 1,
+            None => {
+                self.other.insert(w.to_string(), 1);
+            }
+        }
+    }
+
     /// Add `n` occurrences of a token (either level).
     pub fn add_count(&mut self, token: &str, n: u64) {
-        match self.counts.get_mut(token) {
+        match self.other.get_mut(token) {
             Some(c) => *c += n,
             None => {
-                self.counts.insert(token.to_string(), n);
+                self.other.insert(token.to_string(), n);
             }
         }
     }
 
     fn into_sorted(self) -> Vec<(String, u64)> {
-        let mut v: Vec<(String, u64)> = self.counts.into_iter().collect();
+        let mut v: Vec<(String, u64)> = self.other.into_iter().collect();
+        for (i, &n) in self.ascii.iter().enumerate() {
+            if n > 0 {
+                v.push((char::from(i as u8).to_string(), n));
+            }
+        }
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v
     }
