@@ -11,3 +11,4 @@ pub mod nn;
 pub mod optim;
 pub mod train;
 pub mod tui;
+pub mod w2v;
