@@ -9,6 +9,7 @@ pub mod headless;
 pub mod infer;
 pub mod nn;
 pub mod optim;
+pub mod task;
 pub mod train;
 pub mod tui;
 pub mod w2v;
