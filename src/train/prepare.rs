@@ -97,7 +97,7 @@ impl Trainer {
         }
         let data = load_dataset(&exp)?;
         let (bsz, seq_len) = (exp.training.batch_size, exp.training.seq_len);
-        let batcher = data.batcher(bsz, seq_len, exp.seed);
+        let batcher = data.batcher_with(bsz, seq_len, exp.seed, exp.training.batches);
         exp.resolve_epochs(batcher.steps_per_epoch());
         if let Some(s) = opts.steps {
             exp.set_steps(s);
@@ -160,6 +160,7 @@ impl Trainer {
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let mut shards = Sharded::new(&model, threads);
+        shards.set_loss_norm(exp.training.loss);
         if let Some((b, states)) = carried {
             shards.import_state(&model, b, &states);
         }

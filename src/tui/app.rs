@@ -190,6 +190,9 @@ pub struct RunState {
     pub last: Option<Metrics>,
     /// The latest validation loss.
     pub last_val: Option<f64>,
+    /// Validation minus training loss (nats/token) at the latest evaluation: how much the model
+    /// overfits (the status line shows it).
+    pub gap: Option<f64>,
     /// The best validation loss.
     pub best_val: Option<f64>,
     /// Training loss per logged step.
@@ -213,6 +216,7 @@ impl RunState {
             info: None,
             last: None,
             last_val: None,
+            gap: None,
             best_val: None,
             train: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
             val: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
@@ -972,6 +976,7 @@ fn on_event(app: &mut App, ev: Event) {
                     value: v,
                 });
                 app.run.last_val = Some(v);
+                app.run.gap = (v.is_finite() && m.train_loss.is_finite()).then(|| v - m.train_loss);
                 if v.is_finite() && app.run.best_val.is_none_or(|b| v < b) {
                     app.run.best_val = Some(v);
                 }
