@@ -5,12 +5,13 @@
 
 pub mod checkpoint;
 pub mod divergence;
+mod fault;
 pub mod protocol;
 pub mod rundir;
 mod step;
 pub mod trainer;
 pub mod worker;
 
-pub use divergence::OnDivergence;
+pub use divergence::{Blowup, OnDivergence};
 pub use trainer::{RunError, RunOptions, Trainer};
 pub use worker::{start, RunEnd, Worker};

@@ -11,7 +11,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::checkpoint::{self, CheckpointData, CheckpointError};
-use super::divergence::OnDivergence;
+use super::divergence::{LossWindow, OnDivergence};
 use super::protocol::{Metrics, RunInfo, SampleEvent, SampleRequest};
 use super::rundir::{self, RunFiles};
 use crate::config::{Experiment, Mode};
@@ -113,6 +113,10 @@ pub struct Trainer {
     pub(super) active: Duration,
     /// Sums since the last metrics line.
     pub(super) window: Window,
+    /// Recent step losses, for the loss blow-up check.
+    pub(super) losses: LossWindow,
+    /// Remarks for the user found while preparing (e.g. a resumed checkpoint without checksums).
+    pub(super) notes: Vec<String>,
     pub(super) last_norm: f64,
     pub(super) last_lr: f64,
     pub(super) saved_step: Option<u64>,
@@ -165,8 +169,10 @@ impl Trainer {
         };
         let mut model = Model::<f32>::new(spec.clone(), exp.seed).map_err(model_err)?;
         let (mut opt, mut step, mut best_val, mut carried) = (None, 0, None, None);
+        let mut notes = data.notes.clone();
         if let Some(ck) = &opts.resume {
             let c = checkpoint::load(ck)?;
+            notes.extend(c.note.clone());
             let theirs = Vocab::from_json(&c.vocab_json)
                 .map_err(|e| RunError::Mismatch(format!("{}: vocabulary: {e}", ck.display())))?;
             if theirs.tokens() != data.vocab.tokens() {
@@ -209,6 +215,8 @@ impl Trainer {
         if let Some(ck) = &opts.resume {
             if let Some(prev) = ck.parent() {
                 rundir::copy_metrics_until(prev, &run_dir, step).map_err(io_err(&run_dir))?;
+                // A killed run may have left a half-written checkpoint there.
+                checkpoint::remove_stale_temporaries(prev, None);
             }
         }
         let files = RunFiles::open(&run_dir).map_err(io_err(&run_dir))?;
@@ -251,6 +259,8 @@ impl Trainer {
             start_step: step,
             active: Duration::ZERO,
             window: Window::default(),
+            losses: LossWindow::default(),
+            notes,
             last_norm: 0.0,
             last_lr: 0.0,
             saved_step: None,
@@ -302,6 +312,7 @@ impl Trainer {
         if self.val.is_empty() {
             return None;
         }
+        super::fault::in_eval();
         let mut ws = self.model.workspace();
         let (mut sum, mut count) = (0.0, 0usize);
         for (b, reset) in &self.val {
@@ -377,6 +388,7 @@ impl Trainer {
             model: self.model.clone(),
             optim: Some(self.opt.clone()),
             carried: self.shards.export_state(&self.model),
+            note: None,
         };
         let latest = self.run_dir.join("latest.safetensors");
         checkpoint::save(&latest, &data)?;
@@ -402,6 +414,11 @@ impl Trainer {
         } else {
             Err(format!("learning rate {lr} ignored: it must be a positive number"))
         }
+    }
+
+    /// The base learning rate (before the schedule).
+    pub fn base_lr(&self) -> f64 {
+        self.opt.spec.lr
     }
 
     /// Settings of the periodic samples.
