@@ -5,12 +5,15 @@
 pub mod bench;
 pub mod check;
 pub mod eval;
+pub mod export;
 pub mod gradcheck;
+pub mod import;
 pub mod loaded;
 pub mod probe;
 pub mod sample;
 pub mod train;
 pub mod tui;
+pub mod w2v;
 
 use std::fmt;
 

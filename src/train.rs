@@ -1,4 +1,4 @@
-//! Training: one run's state ([`Trainer`], `trainer.rs`), its step (`step.rs`: forward →
+//! Training: one run's state ([`Trainer`], `trainer.rs`, built by `prepare.rs`), its step (`step.rs`: forward →
 //! zero_grad → backward → clip → update), what happens when the step blows up
 //! (`divergence.rs`), the thread that drives it ([`worker`]: [`start`], the command/event loop)
 //! and the messages it speaks ([`protocol`]), checkpoints and run directories.
@@ -6,6 +6,7 @@
 pub mod checkpoint;
 pub mod divergence;
 mod fault;
+pub mod prepare;
 pub mod protocol;
 pub mod rundir;
 mod step;
@@ -13,5 +14,6 @@ pub mod trainer;
 pub mod worker;
 
 pub use divergence::{Blowup, OnDivergence};
-pub use trainer::{RunError, RunOptions, Trainer};
+pub use prepare::{RunError, RunOptions};
+pub use trainer::Trainer;
 pub use worker::{start, RunEnd, Worker};

@@ -325,6 +325,13 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
         path: path.to_path_buf(),
         source,
     })?;
+    parse(&bytes, path)
+}
+
+/// A checkpoint from its bytes (`path` names it in errors): every check of [`load`] — the
+/// safetensors header, the checksums, the metadata, the tensors' names, dtypes, shapes and
+/// finiteness. Never panics, whatever the bytes (fuzzed: `fuzz/`, `tests/fuzz_props.rs`).
+pub fn parse(bytes: &[u8], path: &Path) -> Result<CheckpointData, CheckpointError> {
     let corrupt = |reason: String| CheckpointError::Corrupt {
         path: path.to_path_buf(),
         reason,
@@ -333,8 +340,8 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
         path: path.to_path_buf(),
         reason,
     };
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(e.to_string()))?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| corrupt(e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| corrupt(e.to_string()))?;
     let meta = header.metadata().clone().unwrap_or_default();
     match meta.get("format") {
         Some(f) if f == FORMAT => {}
