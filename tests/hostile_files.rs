@@ -264,3 +264,63 @@ fn hostile_corpora_are_refused_or_trained_without_a_panic() {
         refused(&o, named, expect);
     }
 }
+
+/// A corpus that is one line of 3 MiB (the script version, `bench/reliability/hostile_big.py`,
+/// uses 1 GB): read in 1 MiB pieces, trained on without a panic.
+#[test]
+fn a_single_long_line_is_streamed_and_trained_on() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let line: String = "abcdefghij klmnopqrstuvwxyz".chars().cycle().take(3 << 20).collect();
+    std::fs::write(d.path().join("long.txt"), line).expect("write");
+    std::fs::write(
+        d.path().join("e.toml"),
+        "[data]\nfiles = [\"long.txt\"]\n[model]\nhidden = 4\n[training]\nbatch_size = 2\nseq_len = 8\nsteps = 2\n\
+         max_val_tokens = 64\nprobe_every = 0\nsample_every = 0\n",
+    )
+    .expect("write");
+    let o = run(&["train", "e.toml", "--out", "r", "--threads", "1"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// `n` distinct words, one per line, each used once.
+fn distinct_words(n: usize) -> String {
+    let mut s = String::with_capacity(n * 8);
+    for i in 0..n {
+        s.push_str(&format!("w{i:x}\n"));
+    }
+    s
+}
+
+/// A word-level corpus with more distinct words than a model can take (the script version has
+/// 10⁶): refused, with the `max_vocab` / `min_count` advice; one with a large but workable
+/// vocabulary trains with the same advice as a warning.
+#[test]
+fn a_word_corpus_with_too_many_distinct_words_gets_max_vocab_advice() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let exp = |file: &str| {
+        format!(
+            "[data]\nfiles = [\"{file}\"]\nlevel = \"word\"\n[model]\nhidden = 2\nembedding = 2\n[training]\n\
+             batch_size = 2\nseq_len = 4\nsteps = 1\nmax_val_tokens = 16\neval_every = 0\ncheckpoint_every = 0\n\
+             probe_every = 0\nsample_every = 0\n"
+        )
+    };
+    std::fs::write(
+        d.path().join("many.txt"),
+        distinct_words(rnn_lab::data::dataset::VOCAB_MAX + 10),
+    )
+    .expect("write");
+    std::fs::write(d.path().join("many.toml"), exp("many.txt")).expect("write");
+    let o = run(&["train", "many.toml", "--out", "r", "--threads", "1"], d.path());
+    refused(&o, "many.toml", "max_vocab = 50000");
+    assert!(stderr(&o).contains("min_count"), "{}", stderr(&o));
+
+    std::fs::write(
+        d.path().join("some.txt"),
+        distinct_words(rnn_lab::data::dataset::VOCAB_WARN + 10),
+    )
+    .expect("write");
+    std::fs::write(d.path().join("some.toml"), exp("some.txt")).expect("write");
+    let o = run(&["train", "some.toml", "--out", "r", "--threads", "1"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("max_vocab = 50000"), "no advice: {}", stderr(&o));
+}

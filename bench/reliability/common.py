@@ -1,7 +1,7 @@
 """Helpers shared by the reliability trials (standard library only).
 
 Each trial script runs the release binary (target/release/rnn-lab; build it first with
-`cargo build --release`) in a temporary folder and prints a summary table; see
+`cargo build --release`, or name another with RNN_LAB_BIN) in a temporary folder and prints a summary table; see
 docs/reliability.md for the trials and their latest figures."""
 
 import json
@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BIN = REPO / "target" / "release" / "rnn-lab"
+# The binary under test: $RNN_LAB_BIN, or the release build of this checkout.
+BIN = Path(os.environ.get("RNN_LAB_BIN", REPO / "target" / "release" / "rnn-lab"))
 SHARED = REPO.parent / "shared" / "data"
 
 

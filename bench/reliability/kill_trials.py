@@ -93,6 +93,11 @@ def wait_for(pred, timeout=60, poll=0.005):
     return None
 
 
+def checkpoint_temporaries(rd):
+    """The temporary files of checkpoint writes (not those of config.toml or probe.json)."""
+    return [t for t in temporaries(rd) if ".safetensors." in t]
+
+
 def headless_trial(d, i, rng, reference):
     category = ["save", "eval", "random"][i % 3]
     out = d / f"killed-{i}"
@@ -109,13 +114,13 @@ def headless_trial(d, i, rng, reference):
         # The k-th checkpoint write (1 to 9): wait for k temporary files to have appeared.
         k, seen, last_tmp = rng.randint(1, STEPS // EVERY - 1), 0, None
         while seen < k and proc.poll() is None:
-            t = temporaries(rd)
+            t = checkpoint_temporaries(rd)
             if t and t != last_tmp:
                 seen += 1
             last_tmp = t or None
             time.sleep(0.01)
         time.sleep(rng.uniform(0, 0.3))
-        landed = "save" if temporaries(rd) else "save-missed"
+        landed = "save" if checkpoint_temporaries(rd) else "save-missed"
     elif category == "eval":
         k = rng.randint(1, STEPS // EVERY - 1) * EVERY
         wait_for(lambda: (metrics_lines(rd)[0] or [{"step": 0}])[-1]["step"] >= k - 1 or proc.poll() is not None)
