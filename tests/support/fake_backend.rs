@@ -98,6 +98,8 @@ pub fn default_experiment(name: &str) -> Experiment {
             max_val_tokens: 100_000,
             loss: rnn_lab::nn::LossNorm::Sum,
             batches: rnn_lab::config::experiment::Batches::Contiguous,
+            divergence_factor: 10.0,
+            divergence_window: 100,
         },
         sampling: SamplingSection {
             temperature: 0.8,
