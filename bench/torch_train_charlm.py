@@ -16,7 +16,7 @@ layers and before the head, AWD-LSTM's LockedDropout), --dropout-embedding P (wh
 sequence), --init uniform|xavier|pytorch with --init-range and --orthogonal, --loss sum|mean,
 --batches contiguous|random, --weight-decay (AdamW's decoupled decay on the weight matrices, not
 the biases), --warmup N and --schedule constant|cosine over --steps (the time budget still ends the
-run). Recurrent (state) dropout has no equivalent in nn.LSTM and is not offered.
+run; without --steps the cosine runs over the time budget). Recurrent (state) dropout has no equivalent in nn.LSTM and is not offered.
 
 Example: python3 bench/torch_train_charlm.py ../shared/data/tinyshakespeare.txt --minutes 10
 Prints JSON lines (one per evaluation) and a final summary line.
@@ -167,10 +167,12 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=a.lr)
 
-    def lr_at(t):
+    def lr_at(t, elapsed):
         f = 1.0
-        if a.schedule == "cosine" and a.steps > 0:
-            pr = min(t, a.steps) / a.steps
+        if a.schedule == "cosine":
+            # Over --steps, or (without --steps) over the time budget: the schedule then ends
+            # exactly when the budget does, whatever this machine's speed.
+            pr = min(t, a.steps) / a.steps if a.steps > 0 else min(elapsed / budget, 1.0)
             f = a.min_lr_factor + (1 - a.min_lr_factor) * 0.5 * (1 + math.cos(math.pi * pr))
         if t < a.warmup:
             f *= (t + 1) / a.warmup
@@ -219,7 +221,7 @@ def main():
         loss = F.cross_entropy(logits.reshape(-1, V), train[pos + 1].reshape(-1), reduction="sum")
         loss = loss / (B if a.loss == "sum" else B * T)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step)
+            g["lr"] = lr_at(step, time.perf_counter() - t0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if a.clip > 0:

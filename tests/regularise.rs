@@ -179,6 +179,7 @@ fn save_load(model: Model<f32>, path: &Path) -> CheckpointData {
         model,
         optim: None,
         carried: None,
+        note: None,
     };
     checkpoint::save(path, &data).expect("save");
     checkpoint::load(path).expect("load")
@@ -196,7 +197,7 @@ fn tied_checkpoint_holds_one_tensor() {
     assert_eq!(back.model.params, m.params);
     let bytes = std::fs::read(&path).expect("read");
     let st = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
-    let names: Vec<String> = st.names().into_iter().cloned().collect();
+    let names: Vec<String> = st.names().into_iter().map(str::to_string).collect();
     assert!(names.iter().any(|n| n == "embed.weight"));
     assert!(!names.iter().any(|n| n.starts_with("head.w")), "{names:?}");
 }
