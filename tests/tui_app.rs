@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use crossterm::event::{KeyCode, KeyModifiers};
 use fixtures::{key, key_mod};
 use rnn_lab::train::protocol::{Command, Event, SampleEvent};
-use rnn_lab::tui::action::{from_key, key_table, parse_key, Action, Ctx};
+use rnn_lab::tui::action::{Action, ProbeAction, PromptAction, RunsAction, TrainAction};
 use rnn_lab::tui::app::{update, App, Effect, Pane, Phase, Screen, HISTORY_CAPACITY};
+use rnn_lab::tui::keys::{action_for, Key, Mode, KEYS};
 
 fn sent(app: &mut App) -> Vec<Command> {
     app.take_effects()
@@ -171,9 +172,20 @@ fn probe_keys_and_probe_pane_focus() {
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::Tab);
     assert_eq!(app.focus, Pane::Probes);
-    // Keys the probe view does not consume fall back to the training keys.
-    let k = parse_key("+").expect("key");
-    assert_eq!(from_key(&app, k), Some(Action::ProbeKey(k)));
+    assert_eq!(app.mode(), Mode::Probes);
+    // The probe pane's keys act on the view; `[`/`]` and `g` are its own there.
+    key(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.probes.view.view(), rnn_lab::tui::probe_view::ViewKind::Saturation);
+    assert_eq!(
+        app.key_action(Key::Plain(KeyCode::Char(']')).event()),
+        Some(Action::Probe(ProbeAction::NextLayer))
+    );
+    key(&mut app, KeyCode::Char('g'));
+    assert!(
+        sent(&mut app).is_empty(),
+        "g picks a gate in the probes pane, not a sample"
+    );
+    // Keys the probe pane does not use fall through to the training screen's.
     key(&mut app, KeyCode::Char('+'));
     assert!(matches!(sent(&mut app).as_slice(), [Command::SetSampling(_)]));
     key(&mut app, KeyCode::Tab);
@@ -192,7 +204,7 @@ fn latest_probe_is_kept() {
     };
     update(&mut app, Action::Trainer(Event::Probe(Box::new(report(100)))));
     update(&mut app, Action::Trainer(Event::Probe(Box::new(report(200)))));
-    assert_eq!(app.probe.as_ref().map(|p| p.step), Some(200));
+    assert_eq!(app.probes.latest.as_ref().map(|p| p.step), Some(200));
 }
 
 #[test]
@@ -430,7 +442,7 @@ fn a_run_resumes_from_its_checkpoint_once_stopped() {
         overlay: false,
         has_probe: false,
     };
-    update(&mut app, Action::RunsScanned(vec![entry]));
+    update(&mut app, Action::Runs(RunsAction::Scanned(vec![entry])));
     app.take_effects();
     key(&mut app, KeyCode::Char('t'));
     assert!(app.take_effects().is_empty(), "not while a run is active");
@@ -447,42 +459,118 @@ fn a_run_resumes_from_its_checkpoint_once_stopped() {
     assert_eq!(app.screen, Screen::Train);
 }
 
-/// Every key the help screen lists produces the action listed beside it, in its context.
+/// Every key of the table produces its row's action in an app in the row's mode (the app's
+/// own mode resolution included); no key is bound twice within one mode; the footer shows only
+/// rows whose keys reach them.
 #[test]
-fn help_and_footer_keys_do_what_they_say() {
+fn every_key_in_the_table_does_what_its_row_says() {
     let train = fixtures::training(100);
     let browser = fixtures::browser();
     let mut runs = fixtures::training(100);
     key(&mut runs, KeyCode::Char('r'));
-    for entry in key_table() {
-        let apps: Vec<&App> = match entry.ctx {
-            Ctx::Global => vec![&train, &browser, &runs],
-            Ctx::Train => vec![&train],
-            Ctx::Browser => vec![&browser],
-            Ctx::Runs => vec![&runs],
-        };
-        for k in entry.keys {
-            let ev = parse_key(k).unwrap_or_else(|| panic!("unparsable key {k:?}"));
-            let want = if *k == "↑" { Action::Up } else { entry.action.clone() };
-            for app in &apps {
-                assert_eq!(from_key(app, ev), Some(want.clone()), "key {k:?} in {:?}", entry.ctx);
+    let mut probes = fixtures::training(100);
+    key(&mut probes, KeyCode::Tab);
+    key(&mut probes, KeyCode::Tab);
+    let help = fixtures::help();
+    let error = fixtures::error();
+    let mut prompt = fixtures::training(100);
+    key(&mut prompt, KeyCode::Char('i'));
+    let mut confirm = fixtures::training(100);
+    key(&mut confirm, KeyCode::Char('q'));
+    let mut saving = fixtures::training(100);
+    key_mod(&mut saving, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    let apps = [
+        &train, &browser, &runs, &probes, &help, &error, &prompt, &confirm, &saving,
+    ];
+    let modes: Vec<Mode> = apps.iter().map(|a| a.mode()).collect();
+    use Mode::*;
+    assert_eq!(
+        modes,
+        [Train, Browser, Runs, Probes, Help, Error, Prompt, Confirm, Saving]
+    );
+    for row in KEYS.iter() {
+        let in_mode: Vec<&&App> = apps.iter().filter(|a| a.mode().chain().contains(&row.mode)).collect();
+        assert!(!in_mode.is_empty(), "no app state reaches {:?}", row.mode);
+        for bind in row.binds {
+            for k in bind.keys {
+                let ev = k.event();
+                // A typed key passes its character on: compare the kind of action.
+                let same = |a: Option<Action>| match a {
+                    Some(Action::Prompt(PromptAction::Char(_))) => Some(bind.action.clone()),
+                    a => a,
+                };
+                // A row applies in its own mode…
+                assert_eq!(
+                    same(action_for(row.mode, ev)),
+                    Some(bind.action.clone()),
+                    "{} in {:?}",
+                    k.name(),
+                    row.mode
+                );
+                // …and in every app whose mode chain reaches it, unless a row earlier in the
+                // chain takes the key over (the probes pane over the training screen).
+                for app in &in_mode {
+                    let got = same(app.key_action(ev));
+                    let shadowed = app.mode().chain().iter().take_while(|&&m| m != row.mode).any(|&m| {
+                        KEYS.iter()
+                            .filter(|r| r.mode == m)
+                            .flat_map(|r| r.binds)
+                            .any(|b| b.keys.contains(k))
+                    });
+                    if !shadowed {
+                        assert_eq!(got, Some(bind.action.clone()), "{} in {:?}", k.name(), app.mode());
+                    }
+                }
             }
         }
     }
-    // The footer lists only keys of the table.
-    let keys: Vec<String> = key_table()
-        .iter()
-        .flat_map(|k| k.keys.iter().map(|s| s.to_string()))
-        .collect();
-    for (k, _) in rnn_lab::tui::ui::footer_hints(&train) {
-        for part in k.split('/') {
-            let part = if part == "↑↓" { "↓" } else { part };
-            assert!(
-                keys.iter().any(|x| x == part),
-                "footer key {part:?} not in the key table"
-            );
+    for mode in [
+        Always, Screens, Browser, Train, Probes, Runs, Help, Error, Prompt, Confirm, Saving,
+    ] {
+        let mut seen: Vec<Key> = Vec::new();
+        for row in KEYS.iter().filter(|r| r.mode == mode) {
+            for k in row.binds.iter().flat_map(|b| b.keys) {
+                assert!(!seen.contains(k), "{} bound twice in {mode:?}", k.name());
+                seen.push(*k);
+            }
         }
     }
+    // The footer of the probes pane drops the training keys it shadows ([ ] lr, g sample).
+    let labels: Vec<&str> = rnn_lab::tui::ui::footer_hints(&probes)
+        .iter()
+        .map(|h| h.label)
+        .collect();
+    assert!(
+        labels.contains(&"layer") && labels.contains(&"gate") && labels.contains(&"temp"),
+        "{labels:?}"
+    );
+    assert!(!labels.contains(&"lr") && !labels.contains(&"sample"), "{labels:?}");
+    let train_labels: Vec<&str> = rnn_lab::tui::ui::footer_hints(&train).iter().map(|h| h.label).collect();
+    assert!(
+        train_labels.contains(&"lr") && train_labels.contains(&"pause"),
+        "{train_labels:?}"
+    );
+}
+
+/// Typed text reaches the prompt character by character, commands included; Ctrl and Alt
+/// combinations do not type.
+#[test]
+fn the_prompt_takes_typed_characters_only() {
+    use crossterm::event::KeyEvent;
+    let mut app = fixtures::training(100);
+    key(&mut app, KeyCode::Char('P'));
+    assert_eq!(
+        app.key_action(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)),
+        Some(Action::Prompt(rnn_lab::tui::action::PromptAction::Char('q')))
+    );
+    assert_eq!(
+        app.key_action(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::ALT)),
+        None
+    );
+    assert_eq!(
+        app.key_action(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        Some(Action::Interrupt)
+    );
 }
 
 /// `K` keeps more tokens (up to all), `k` fewer (down to 1); "all" is the top of the scale.
@@ -490,13 +578,13 @@ fn help_and_footer_keys_do_what_they_say() {
 fn top_k_keys_move_towards_all_and_towards_one() {
     let mut app = App::new(true);
     app.sampling.top_k = 0;
-    update(&mut app, Action::TopKUp);
+    update(&mut app, Action::Train(TrainAction::TopKUp));
     assert_eq!(app.sampling.top_k, 0, "more than all stays all");
-    update(&mut app, Action::TopKDown);
+    update(&mut app, Action::Train(TrainAction::TopKDown));
     assert_eq!(app.sampling.top_k, 100);
     app.sampling.top_k = 1;
-    update(&mut app, Action::TopKDown);
+    update(&mut app, Action::Train(TrainAction::TopKDown));
     assert_eq!(app.sampling.top_k, 1);
-    update(&mut app, Action::TopKUp);
+    update(&mut app, Action::Train(TrainAction::TopKUp));
     assert_eq!(app.sampling.top_k, 2);
 }
