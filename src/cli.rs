@@ -20,13 +20,15 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-const AFTER_HELP: &str = "Exit status: 0 ok, 2 bad input or usage (one-line message naming the file and place), 1 anything else.\n\
+const AFTER_HELP: &str = "Exit status: 0 ok, 2 bad input or usage (one-line message naming the file and place), \
+3 training diverged (NaN or infinite values; nothing broken is saved), 1 anything else.\n\
 Examples:\n  rnn-lab                                  open the experiment browser\n  rnn-lab experiments/default.toml         train it in the TUI\n  rnn-lab train experiments/default.toml --steps 300\n  rnn-lab sample runs/default-*/best.safetensors --temperature 0.7";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Train an experiment headless: progress on stderr, run directory under --out.
+    /// Train an experiment headless: progress on stderr, run directory under --out. Exits with
+    /// status 3 if training diverges (after rolling back; nothing broken is saved).
     Train(TrainArgs),
     /// Generate text from a checkpoint.
     Sample(SampleArgs),
@@ -42,6 +44,10 @@ pub enum Command {
     Gradcheck(GradcheckArgs),
     /// Time training (forward + backward + Adam) or batch-1 sampling on random data.
     Bench(BenchArgs),
+    /// Write a checkpoint as a PyTorch state_dict with model.py, vocabulary and README.
+    Export(ExportArgs),
+    /// Read a PyTorch state_dict (an export folder) back into a checkpoint or run directory.
+    Import(ImportArgs),
 }
 
 /// `rnn-lab train`.
@@ -67,7 +73,8 @@ pub struct TrainArgs {
     /// Threads: the batch is split into this many row shards (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Stop after this many minutes of training (evaluation and sampling not counted).
+    /// Stop after this many minutes of training (evaluation and sampling not counted); the
+    /// progress line's ETA is that of whichever of --steps and --minutes ends the run first.
     #[arg(long)]
     pub minutes: Option<f64>,
 }
@@ -133,6 +140,44 @@ pub struct ProbeArgs {
     /// Units shown per layer in the table.
     #[arg(long, default_value_t = 8)]
     pub units: usize,
+}
+
+/// `rnn-lab export`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Writes into DIR: model.safetensors (the state_dict: embed.weight, rnn.weight_ih_l0 …, head.weight, head.bias), \
+model.json, vocab.json, config.toml, model.py (the nn.Module), course_gru.py (course GRU only), check.safetensors, README.md.\n\
+Load it in Python:\n  import sys; sys.path.insert(0, \"DIR\")\n  from model import load\n  model, vocab = load(\"DIR\")\n\
+Check the load: python DIR/model.py   (largest logit difference from rnn-lab). See docs/scale.md."
+)]
+pub struct ExportArgs {
+    /// Checkpoint (.safetensors).
+    pub checkpoint: PathBuf,
+    /// Folder to write the PyTorch export into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub pytorch: PathBuf,
+    /// Replace an existing DIR/model.safetensors (it may hold weights trained since).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `rnn-lab import`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "SOURCE is a folder written by `rnn-lab export` (or by model.save(DIR) in PyTorch), or a state_dict \
+.safetensors file with that folder's model.json and vocab.json beside it.\n\
+--out FILE.safetensors writes one checkpoint (rnn-lab probe/eval/sample, train --resume); any other --out is a new run \
+directory (config.toml, latest.safetensors, best.safetensors) that the TUI's runs screen lists and continues with `t`."
+)]
+pub struct ImportArgs {
+    /// Export folder or state_dict .safetensors file.
+    pub source: PathBuf,
+    /// Checkpoint file (ends in .safetensors) or new run directory to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace an existing checkpoint file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Cell selection for gradcheck and bench.
