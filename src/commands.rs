@@ -13,6 +13,7 @@ pub mod probe;
 pub mod sample;
 pub mod train;
 pub mod tui;
+pub mod w2v;
 
 use std::fmt;
 
