@@ -4,12 +4,16 @@
 mod fake_backend;
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/tiny_run.rs"]
+mod tiny_run;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 use fixtures::{key, key_mod};
 use rnn_lab::train::protocol::{Command, Event, SampleEvent};
+use rnn_lab::train::RunOptions;
 use rnn_lab::tui::action::{Action, ProbeAction, PromptAction, RunsAction, TrainAction};
 use rnn_lab::tui::app::{update, App, Effect, Pane, Phase, Screen, HISTORY_CAPACITY};
 use rnn_lab::tui::keys::{action_for, Key, Mode, KEYS};
@@ -394,6 +398,70 @@ fn failure_shows_an_error_and_ends_the_run() {
     // Space starts a fresh run.
     key(&mut app, KeyCode::Char(' '));
     assert!(app.take_effects().contains(&Effect::Start { resume: None }));
+}
+
+/// The real trainer at a learning rate that is infinite in f32: step 1 blows up, the trainer
+/// rolls back to the initial parameters and pauses; the error says so and what to do next.
+#[test]
+fn a_divergence_says_where_the_run_rolled_back_to_and_that_it_paused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exp = tiny_run::experiment(
+        dir.path(),
+        "optimizer = \"sgd\"\nlr = 1e300\nclip_norm = 0\nsteps = 50\nlog_every = 1\ncheckpoint_every = 0",
+    );
+    let opts = RunOptions {
+        out: Some(dir.path().join("runs")),
+        threads: Some(1),
+        ..RunOptions::default()
+    };
+    let w = rnn_lab::train::start(exp, opts).expect("start");
+    let mut app = fixtures::training(100);
+    loop {
+        let ev = w.events.recv_timeout(Duration::from_secs(120)).expect("an event");
+        let paused = ev == Event::Paused;
+        update(&mut app, Action::Trainer(ev));
+        if paused {
+            break;
+        }
+    }
+    w.commands.send(Command::Stop).expect("send");
+    drop(w.commands);
+    w.thread.join().expect("thread").expect("prepared");
+    assert_eq!(app.run.phase, Phase::Paused);
+    let e = app.error.as_deref().expect("an error");
+    assert!(e.starts_with("training diverged at step 1: numerical blow-up: "), "{e}");
+    assert!(
+        e.contains("no checkpoint had been saved: rolled back to the initial parameters (step 0)."),
+        "{e}"
+    );
+    assert!(
+        e.ends_with("Paused: lower the learning rate ([) and press space to go on."),
+        "{e}"
+    );
+    assert!(!e.contains("if any"), "{e}");
+}
+
+/// Nothing good to roll back to: the trainer ends after `Diverged`; the error says the run
+/// ended, and the run is over (no stray "ended without finishing" warning).
+#[test]
+fn a_divergence_the_run_cannot_recover_from_ends_the_run() {
+    let mut app = fixtures::training(100);
+    let what = "numerical blow-up: parameter embed.weight is NaN (non-finite); no good state to roll back to";
+    update(
+        &mut app,
+        Action::Trainer(Event::Diverged {
+            step: 101,
+            what: what.into(),
+        }),
+    );
+    update(&mut app, Action::TrainerGone);
+    assert_eq!(app.run.phase, Phase::Failed);
+    assert_eq!(
+        app.error.as_deref(),
+        Some(format!("training diverged at step 101: {what}. The run ended; nothing more was saved.").as_str())
+    );
+    assert!(app.take_effects().contains(&Effect::Detach));
+    assert!(!app.messages.iter().any(|(_, m)| m.contains("without finishing")));
 }
 
 #[test]

@@ -68,6 +68,8 @@ pub struct RunState {
     pub lr: Option<f64>,
     /// Restart with the (pending) experiment once `Finished` arrives.
     pub restart_after_stop: bool,
+    /// A divergence was reported and its sequel (`Paused`, or the trainer ending) not yet.
+    pub diverged: bool,
 }
 
 impl RunState {
@@ -85,6 +87,7 @@ impl RunState {
             last_checkpoint: None,
             lr: None,
             restart_after_stop: false,
+            diverged: false,
         }
     }
 
@@ -182,6 +185,11 @@ pub(super) fn on_event(app: &mut App, ev: Event) {
             if app.run.phase == Phase::Running {
                 app.run.phase = Phase::Paused;
             }
+            if std::mem::take(&mut app.run.diverged) {
+                if let Some(e) = &mut app.error {
+                    e.push_str(" Paused: lower the learning rate ([) and press space to go on.");
+                }
+            }
         }
         Event::Resumed => {
             if app.run.phase == Phase::Paused {
@@ -189,12 +197,12 @@ pub(super) fn on_event(app: &mut App, ev: Event) {
             }
         }
         Event::Warning(w) => app.message(Level::Warn, w),
+        // `what` says where the trainer rolled back to; what follows says whether the run goes
+        // on: `Paused` (it waits for commands), or the channel closing (nothing good to roll
+        // back to: the run ended without saving).
         Event::Diverged { step, what } => {
-            app.run.phase = Phase::Paused;
-            app.error = Some(format!(
-                "training diverged at step {step}: {what}. Paused (rolled back to the last good \
-                 checkpoint if any). Lower the learning rate ([) and press space."
-            ));
+            app.run.diverged = true;
+            app.error = Some(format!("training diverged at step {step}: {what}."));
         }
         Event::Failed(e) => {
             app.run.phase = Phase::Failed;
@@ -218,7 +226,13 @@ pub(super) fn on_event(app: &mut App, ev: Event) {
 pub(super) fn trainer_gone(app: &mut App) {
     if app.run.phase.active() {
         app.run.phase = Phase::Failed;
-        app.message(Level::Warn, "the trainer thread ended without finishing");
+        if std::mem::take(&mut app.run.diverged) {
+            if let Some(e) = &mut app.error {
+                e.push_str(" The run ended; nothing more was saved.");
+            }
+        } else {
+            app.message(Level::Warn, "the trainer thread ended without finishing");
+        }
     }
     ended(app);
 }
