@@ -435,10 +435,25 @@ fn a_divergence_says_where_the_run_rolled_back_to_and_that_it_paused() {
         "{e}"
     );
     assert!(
-        e.ends_with("Paused: lower the learning rate ([) and press space to go on."),
+        e.ends_with(
+            "Paused. Press L to halve the learning rate (2.000e-3 → 1.000e-3) and resume, or Esc, \
+             then [ / ] and space."
+        ),
         "{e}"
     );
     assert!(!e.contains("if any"), "{e}");
+    // The error box offers L; L halves the learning rate and resumes.
+    assert_eq!(app.mode(), Mode::Diverged);
+    let labels: Vec<&str> = rnn_lab::tui::ui::footer_hints(&app).iter().map(|h| h.label).collect();
+    assert_eq!(labels, ["halve lr & resume", "dismiss", "edit", "quit"]);
+    app.take_effects();
+    key(&mut app, KeyCode::Char('L'));
+    assert_eq!(sent(&mut app), [Command::SetLr(1e-3), Command::Resume]);
+    assert_eq!(
+        (app.run.phase, app.error.is_none(), app.run.diverged),
+        (Phase::Running, true, false)
+    );
+    assert_eq!(app.mode(), Mode::Train);
 }
 
 /// Nothing good to roll back to: the trainer ends after `Diverged`; the error says the run
@@ -462,6 +477,7 @@ fn a_divergence_the_run_cannot_recover_from_ends_the_run() {
     );
     assert!(app.take_effects().contains(&Effect::Detach));
     assert!(!app.messages.iter().any(|(_, m)| m.contains("without finishing")));
+    assert_eq!(app.mode(), Mode::Error, "no L to offer once the run is over");
 }
 
 #[test]
@@ -541,6 +557,16 @@ fn every_key_in_the_table_does_what_its_row_says() {
     key(&mut probes, KeyCode::Tab);
     let help = fixtures::help();
     let error = fixtures::error();
+    let mut diverged = fixtures::training(100);
+    let what = "numerical blow-up: loss is NaN (non-finite); rolled back to the checkpoint of step 0";
+    update(
+        &mut diverged,
+        Action::Trainer(Event::Diverged {
+            step: 101,
+            what: what.into(),
+        }),
+    );
+    update(&mut diverged, Action::Trainer(Event::Paused));
     let mut prompt = fixtures::training(100);
     key(&mut prompt, KeyCode::Char('i'));
     let mut confirm = fixtures::training(100);
@@ -548,13 +574,13 @@ fn every_key_in_the_table_does_what_its_row_says() {
     let mut saving = fixtures::training(100);
     key_mod(&mut saving, KeyCode::Char('c'), KeyModifiers::CONTROL);
     let apps = [
-        &train, &browser, &runs, &probes, &help, &error, &prompt, &confirm, &saving,
+        &train, &browser, &runs, &probes, &help, &error, &diverged, &prompt, &confirm, &saving,
     ];
     let modes: Vec<Mode> = apps.iter().map(|a| a.mode()).collect();
     use Mode::*;
     assert_eq!(
         modes,
-        [Train, Browser, Runs, Probes, Help, Error, Prompt, Confirm, Saving]
+        [Train, Browser, Runs, Probes, Help, Error, Diverged, Prompt, Confirm, Saving]
     );
     for row in KEYS.iter() {
         let in_mode: Vec<&&App> = apps.iter().filter(|a| a.mode().chain().contains(&row.mode)).collect();
@@ -593,7 +619,7 @@ fn every_key_in_the_table_does_what_its_row_says() {
         }
     }
     for mode in [
-        Always, Screens, Browser, Train, Probes, Runs, Help, Error, Prompt, Confirm, Saving,
+        Always, Screens, Browser, Train, Probes, Runs, Help, Error, Diverged, Prompt, Confirm, Saving,
     ] {
         let mut seen: Vec<Key> = Vec::new();
         for row in KEYS.iter().filter(|r| r.mode == mode) {

@@ -111,6 +111,8 @@ pub enum TrainAction {
     LrUp,
     /// Divide the learning rate by 1.25.
     LrDown,
+    /// `L`: halve the learning rate and resume (offered after a divergence).
+    ResumeLowerLr,
     /// Temperature + 0.05.
     TempUp,
     /// Temperature − 0.05 (0 = greedy).

@@ -223,6 +223,8 @@ impl App {
             Mode::Confirm
         } else if self.prompt.is_some() {
             Mode::Prompt
+        } else if self.error.is_some() && self.run.diverged {
+            Mode::Diverged
         } else if self.error.is_some() {
             Mode::Error
         } else if self.help {

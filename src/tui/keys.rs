@@ -97,6 +97,8 @@ pub enum Mode {
     Help,
     /// An error message.
     Error,
+    /// The error message of a divergence, the run paused after rolling back.
+    Diverged,
     /// A one-line text prompt.
     Prompt,
     /// The "save before quitting?" question.
@@ -118,6 +120,7 @@ impl Mode {
             Runs => &[Always, Runs, Screens],
             Help => &[Always, Help],
             Error => &[Always, Error],
+            Diverged => &[Always, Diverged, Error],
             Prompt => &[Always, Prompt],
             Confirm => &[Always, Confirm],
             Saving => &[Always, Saving],
@@ -277,6 +280,7 @@ pub static KEYS: &[Row] = {
         row!(Train, [([c('x')], tr(T::Stop))], "stop the run (saves a checkpoint)", None),
         row!(Train, [([c('R')], tr(T::Restart))], "restart the run (with the edited config)", Some("restart")),
         row!(Train, [([c('[')], tr(T::LrDown)), ([c(']')], tr(T::LrUp))], "learning rate ÷ / × 1.25", Some("lr")),
+        row!(Train, [([c('L')], tr(T::ResumeLowerLr))], "after a divergence: halve the lr and resume", None),
         row!(Train, [([c('+'), c('=')], tr(T::TempUp)), ([c('-')], tr(T::TempDown))],
              "temperature ± 0.05 (0 = greedy)", Some("temp")),
         row!(Train, [([c('K')], tr(T::TopKUp))], "top-k: keep more tokens (up to all)", None),
@@ -338,6 +342,8 @@ pub static KEYS: &[Row] = {
         row!(Help, [([UP], A::ScrollHelp(-1)), ([DOWN], A::ScrollHelp(1))], "scroll", Some("scroll")),
         row!(Help, [([ESC, c('?')], A::ToggleHelp)], "close the help", Some("close")),
         row!(Help, [([c('q')], A::Quit)], "quit", Some("quit")),
+        row!(Diverged, [([c('L')], tr(T::ResumeLowerLr))], "halve the learning rate and resume",
+             Some("halve lr & resume")),
         row!(Error, [([ESC, ENTER], A::Cancel)], "dismiss the message", Some("dismiss")),
         row!(Error, [([c('e')], A::Edit)], "edit the experiment", Some("edit")),
         row!(Error, [([c('q')], A::Quit)], "quit", Some("quit")),

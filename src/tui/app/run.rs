@@ -68,7 +68,8 @@ pub struct RunState {
     pub lr: Option<f64>,
     /// Restart with the (pending) experiment once `Finished` arrives.
     pub restart_after_stop: bool,
-    /// A divergence was reported and its sequel (`Paused`, or the trainer ending) not yet.
+    /// Training diverged and rolled back, and has not been resumed since: `L` halves the
+    /// learning rate and resumes.
     pub diverged: bool,
 }
 
@@ -184,10 +185,17 @@ pub(super) fn on_event(app: &mut App, ev: Event) {
         Event::Paused => {
             if app.run.phase == Phase::Running {
                 app.run.phase = Phase::Paused;
-            }
-            if std::mem::take(&mut app.run.diverged) {
-                if let Some(e) = &mut app.error {
-                    e.push_str(" Paused: lower the learning rate ([) and press space to go on.");
+                // The pause that follows a divergence: say so, and how to go on.
+                if app.run.diverged {
+                    let lr = app
+                        .base_lr()
+                        .map_or(String::new(), |lr| format!(" ({lr:.3e} → {:.3e})", lr / 2.0));
+                    if let Some(e) = &mut app.error {
+                        e.push_str(&format!(
+                            " Paused. Press L to halve the learning rate{lr} and resume, or Esc, \
+                             then [ / ] and space."
+                        ));
+                    }
                 }
             }
         }
@@ -226,6 +234,7 @@ pub(super) fn on_event(app: &mut App, ev: Event) {
 pub(super) fn trainer_gone(app: &mut App) {
     if app.run.phase.active() {
         app.run.phase = Phase::Failed;
+        // After a divergence with nothing good to roll back to, the trainer ends on its own.
         if std::mem::take(&mut app.run.diverged) {
             if let Some(e) = &mut app.error {
                 e.push_str(" The run ended; nothing more was saved.");
@@ -239,6 +248,7 @@ pub(super) fn trainer_gone(app: &mut App) {
 
 /// The run is over: drop its channels, and quit if the user was waiting for that.
 fn ended(app: &mut App) {
+    app.run.diverged = false;
     app.effect(Effect::Detach);
     if app.quit_wait.is_some() {
         app.do_quit();

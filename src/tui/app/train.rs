@@ -184,6 +184,7 @@ pub(super) fn update(app: &mut App, action: TrainAction) {
             Phase::Paused => {
                 app.send(Command::Resume);
                 app.run.phase = Phase::Running;
+                app.run.diverged = false;
             }
             Phase::Starting | Phase::Stopping => {}
         },
@@ -223,6 +224,25 @@ pub(super) fn update(app: &mut App, action: TrainAction) {
                 app.message(Level::Info, format!("learning rate → {lr:.3e}"));
             }
         }
+        T::ResumeLowerLr => match (app.run.phase, app.base_lr()) {
+            (Phase::Paused, Some(lr)) => {
+                let lr = lr / 2.0;
+                app.error = None;
+                app.run.diverged = false;
+                app.run.lr = Some(lr);
+                app.send(Command::SetLr(lr));
+                app.send(Command::Resume);
+                app.run.phase = Phase::Running;
+                app.message(
+                    Level::Info,
+                    format!("learning rate halved to {lr:.3e}; training resumed"),
+                );
+            }
+            _ => app.message(
+                Level::Info,
+                "L halves the learning rate and resumes a paused run (after a divergence)",
+            ),
+        },
         T::TempUp | T::TempDown => {
             app.sampling.step_temperature(action == T::TempUp);
             sampling_changed(app);
