@@ -29,8 +29,8 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::dataset::{rng, stream, Dataset, Layout};
-use crate::config::experiment::Batches;
 use super::tokens::TokenIds;
+use crate::config::experiment::Batches;
 use crate::nn::batch::{Batch, Targets, NO_INPUT};
 
 /// The last epoch's line permutation, kept because computing it is O(lines).

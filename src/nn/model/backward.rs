@@ -8,7 +8,6 @@
 //! gradients read the masked values the forward pass used. Tied weights: the head's gradient
 //! ∂W_yᵀ = ∂zᵀ · a is added into the embedding's gradient, beside the input side's scatter-add.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{s, ArrayView2};
 
 use super::super::batch::{Batch, NO_INPUT};
@@ -33,7 +32,6 @@ impl<F: Scalar> Model<F> {
         let gh = self.cell.gates() * h;
         let (steps, b) = (batch.steps, batch.batch);
         let rows = steps * b;
-        let one = F::one();
         let zero = F::zero();
         let top0 = (self.spec.layers - 1) * dirs;
         // Head: ∂W_y = inputᵀ · ∂z; ∂b_y = Σ rows ∂z; ∂input = ∂z · W_yᵀ.
@@ -52,21 +50,19 @@ impl<F: Scalar> Model<F> {
                     if self.spec.tie_weights {
                         // W_y = Eᵀ: ∂E[:, block p] += ∂zᵀ · x; ∂x = ∂z · E[:, block p].
                         let cols = s![.., p * h..(p + 1) * h];
-                        general_mat_mul(one, &dz.t(), &x, one, &mut grads.values[self.head_w].slice_mut(cols));
-                        general_mat_mul(one, &dz, &w.slice(cols), zero, &mut view_mut(rows, h, &mut c.da_above));
+                        F::mat_mul(&dz.t(), &x, true, &mut grads.values[self.head_w].slice_mut(cols));
+                        F::mat_mul(&dz, &w.slice(cols), false, &mut view_mut(rows, h, &mut c.da_above));
                     } else {
-                        general_mat_mul(
-                            one,
+                        F::mat_mul(
                             &x.t(),
                             &dz,
-                            one,
+                            true,
                             &mut grads.values[self.head_w].slice_mut(s![p * h..(p + 1) * h, ..]),
                         );
-                        general_mat_mul(
-                            one,
+                        F::mat_mul(
                             &dz,
                             &w.slice(s![p * h..(p + 1) * h, ..]).t(),
-                            zero,
+                            false,
                             &mut view_mut(rows, h, &mut c.da_above),
                         );
                     }
@@ -74,12 +70,12 @@ impl<F: Scalar> Model<F> {
             } else {
                 let hd = h * dirs;
                 let x = view(b, hd, &ws.head_in);
-                general_mat_mul(one, &x.t(), &dz, one, &mut grads.values[self.head_w]);
+                F::mat_mul(&x.t(), &dz, true, &mut grads.values[self.head_w].view_mut());
                 for p in 0..dirs {
                     let t = if p == 0 { steps - 1 } else { 0 };
                     let c = &mut ws.dirs[top0 + p];
                     let mut dst = view_mut(b, h, &mut c.da_above[t * b * h..(t + 1) * b * h]);
-                    general_mat_mul(one, &dz, &w.slice(s![p * h..(p + 1) * h, ..]).t(), zero, &mut dst);
+                    F::mat_mul(&dz, &w.slice(s![p * h..(p + 1) * h, ..]).t(), false, &mut dst);
                 }
             }
         }
@@ -111,11 +107,10 @@ impl<F: Scalar> Model<F> {
                 if let Some(r) = rec {
                     // The product read rec_mask ∗ a⟨t−1⟩, kept per step: one product over all rows.
                     let a_in = view(rows, h, &r.rec_in);
-                    general_mat_mul(
-                        one,
+                    F::mat_mul(
                         &a_in.t(),
                         &drec_src.slice(s![.., ..cols]),
-                        one,
+                        true,
                         &mut gw.slice_mut(s![..h, ..cols]),
                     );
                 } else {
@@ -134,17 +129,16 @@ impl<F: Scalar> Model<F> {
                             dr.slice(s![..rows - b, ..]),
                         )
                     };
-                    general_mat_mul(one, &a0.t(), &first, one, &mut gwh);
-                    general_mat_mul(one, &rest_prev.t(), &rest_d, one, &mut gwh);
+                    F::mat_mul(&a0.t(), &first, true, &mut gwh);
+                    F::mat_mul(&rest_prev.t(), &rest_d, true, &mut gwh);
                 }
                 if self.cell == Cell::Gru {
                     // The candidate block acts on Γr ∗ c⟨t−1⟩, not on c⟨t−1⟩.
                     let rc = view(rows, h, &c.gamma_r_c);
-                    general_mat_mul(
-                        one,
+                    F::mat_mul(
                         &rc.t(),
                         &dpre.slice(s![.., 2 * h..]),
-                        one,
+                        true,
                         &mut gw.slice_mut(s![..h, 2 * h..]),
                     );
                 }
@@ -180,19 +174,12 @@ impl<F: Scalar> Model<F> {
                         }
                         InputKind::Embedding(ew) => {
                             let emb = view(rows, ew, &ws.emb);
-                            general_mat_mul(
-                                one,
-                                &emb.t(),
-                                &dpre,
-                                one,
-                                &mut grads.values[dp.w].slice_mut(s![h.., ..]),
-                            );
-                            let beta = if d == 0 { zero } else { one };
-                            general_mat_mul(
-                                one,
+                            F::mat_mul(&emb.t(), &dpre, true, &mut grads.values[dp.w].slice_mut(s![h.., ..]));
+                            let acc = d != 0; // the first direction overwrites ∂x, the second adds
+                            F::mat_mul(
                                 &dpre,
                                 &w.slice(s![h.., ..]).t(),
-                                beta,
+                                acc,
                                 &mut view_mut(rows, ew, &mut ws.demb),
                             );
                         }
@@ -200,18 +187,16 @@ impl<F: Scalar> Model<F> {
                 } else {
                     for (p, part) in below[(l - 1) * dirs..].iter_mut().enumerate() {
                         let rows_w = s![h + p * h..h + (p + 1) * h, ..];
-                        general_mat_mul(
-                            one,
+                        F::mat_mul(
                             &view(rows, h, ws.drop.output((l - 1) * dirs + p, &part.a)).t(),
                             &dpre,
-                            one,
+                            true,
                             &mut grads.values[dp.w].slice_mut(rows_w),
                         );
-                        general_mat_mul(
-                            one,
+                        F::mat_mul(
                             &dpre,
                             &w.slice(rows_w).t(),
-                            one,
+                            true,
                             &mut view_mut(rows, h, &mut part.da_above),
                         );
                     }
@@ -235,7 +220,7 @@ impl<F: Scalar> Model<F> {
                     if let Some(m) = in_mask {
                         mul_in_place(dr, &m[r * ew..(r + 1) * ew], ew);
                     }
-                    let f = tokf.map_or(one, |t| t[r]);
+                    let f = tokf.map_or(F::one(), |t| t[r]);
                     let o = tok as usize * ew;
                     for (g, &v) in gflat[o..o + ew].iter_mut().zip(dr.iter()) {
                         *g += f * v;

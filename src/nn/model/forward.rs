@@ -5,7 +5,6 @@
 //! above (or the head) reads it, and — variational recurrent dropout — on a⟨t−1⟩ as the
 //! recurrent product reads it; the cells themselves are unchanged.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{s, ArrayView2};
 
 use super::super::batch::{Batch, Targets, NO_INPUT};
@@ -142,7 +141,7 @@ impl<F: Scalar> Model<F> {
                         InputKind::Embedding(ew) => {
                             // xw += x⟨t⟩ · W_ax for the embedded inputs.
                             let emb = view(rows, ew, &ws.emb);
-                            general_mat_mul(one, &emb, &w.slice(s![h.., ..]), one, &mut xw);
+                            F::mat_mul(&emb, &w.slice(s![h.., ..]), true, &mut xw);
                         }
                     }
                 } else {
@@ -150,7 +149,7 @@ impl<F: Scalar> Model<F> {
                     // product per direction below.
                     for (p, part) in below[(l - 1) * dirs..].iter().enumerate() {
                         let x = view(rows, h, ws.drop.output((l - 1) * dirs + p, &part.a));
-                        general_mat_mul(one, &x, &w.slice(s![h + p * h..h + (p + 1) * h, ..]), one, &mut xw);
+                        F::mat_mul(&x, &w.slice(s![h + p * h..h + (p + 1) * h, ..]), true, &mut xw);
                     }
                 }
                 let b_hn = dp.b_hn.map(|i| self.params.values[i].as_slice().unwrap_or(&[]));
@@ -272,10 +271,9 @@ impl<F: Scalar> Model<F> {
                 .for_each(|(x, &bb)| *x = bb);
         }
         let mut out = view_mut(rows, y, &mut ws.logits);
-        let one = F::one();
         if self.spec.head == HeadKind::PerStep {
             // ŷ⟨t⟩ logits = [a→⟨t⟩; a←⟨t⟩] · W_y + b_y, all rows in one product per direction.
-            // (Batch-1 sampling takes the small-product kernel; training rows go to general_mat_mul.)
+            // (One product of all T·B rows in training, one row in batch-1 sampling.)
             // Tied weights: W_y = embed.weightᵀ, read in place as a transposed view.
             for (p, part) in top.iter().enumerate() {
                 let x = view(rows, h, ws.drop.output(top0 + p, &part.a));
@@ -297,7 +295,7 @@ impl<F: Scalar> Model<F> {
                         .copy_from_slice(&a[(t * b + r) * h..(t * b + r + 1) * h]);
                 }
             }
-            general_mat_mul(one, &view(b, hd, &ws.head_in), w, one, &mut out);
+            F::mat_mul(&view(b, hd, &ws.head_in), &w.view(), true, &mut out);
         }
     }
 }
