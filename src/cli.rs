@@ -42,6 +42,81 @@ pub enum Command {
     Gradcheck(GradcheckArgs),
     /// Time training (forward + backward + Adam) or batch-1 sampling on random data.
     Bench(BenchArgs),
+    /// Run a hyper-parameter sweep (grid or random search) here or as a Slurm job array.
+    Sweep(SweepArgs),
+    /// Run one point of a sweep (what each Slurm array task runs).
+    #[command(hide = true)]
+    SweepPoint(SweepPointArgs),
+}
+
+/// Where sweep points run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutorArg {
+    /// On this machine, --parallel points at once.
+    Local,
+    /// As one Slurm job array (sbatch), one task per point.
+    Slurm,
+}
+
+/// How the results table is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    /// GitHub markdown.
+    Markdown,
+    /// Comma-separated values.
+    Csv,
+    /// One JSON document.
+    Json,
+}
+
+/// `rnn-lab sweep`.
+#[derive(Debug, Args)]
+#[command(after_help = SWEEP_HELP)]
+pub struct SweepArgs {
+    /// Sweep file: a base experiment and axes over its keys (docs/experiment-format.md).
+    pub sweep: PathBuf,
+    /// Where the points run.
+    #[arg(long, value_enum, default_value_t = ExecutorArg::Local)]
+    pub executor: ExecutorArg,
+    /// Local executor: points at once (the cores are shared out among them; default
+    /// `[local] parallel` of the sweep file, else 1).
+    #[arg(long)]
+    pub parallel: Option<usize>,
+    /// Check everything and print what would run (the batch script for Slurm); run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the results table of what has run so far; run nothing.
+    #[arg(long)]
+    pub results: bool,
+    /// Slurm: submit and return without following the job.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Folder that holds sweep folders.
+    #[arg(long, default_value = "sweeps")]
+    pub out: PathBuf,
+    /// Format of the table printed on stdout (all three are written into the sweep folder).
+    #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
+    pub format: TableFormat,
+}
+
+const SWEEP_HELP: &str = "Each point is an ordinary experiment file and run directories under <out>/<name>/; the results table \
+(sorted by the best validation loss) goes to stdout and to results.md/.csv/.json there. Running the same command again \
+skips finished points and resumes interrupted ones from their latest checkpoint. Ctrl-C stops the points (or scancels the \
+Slurm job) with a checkpoint.\n\
+Examples:\n  rnn-lab sweep experiments/sweeps/hidden_lr.toml --parallel 2\n  \
+rnn-lab sweep experiments/sweeps/hidden_lr.toml --executor slurm --dry-run\n  \
+rnn-lab sweep experiments/sweeps/hidden_lr.toml --results --format csv";
+
+/// `rnn-lab sweep-point` (internal).
+#[derive(Debug, Args)]
+pub struct SweepPointArgs {
+    /// The sweep folder (sweeps/<name>).
+    pub dir: PathBuf,
+    /// The point's index (the Slurm array index).
+    pub index: usize,
+    /// Training threads.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
 }
 
 /// `rnn-lab train`.

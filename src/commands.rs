@@ -8,6 +8,7 @@ pub mod gradcheck;
 pub mod loaded;
 pub mod probe;
 pub mod sample;
+pub mod sweep;
 pub mod train;
 pub mod tui;
 

@@ -9,5 +9,6 @@ pub mod headless;
 pub mod infer;
 pub mod nn;
 pub mod optim;
+pub mod sweep;
 pub mod train;
 pub mod tui;
