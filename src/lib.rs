@@ -10,5 +10,6 @@ pub mod infer;
 pub mod nn;
 pub mod optim;
 pub mod sweep;
+pub mod task;
 pub mod train;
 pub mod tui;
