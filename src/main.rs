@@ -34,6 +34,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Bench(a)) => commands::bench::run(&a),
         Some(Command::Sweep(a)) => commands::sweep::run(&a),
         Some(Command::SweepPoint(a)) => commands::sweep::point(&a),
+        Some(Command::Export(a)) => commands::export::run(&a),
+        Some(Command::Import(a)) => commands::import::run(&a),
         None => match (cli.experiment, cli.headless) {
             (Some(exp), true) => commands::train::run(&rnn_lab::cli::TrainArgs {
                 experiment: exp,

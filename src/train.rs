@@ -1,10 +1,11 @@
-//! Training: one run's state ([`Trainer`], `trainer.rs`), its step (`step.rs`: forward →
+//! Training: one run's state ([`Trainer`], `trainer.rs`, built by `prepare.rs`), its step (`step.rs`: forward →
 //! zero_grad → backward → clip → update), what happens when the step blows up
 //! (`divergence.rs`), the thread that drives it ([`worker`]: [`start`], the command/event loop)
 //! and the messages it speaks ([`protocol`]), checkpoints and run directories.
 
 pub mod checkpoint;
 pub mod divergence;
+pub mod prepare;
 pub mod protocol;
 pub mod rundir;
 mod step;
@@ -12,5 +13,6 @@ pub mod trainer;
 pub mod worker;
 
 pub use divergence::OnDivergence;
-pub use trainer::{RunError, RunOptions, Trainer};
+pub use prepare::{RunError, RunOptions};
+pub use trainer::Trainer;
 pub use worker::{start, RunEnd, Worker};

@@ -1,84 +1,23 @@
 //! The trainer: the state of one run (model, optimizer, data, run directory) and what can be
-//! done with it — evaluate, save, sample, probe, log. The step itself is in `step.rs`, what
-//! happens when it blows up in `divergence.rs`, and the thread that drives it (commands in,
-//! events out) in `worker.rs`.
+//! done with it — evaluate, save, sample, probe, log. It is built in `prepare.rs`; the step
+//! itself is in `step.rs`, what happens when it blows up in `divergence.rs`, and the thread
+//! that drives it (commands in, events out) in `worker.rs`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use thiserror::Error;
-
 use super::checkpoint::{self, CheckpointData, CheckpointError};
 use super::divergence::OnDivergence;
 use super::protocol::{Metrics, RunInfo, SampleEvent, SampleRequest};
-use super::rundir::{self, RunFiles};
+use super::rundir::RunFiles;
 use crate::config::{Experiment, Mode};
-use crate::data::{load_dataset, DataError, Dataset, TrainBatcher, Vocab};
+use crate::data::{Dataset, TrainBatcher};
 use crate::infer::probe::{probe, ProbeReport};
 use crate::infer::sample::{SampleOpts, Sampler};
-use crate::nn::error::NnError;
 use crate::nn::{Batch, InputKind, Model, Params, Score, Sharded};
 use crate::optim::Optimizer;
-
-/// Options of a run beyond the experiment file.
-#[derive(Clone, Debug, Default)]
-pub struct RunOptions {
-    /// Override `[training] steps`.
-    pub steps: Option<u64>,
-    /// Continue from this checkpoint.
-    pub resume: Option<PathBuf>,
-    /// Folder that holds run directories (default `runs`).
-    pub out: Option<PathBuf>,
-    /// Override the seed.
-    pub seed: Option<u64>,
-    /// Set from outside (Ctrl-C, SIGTERM): save and finish at the next step boundary.
-    pub stop: Option<Arc<AtomicBool>>,
-    /// Threads (batch row shards); default: the machine's available parallelism.
-    pub threads: Option<usize>,
-    /// Stop after this much training time (evaluation, sampling and pauses not counted).
-    pub time_limit: Option<Duration>,
-    /// What the run does when training diverges (default: pause, as the TUI wants).
-    pub on_divergence: OnDivergence,
-}
-
-/// Why a run could not start or go on. Display is one line.
-#[derive(Debug, Error)]
-pub enum RunError {
-    /// Bad data.
-    #[error(transparent)]
-    Data(#[from] DataError),
-    /// Bad checkpoint.
-    #[error(transparent)]
-    Checkpoint(#[from] CheckpointError),
-    /// Bad model or training settings.
-    #[error("{file}: {source}")]
-    Model {
-        /// Experiment file.
-        file: String,
-        /// Cause.
-        source: NnError,
-    },
-    /// A checkpoint that does not fit the experiment.
-    #[error("{0}")]
-    Mismatch(String),
-    /// File-system trouble writing the run directory.
-    #[error("{path}: {source}")]
-    Io {
-        /// Path.
-        path: PathBuf,
-        /// Cause.
-        source: std::io::Error,
-    },
-}
-
-impl RunError {
-    /// Whether this is the user's input (exit status 2) rather than the system's (1).
-    pub fn is_input(&self) -> bool {
-        !matches!(self, RunError::Io { .. })
-    }
-}
 
 /// The state of one training run. Lives on the trainer thread.
 pub struct Trainer {
@@ -87,7 +26,7 @@ pub struct Trainer {
     /// Data and vocabulary.
     pub data: Dataset,
     pub(super) batcher: TrainBatcher,
-    val: Vec<(Batch, bool)>,
+    pub(super) val: Vec<(Batch, bool)>,
     /// The model.
     pub model: Model<f32>,
     pub(super) opt: Optimizer<f32>,
@@ -97,18 +36,18 @@ pub struct Trainer {
     pub step: u64,
     /// Steps planned.
     pub total: u64,
-    best_val: Option<f64>,
+    pub(super) best_val: Option<f64>,
     /// Run directory.
     pub run_dir: PathBuf,
-    files: RunFiles,
-    probe_tokens: Vec<u32>,
-    sampling: SampleRequest,
-    stop: Option<Arc<AtomicBool>>,
-    time_limit: Option<Duration>,
+    pub(super) files: RunFiles,
+    pub(super) probe_tokens: Vec<u32>,
+    pub(super) sampling: SampleRequest,
+    pub(super) stop: Option<Arc<AtomicBool>>,
+    pub(super) time_limit: Option<Duration>,
     pub(super) on_divergence: OnDivergence,
     /// The checkpoint the run started from (a place to roll back to).
     pub(super) resumed_from: Option<PathBuf>,
-    start_step: u64,
+    pub(super) start_step: u64,
     /// Training time so far (the steps only).
     pub(super) active: Duration,
     /// Sums since the last metrics line.
@@ -116,9 +55,9 @@ pub struct Trainer {
     pub(super) last_norm: f64,
     pub(super) last_lr: f64,
     pub(super) saved_step: Option<u64>,
-    last_train: f64,
-    last_tokens_per_s: f64,
-    last_eval_step: Option<u64>,
+    pub(super) last_train: f64,
+    pub(super) last_tokens_per_s: f64,
+    pub(super) last_eval_step: Option<u64>,
 }
 
 /// Sums over the steps since the last metrics line.
@@ -134,132 +73,7 @@ pub(super) struct Window {
     pub time: Duration,
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 impl Trainer {
-    /// Load data, build (or restore) the model, create the run directory.
-    pub fn prepare(mut exp: Experiment, opts: &RunOptions) -> Result<Self, RunError> {
-        let file = exp
-            .path
-            .as_ref()
-            .map_or_else(|| exp.name.clone(), |p| p.display().to_string());
-        if let Some(s) = opts.seed {
-            exp.seed = s;
-        }
-        let data = load_dataset(&exp)?;
-        let (bsz, seq_len) = (exp.training.batch_size, exp.training.seq_len);
-        let batcher = data.batcher(bsz, seq_len, exp.seed);
-        exp.resolve_epochs(batcher.steps_per_epoch());
-        if let Some(s) = opts.steps {
-            exp.set_steps(s);
-        }
-        let spec = exp.model_spec(data.vocab.len());
-        let model_err = |source| RunError::Model {
-            file: file.clone(),
-            source,
-        };
-        let mut model = Model::<f32>::new(spec.clone(), exp.seed).map_err(model_err)?;
-        let (mut opt, mut step, mut best_val, mut carried) = (None, 0, None, None);
-        if let Some(ck) = &opts.resume {
-            let c = checkpoint::load(ck)?;
-            let theirs = Vocab::from_json(&c.vocab_json)
-                .map_err(|e| RunError::Mismatch(format!("{}: vocabulary: {e}", ck.display())))?;
-            if theirs.tokens() != data.vocab.tokens() {
-                return Err(RunError::Mismatch(format!(
-                    "{}: its vocabulary ({} tokens) differs from the data of {file} ({} tokens); the data changed since the checkpoint",
-                    ck.display(),
-                    theirs.len(),
-                    data.vocab.len()
-                )));
-            }
-            if c.model.spec != spec {
-                return Err(RunError::Mismatch(format!(
-                    "{}: its model ({} H={} L={}) differs from [model] in {file} ({} H={} L={})",
-                    ck.display(),
-                    c.model.spec.cell.name(),
-                    c.model.spec.hidden,
-                    c.model.spec.layers,
-                    spec.cell.name(),
-                    spec.hidden,
-                    spec.layers
-                )));
-            }
-            model = c.model;
-            step = c.step;
-            best_val = c.best_val;
-            carried = c.carried;
-            if let Some(mut o) = c.optim {
-                o.spec = exp.training.optim; // the file may change lr or schedule; the state carries over
-                opt = Some(o);
-            }
-        }
-        let opt = match opt {
-            Some(o) => o,
-            None => Optimizer::new(exp.training.optim, &model.params).map_err(model_err)?,
-        };
-        let val = data.val_batches(bsz, seq_len, exp.training.max_val_tokens);
-        let out = opts.out.clone().unwrap_or_else(|| PathBuf::from("runs"));
-        let run_dir = rundir::create(&out, &exp.name).map_err(io_err(&out))?;
-        std::fs::write(run_dir.join("config.toml"), exp.to_toml()).map_err(io_err(&run_dir))?;
-        if let Some(ck) = &opts.resume {
-            if let Some(prev) = ck.parent() {
-                rundir::copy_metrics_until(prev, &run_dir, step).map_err(io_err(&run_dir))?;
-            }
-        }
-        let files = RunFiles::open(&run_dir).map_err(io_err(&run_dir))?;
-        let threads = opts
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let mut shards = Sharded::new(&model, threads);
-        if let Some((b, states)) = carried {
-            shards.import_state(&model, b, &states);
-        }
-        let probe_tokens = data.probe_tokens(100);
-        let sampling = SampleRequest {
-            temperature: exp.sampling.temperature,
-            top_k: exp.sampling.top_k,
-            prime: exp.sampling.prime.clone(),
-            length: exp.sampling.length,
-        };
-        let total = exp.training.steps;
-        let grads = model.params.zeros_like();
-        Ok(Trainer {
-            exp,
-            data,
-            batcher,
-            val,
-            model,
-            opt,
-            shards,
-            grads,
-            step,
-            total,
-            best_val,
-            run_dir,
-            files,
-            probe_tokens,
-            sampling,
-            stop: opts.stop.clone(),
-            time_limit: opts.time_limit,
-            on_divergence: opts.on_divergence,
-            resumed_from: opts.resume.clone(),
-            start_step: step,
-            active: Duration::ZERO,
-            window: Window::default(),
-            last_norm: 0.0,
-            last_lr: 0.0,
-            saved_step: None,
-            last_train: f64::NAN,
-            last_tokens_per_s: 0.0,
-            last_eval_step: None,
-        })
-    }
-
     /// Facts shown at start.
     pub fn info(&self) -> RunInfo {
         let s = &self.model.spec;

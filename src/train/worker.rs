@@ -11,8 +11,9 @@ use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::thread::JoinHandle;
 
 use super::divergence::OnDivergence;
+use super::prepare::{RunError, RunOptions};
 use super::protocol::{Command, Event, SampleRequest};
-use super::trainer::{RunError, RunOptions, Trainer};
+use super::trainer::Trainer;
 use crate::config::{is_due, Experiment};
 
 /// How a run ended (the trainer thread's result).
