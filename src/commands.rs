@@ -14,6 +14,7 @@ pub mod sample;
 pub mod sweep;
 pub mod train;
 pub mod tui;
+pub mod w2v;
 
 use std::fmt;
 

@@ -14,3 +14,4 @@ pub mod sweep;
 pub mod task;
 pub mod train;
 pub mod tui;
+pub mod w2v;

@@ -36,6 +36,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::SweepPoint(a)) => commands::sweep::point(&a),
         Some(Command::Export(a)) => commands::export::run(&a),
         Some(Command::Import(a)) => commands::import::run(&a),
+        Some(Command::W2v(a)) => commands::w2v::run(&a),
         None => match (cli.experiment, cli.headless) {
             (Some(exp), true) => commands::train::run(&rnn_lab::cli::TrainArgs {
                 experiment: exp,
