@@ -5,6 +5,7 @@
 
 pub mod checkpoint;
 pub mod divergence;
+mod fault;
 pub mod prepare;
 pub mod protocol;
 pub mod rundir;
@@ -12,7 +13,7 @@ mod step;
 pub mod trainer;
 pub mod worker;
 
-pub use divergence::OnDivergence;
+pub use divergence::{Blowup, OnDivergence};
 pub use prepare::{RunError, RunOptions};
 pub use trainer::Trainer;
 pub use worker::{start, RunEnd, Worker};

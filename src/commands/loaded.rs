@@ -35,6 +35,9 @@ pub fn open(path: &Path) -> Result<Loaded, CliError> {
             c.model.spec.vocab
         )));
     }
+    if let Some(note) = &c.note {
+        eprintln!("rnn-lab: note: {note}");
+    }
     Ok(Loaded {
         model: c.model,
         vocab,

@@ -1,9 +1,9 @@
 //! `rnn-lab train` and `rnn-lab --headless`.
 
 use super::CliError;
-use crate::cli::TrainArgs;
+use crate::cli::{DivergenceArg, TrainArgs};
 use crate::headless::{self, HeadlessError};
-use crate::train::RunOptions;
+use crate::train::{OnDivergence, RunOptions};
 
 /// Train headless.
 pub fn run(a: &TrainArgs) -> Result<(), CliError> {
@@ -26,6 +26,12 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         seed: a.seed,
         threads: a.threads,
         time_limit,
+        on_divergence: match a.on_divergence {
+            DivergenceArg::Stop => OnDivergence::Stop,
+            DivergenceArg::LowerLr => OnDivergence::LowerLr {
+                max_retries: a.max_retries,
+            },
+        },
         ..RunOptions::default()
     };
     headless::run(exp, opts, a.json).map_err(|e| match e {
