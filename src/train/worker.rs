@@ -86,6 +86,7 @@ pub fn run(trainer: Trainer, commands: Receiver<Command>, events: Sender<Event>)
         paused: false,
         step_once: false,
         gone: false,
+        draws: 0,
     }
     .run()
 }
@@ -109,6 +110,8 @@ struct Loop {
     step_once: bool,
     /// A send failed: the receiver is gone.
     gone: bool,
+    /// Samples asked for by hand so far: each draws anew (its seed counts them).
+    draws: u64,
 }
 
 impl Loop {
@@ -189,7 +192,10 @@ impl Loop {
                         self.send(Event::Warning(w));
                     }
                 }
-                Command::Sample(req) => self.sample(&req),
+                Command::Sample(req) => {
+                    self.draws += 1;
+                    self.sample(&req, self.draws);
+                }
                 Command::SetSampling(req) => self.t.set_sampling(req),
                 Command::Probe(text) => {
                     for w in text.map(|t| self.t.set_probe_text(&t)).unwrap_or_default() {
@@ -226,7 +232,7 @@ impl Loop {
         }
         if sample {
             let req = self.t.sampling().clone();
-            self.sample(&req);
+            self.sample(&req, 0);
         }
         if probe {
             self.probe();
@@ -255,8 +261,8 @@ impl Loop {
         self.send(ev);
     }
 
-    fn sample(&mut self, req: &SampleRequest) {
-        let (ev, warning) = self.t.sample_now(req);
+    fn sample(&mut self, req: &SampleRequest, draw: u64) {
+        let (ev, warning) = self.t.sample_now(req, draw);
         if let Some(w) = warning {
             self.send(Event::Warning(w));
         }
