@@ -82,6 +82,23 @@ pub struct TrainArgs {
     /// progress line's ETA is that of whichever of --steps and --minutes ends the run first.
     #[arg(long)]
     pub minutes: Option<f64>,
+    /// What to do when training diverges (NaN/∞, or a loss above [training] divergence_factor ×
+    /// its running median): stop (roll back, exit with status 3) or lower-lr (roll back, halve
+    /// the learning rate and go on, at most --max-retries times, then stop).
+    #[arg(long, value_enum, default_value_t = DivergenceArg::Stop)]
+    pub on_divergence: DivergenceArg,
+    /// With --on-divergence lower-lr: how many times the run may halve its learning rate.
+    #[arg(long, default_value_t = 3)]
+    pub max_retries: u32,
+}
+
+/// `--on-divergence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DivergenceArg {
+    /// Roll back to the last good checkpoint and exit with status 3.
+    Stop,
+    /// Roll back, halve the learning rate and go on (at most --max-retries times).
+    LowerLr,
 }
 
 /// `rnn-lab sample`.

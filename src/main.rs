@@ -45,6 +45,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                 json: false,
                 threads: None,
                 minutes: None,
+                on_divergence: rnn_lab::cli::DivergenceArg::Stop,
+                max_retries: 3,
             }),
             (None, true) => Err(CliError::input(
                 "--headless needs an experiment file: rnn-lab --headless EXPERIMENT.toml",

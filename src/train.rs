@@ -6,6 +6,7 @@
 pub mod checkpoint;
 pub mod divergence;
 pub mod inspect;
+mod fault;
 pub mod prepare;
 pub mod protocol;
 pub mod rundir;
@@ -13,7 +14,7 @@ mod step;
 pub mod trainer;
 pub mod worker;
 
-pub use divergence::OnDivergence;
+pub use divergence::{Blowup, OnDivergence};
 pub use prepare::{RunError, RunOptions};
 pub use trainer::Trainer;
 pub use worker::{start, RunEnd, Worker};

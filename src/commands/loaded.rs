@@ -52,6 +52,9 @@ pub fn open(arg: &Path) -> Result<Loaded, CliError> {
             c.model.spec.vocab
         )));
     }
+    if let Some(note) = &c.note {
+        eprintln!("rnn-lab: note: {note}");
+    }
     Ok(Loaded {
         model: c.model,
         vocab,

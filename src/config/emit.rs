@@ -137,6 +137,8 @@ impl Experiment {
         w(format!("sample_every = {}", every(t.sample_every)));
         w(format!("probe_every = {}", every(t.probe_every)));
         w(format!("max_val_tokens = {}", t.max_val_tokens));
+        w(format!("divergence_factor = {}", float(t.divergence_factor)));
+        w(format!("divergence_window = {}", t.divergence_window));
         w(String::new());
 
         let p = &self.sampling;

@@ -303,6 +303,7 @@ impl Imported {
             model: self.model.clone(),
             optim: None,
             carried: None,
+            note: None,
         }
     }
 }

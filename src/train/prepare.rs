@@ -10,7 +10,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::checkpoint::{self, CheckpointError};
-use super::divergence::OnDivergence;
+use super::divergence::{LossWindow, OnDivergence};
 use super::protocol::SampleRequest;
 use super::rundir::{self, RunFiles};
 use super::trainer::{Trainer, Window};
@@ -109,8 +109,10 @@ impl Trainer {
         };
         let mut model = Model::<f32>::new(spec.clone(), exp.seed).map_err(model_err)?;
         let (mut opt, mut step, mut best_val, mut carried) = (None, 0, None, None);
+        let mut notes = data.notes.clone();
         if let Some(ck) = &opts.resume {
             let c = checkpoint::load(ck)?;
+            notes.extend(c.note.clone());
             let theirs = Vocab::from_json(&c.vocab_json)
                 .map_err(|e| RunError::Mismatch(format!("{}: vocabulary: {e}", ck.display())))?;
             // A checkpoint of another experiment says so before any detail of what differs.
@@ -167,6 +169,8 @@ impl Trainer {
         if let Some(ck) = &opts.resume {
             if let Some(prev) = ck.parent() {
                 rundir::copy_metrics_until(prev, &run_dir, step).map_err(io_err(&run_dir))?;
+                // A killed run may have left a half-written checkpoint there.
+                checkpoint::remove_stale_temporaries(prev, None);
             }
         }
         let files = RunFiles::open(&run_dir).map_err(io_err(&run_dir))?;
@@ -209,6 +213,8 @@ impl Trainer {
             start_step: step,
             active: Duration::ZERO,
             window: Window::default(),
+            losses: LossWindow::default(),
+            notes,
             last_norm: 0.0,
             last_lr: 0.0,
             saved_step: None,

@@ -39,6 +39,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
+use crate::data::token::visible_token;
 use crate::infer::analysis::describe;
 use crate::infer::probe::{Direction, ProbeReport};
 
@@ -151,19 +152,10 @@ pub fn to_json(report: &ProbeReport) -> String {
     serde_json::to_string(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
-/// A token quoted for a table cell: `'a'`, `'␣'` for space, `'↵'` for newline.
+/// A token quoted for a table cell: `'a'`, `'␣'` for space, `'↵'` for newline (see
+/// [`visible_token`]).
 fn quote(tok: &str) -> String {
-    let s: String = tok
-        .chars()
-        .map(|c| match c {
-            ' ' => '␣',
-            '\n' => '↵',
-            '\t' => '→',
-            c if c.is_control() => '?',
-            c => c,
-        })
-        .collect();
-    format!("'{s}'")
+    format!("'{}'", visible_token(tok))
 }
 
 /// `s` padded with spaces to `w` terminal columns (CJK characters take two; `{:<w$}` counts
