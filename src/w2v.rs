@@ -8,18 +8,22 @@
 //! step plan), [`sampling`] (unigram table, subsampling), [`huffman`] (codes for hierarchical
 //! softmax), [`kernels`] (dot/axpy, σ and the loss terms), [`engine`] (the training loop and its
 //! threads), [`model_file`] (safetensors), [`formats`] (word2vec files), [`vectors`] (cosine
-//! queries), [`eval`] (analogy and similarity sets).
+//! queries), [`eval`] (analogy and similarity sets), [`experiment`] (`[task] kind = "word2vec"`
+//! files), [`session`] (a run of one in a run directory, with snapshots), [`pca`] (the 2-D map).
 
 pub mod corpus;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod experiment;
 pub mod formats;
 mod hogwild;
 pub mod huffman;
 pub mod kernels;
 pub mod model_file;
+pub mod pca;
 pub mod sampling;
+pub mod session;
 pub mod settings;
 pub mod vectors;
 pub mod vocab;

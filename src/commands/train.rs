@@ -7,6 +7,9 @@ use crate::train::{OnDivergence, RunOptions};
 
 /// Train headless.
 pub fn run(a: &TrainArgs) -> Result<(), CliError> {
+    if crate::w2v::experiment::is_word2vec_file(&a.experiment) {
+        return super::w2v::experiment::run(a);
+    }
     let exp = crate::config::load(&a.experiment).map_err(CliError::input)?;
     let time_limit = match a.minutes {
         Some(m) if m.is_finite() && m > 0.0 => Some(std::time::Duration::from_secs_f64(m * 60.0)),

@@ -1,5 +1,6 @@
 //! `rnn-lab w2v`: train word2vec, nearest neighbours, analogies, evaluation (docs/word2vec.md).
 
+pub mod experiment;
 mod train;
 
 use std::path::Path;

@@ -32,6 +32,18 @@ pub enum W2vError {
         /// What is wrong and what was expected.
         what: String,
     },
+    /// A problem at a line and column of a file (experiment files).
+    #[error("{file}:{line}:{col}: {what}")]
+    At {
+        /// The file.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// 1-based column, in characters.
+        col: usize,
+        /// What is wrong and what was expected.
+        what: String,
+    },
     /// A file as a whole is malformed (a truncated binary file, a header that disagrees with the
     /// rows, a model file that is not one).
     #[error("{file}: {what}")]

@@ -12,8 +12,8 @@ use serde::Serialize;
 use super::cli;
 use crate::cli::{ArchArg, LevelArg, ObjectiveArg, W2vTrainArgs};
 use crate::commands::CliError;
-use crate::w2v::corpus::CorpusOptions;
 use crate::w2v::formats::{self, Format};
+use crate::w2v::session::corpus_options;
 use crate::w2v::{model_file, Arch, Corpus, Level, Objective, Report, Settings, Trainer};
 
 fn settings_of(a: &W2vTrainArgs) -> Settings {
@@ -45,17 +45,7 @@ fn settings_of(a: &W2vTrainArgs) -> Settings {
     s
 }
 
-/// Corpus options implied by settings.
-pub(crate) fn corpus_options(s: &Settings) -> CorpusOptions {
-    CorpusOptions {
-        level: s.level,
-        min_count: s.min_count,
-        max_sentence: s.max_sentence,
-        step_words: s.step_words,
-    }
-}
-
-fn human(x: f64) -> String {
+pub(super) fn human(x: f64) -> String {
     if x >= 1e6 {
         format!("{:.2}M", x / 1e6)
     } else if x >= 1e3 {
