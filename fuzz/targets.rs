@@ -32,13 +32,23 @@ pub fn target(name: &str) -> Option<Target> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
-/// Experiment TOML (`config::parse_str`, as `config::load` after its UTF-8 check); an accepted
+/// Experiment TOML (`config::parse_str`, as `config::load` after its UTF-8 check; word2vec
+/// experiments, `[task] kind = "word2vec"`, through `w2v::experiment::parse_str`); an accepted
 /// experiment is written back as TOML (`to_toml`), which must parse again.
 pub fn config_toml(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let path = Path::new("/nonexistent/fuzz.toml");
+    if w2v::experiment::is_word2vec(text) {
+        if let Ok(exp) = w2v::experiment::parse_str(text, path) {
+            let again = exp.to_toml();
+            if let Err(e) = w2v::experiment::parse_str(&again, path) {
+                panic!("an accepted word2vec experiment, written back, is refused: {e}\n{again}");
+            }
+        }
+        return;
+    }
     if let Ok(exp) = config::parse_str(text, path) {
         let again = exp.to_toml();
         if let Err(e) = config::parse_str(&again, path) {
