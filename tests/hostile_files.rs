@@ -333,10 +333,7 @@ fn a_vectors_file_claiming_a_billion_words_is_refused_without_allocating_for_the
     let d = tempfile::tempdir().expect("tempdir");
     for name in ["vectors_header_1e9_words.bin", "vectors_header_1e9_words.txt"] {
         let f = fixture("hostile").join(name);
-        let o = run(
-            &["w2v", "neighbours", f.to_str().expect("utf-8"), "far"],
-            d.path(),
-        );
+        let o = run(&["w2v", "neighbours", f.to_str().expect("utf-8"), "far"], d.path());
         refused(&o, name, "the header says 1000000000");
     }
 }
