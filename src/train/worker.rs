@@ -238,7 +238,9 @@ impl Loop {
                 }
                 Command::StepOnce => self.step_once = true,
                 Command::SaveNow => {
-                    let _ = self.checkpoint(false);
+                    if let Err(what) = self.checkpoint(false) {
+                        self.send(Event::Warning(what));
+                    }
                 }
                 Command::SetLr(lr) => {
                     if let Err(w) = self.t.set_lr(lr) {
@@ -306,7 +308,8 @@ impl Loop {
         }
     }
 
-    /// Save; on failure a warning is sent and the error returned (one line).
+    /// Save; on failure the error (one line), which the caller reports once: as the run's end
+    /// (headless), as the reason for the pause (interactive), or as a warning (`S`).
     fn checkpoint(&mut self, best: bool) -> Result<(), String> {
         match self.t.save(best) {
             Ok(path) => {
@@ -314,11 +317,7 @@ impl Loop {
                 self.send(Event::Checkpointed { path, step, best });
                 Ok(())
             }
-            Err(e) => {
-                let what = format!("checkpoint not saved: {e}");
-                self.send(Event::Warning(what.clone()));
-                Err(what)
-            }
+            Err(e) => Err(format!("checkpoint not saved: {e}")),
         }
     }
 
