@@ -22,7 +22,7 @@ pub struct Cli {
 
 const AFTER_HELP: &str = "Exit status: 0 ok, 2 bad input or usage (one-line message naming the file and place), \
 3 training diverged (NaN or infinite values; nothing broken is saved), 1 anything else.\n\
-Examples:\n  rnn-lab                                  open the experiment browser\n  rnn-lab experiments/default.toml         train it in the TUI\n  rnn-lab train experiments/default.toml --steps 300\n  rnn-lab sample runs/default-*/best.safetensors --temperature 0.7";
+Examples:\n  rnn-lab                                  open the experiment browser\n  rnn-lab experiments/default.toml         train it in the TUI\n  rnn-lab train experiments/default.toml --steps 300\n  rnn-lab sample runs/default@latest --temperature 0.7   (the newest run of experiment `default`)";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
@@ -132,10 +132,13 @@ pub struct SweepPointArgs {
 pub struct TrainArgs {
     /// Experiment file.
     pub experiment: PathBuf,
-    /// Override the number of training steps.
+    /// The step to train to (overrides [training] steps); with --resume, the total to reach,
+    /// not a count from the checkpoint.
     #[arg(long)]
     pub steps: Option<u64>,
-    /// Continue from this checkpoint (its run directory is continued unless --out is given).
+    /// Continue from this checkpoint: a .safetensors file, a run directory (its
+    /// latest.safetensors) or runs/NAME@latest (the newest run of experiment NAME). A new run
+    /// directory carries the old one's metrics on.
     #[arg(long)]
     pub resume: Option<PathBuf>,
     /// Folder that holds run directories.
@@ -176,7 +179,8 @@ pub enum DivergenceArg {
 /// `rnn-lab sample`.
 #[derive(Debug, Args)]
 pub struct SampleArgs {
-    /// Checkpoint (.safetensors).
+    /// Checkpoint: a .safetensors file, a run directory (its best.safetensors) or
+    /// runs/NAME@latest (the newest run of experiment NAME).
     pub checkpoint: PathBuf,
     /// Softmax temperature; 0 = greedy.
     #[arg(long, short = 't')]
@@ -204,7 +208,8 @@ pub struct SampleArgs {
 /// `rnn-lab eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Checkpoint (.safetensors).
+    /// Checkpoint: a .safetensors file, a run directory (its best.safetensors) or
+    /// runs/NAME@latest (the newest run of experiment NAME).
     pub checkpoint: PathBuf,
     /// Text file to score.
     pub file: PathBuf,
@@ -223,7 +228,8 @@ pub struct CheckArgs {
 /// `rnn-lab probe`.
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// Checkpoint (.safetensors).
+    /// Checkpoint: a .safetensors file, a run directory (its best.safetensors) or
+    /// runs/NAME@latest (the newest run of experiment NAME).
     pub checkpoint: PathBuf,
     /// Text to run the model on.
     #[arg(long)]
@@ -245,7 +251,8 @@ Load it in Python:\n  import sys; sys.path.insert(0, \"DIR\")\n  from model impo
 Check the load: python DIR/model.py   (largest logit difference from rnn-lab). See docs/scale.md."
 )]
 pub struct ExportArgs {
-    /// Checkpoint (.safetensors).
+    /// Checkpoint: a .safetensors file, a run directory (its best.safetensors) or
+    /// runs/NAME@latest (the newest run of experiment NAME).
     pub checkpoint: PathBuf,
     /// Folder to write the PyTorch export into (created if needed).
     #[arg(long, value_name = "DIR")]

@@ -5,6 +5,7 @@
 
 pub mod checkpoint;
 pub mod divergence;
+pub mod inspect;
 mod fault;
 pub mod prepare;
 pub mod protocol;
