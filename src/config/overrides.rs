@@ -3,7 +3,7 @@
 //! set it in the parsed document, then check the result as an ordinary experiment file.
 
 use super::fields::{self, Field, SECTIONS};
-use super::locate::{closest, suggestion};
+use super::locate::{closest, section_hint, suggestion};
 
 /// Keys of which a file gives at most one: overriding one removes the other.
 const EXCLUSIVE: &[(&str, &str)] = &[("training.steps", "training.epochs")];
@@ -34,17 +34,7 @@ pub fn lookup(dotted: &str) -> Result<&'static Field, String> {
         });
     };
     if !section_names.contains(&section) {
-        let hint = match closest(section, &section_names) {
-            Some(c) => format!(", did you mean [{c}]?"),
-            None => format!(
-                " (sections: {})",
-                section_names
-                    .iter()
-                    .map(|s| format!("[{s}]"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
+        let hint = section_hint(section, &section_names);
         return Err(format!("unknown section [{section}] in \"{dotted}\"{hint}"));
     }
     if let Some(f) = fields::field(section, key) {
