@@ -11,6 +11,7 @@ pub mod import;
 pub mod loaded;
 pub mod probe;
 pub mod sample;
+pub mod sweep;
 pub mod train;
 pub mod tui;
 pub mod w2v;
