@@ -8,7 +8,8 @@ A poem is *regular* when
   4. the punctuation is in place: the odd clauses (1st, 3rd, …) end with ，, the even ones
      with a sentence end 。？！.
 These are the forms of ../shared/data/chinese/tang_regular.txt (its README gives the filter);
-rule 4 is what 99.8% of its poems do (the rest end a couplet with ？ or put ；/。 mid-couplet).
+99.3% of its poems pass all four rules (36,779 of 37,042: 139 put ；/。/？ where rule 4 wants
+another mark, 124 lack the final mark).
 
 Usage:
   poem_form.py --file POEMS.txt            # check every non-blank line of a file

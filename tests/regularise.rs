@@ -165,7 +165,9 @@ fn tying_checks_the_sizes() {
         },
     ];
     for s in bad {
-        let e = Model::<f32>::new(s.clone(), 1).err().expect("refused");
+        let Err(e) = Model::<f32>::new(s.clone(), 1) else {
+            panic!("{s:?} accepted")
+        };
         assert!(e.to_string().contains("tie_weights"), "{e}");
     }
 }

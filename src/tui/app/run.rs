@@ -273,7 +273,7 @@ fn step(app: &mut App, m: Metrics) {
             value: v,
         });
         run.last_val = Some(v);
-        run.gap = (v.is_finite() && m.train_loss.is_finite()).then(|| v - m.train_loss);
+        run.gap = (v.is_finite() && m.train_loss.is_finite()).then_some(v - m.train_loss);
         if v.is_finite() && run.best_val.is_none_or(|b| v < b) {
             run.best_val = Some(v);
         }
