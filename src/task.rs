@@ -16,17 +16,47 @@
 //!
 //! [`Vocab`]: crate::data::Vocab
 
+pub mod data;
 pub mod encode;
+pub mod evaluate;
 pub mod generators;
 pub mod metrics;
 pub mod readers;
 pub mod seqset;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::data::DataError;
 
 pub use generators::Synthetic;
+
+/// What an experiment trains.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Next-token prediction over a text (every existing experiment). Default.
+    #[default]
+    LanguageModel,
+    /// One class per token (per-step softmax).
+    Tagging,
+    /// One class per sequence (many-to-one softmax).
+    Classification,
+    /// One real value per sequence (many-to-one, squared error).
+    Regression,
+}
+
+impl TaskKind {
+    /// The name as written in experiment files.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::LanguageModel => "language_model",
+            TaskKind::Tagging => "tagging",
+            TaskKind::Classification => "classification",
+            TaskKind::Regression => "regression",
+        }
+    }
+}
 pub use seqset::{Labels, SeqSet};
 
 /// A task data problem. `Display` is one line naming the file and, where there is one, the line.
@@ -114,6 +144,16 @@ pub enum TaskError {
         source_name: String,
         /// What is too small and what to change.
         why: String,
+    },
+    /// A regression label that is not a finite number.
+    #[error("{file}:{line}: regression target `{label}` is not a number")]
+    NotANumber {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The label as written.
+        label: String,
     },
     /// A generator parameter out of range.
     #[error("{task}: `{name}` = {value}: {why}")]
