@@ -20,13 +20,15 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-const AFTER_HELP: &str = "Exit status: 0 ok, 2 bad input or usage (one-line message naming the file and place), 1 anything else.\n\
+const AFTER_HELP: &str = "Exit status: 0 ok, 2 bad input or usage (one-line message naming the file and place), \
+3 training diverged (NaN or infinite values; nothing broken is saved), 1 anything else.\n\
 Examples:\n  rnn-lab                                  open the experiment browser\n  rnn-lab experiments/default.toml         train it in the TUI\n  rnn-lab train experiments/default.toml --steps 300\n  rnn-lab sample runs/default-*/best.safetensors --temperature 0.7";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Train an experiment headless: progress on stderr, run directory under --out.
+    /// Train an experiment headless: progress on stderr, run directory under --out. Exits with
+    /// status 3 if training diverges (after rolling back; nothing broken is saved).
     Train(TrainArgs),
     /// Generate text from a checkpoint.
     Sample(SampleArgs),
@@ -67,7 +69,8 @@ pub struct TrainArgs {
     /// Threads: the batch is split into this many row shards (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Stop after this many minutes of training (evaluation and sampling not counted).
+    /// Stop after this many minutes of training (evaluation and sampling not counted); the
+    /// progress line's ETA is that of whichever of --steps and --minutes ends the run first.
     #[arg(long)]
     pub minutes: Option<f64>,
 }

@@ -1,5 +1,6 @@
 //! Subcommand handlers. Each returns `Result<(), CliError>`; `main` turns the error into a
-//! one-line message and the exit status (2 for bad input, 1 for anything else).
+//! one-line message and the exit status (2 for bad input, 3 for training that diverged, 1 for
+//! anything else).
 
 pub mod bench;
 pub mod check;
@@ -16,7 +17,7 @@ use std::fmt;
 /// A failed command: the message (one line) and whether it was the user's input.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CliError {
-    /// Exit status: 2 bad input or usage, 1 anything else.
+    /// Exit status: 2 bad input or usage, 3 training diverged, 1 anything else.
     pub code: u8,
     /// One-line message naming the file and place where there is one.
     pub message: String,
@@ -27,6 +28,13 @@ impl CliError {
     pub fn input(message: impl fmt::Display) -> Self {
         CliError {
             code: 2,
+            message: one_line(&message.to_string()),
+        }
+    }
+    /// Training diverged (exit 3): the loss or the parameters became NaN or infinite.
+    pub fn diverged(message: impl fmt::Display) -> Self {
+        CliError {
+            code: 3,
             message: one_line(&message.to_string()),
         }
     }

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
-pub use experiment::TrainingSection;
+pub use experiment::{is_due, TrainingSection};
 pub use experiment::{DataSection, Experiment, Level, Mode, ModelSection, SamplingSection};
 pub use fields::json_schema;
 

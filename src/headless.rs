@@ -3,22 +3,21 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::AtomicBool;
-use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::Experiment;
-use crate::train::protocol::{Command, Event};
-use crate::train::{RunError, RunOptions, Trainer};
+use crate::train::protocol::{Event, Metrics};
+use crate::train::{self, OnDivergence, RunEnd, RunError, RunOptions};
 
-/// How a headless run ended.
+/// How a headless run ended, when not well.
 #[derive(Debug)]
 pub enum HeadlessError {
     /// Could not start (bad data, checkpoint, settings) or could not write.
     Run(RunError),
-    /// Training blew up (NaN/Inf) and was stopped.
+    /// Training blew up (NaN/Inf) and was stopped; nothing broken was saved. One line.
     Diverged(String),
-    /// The trainer reported a fatal error.
+    /// The trainer thread failed otherwise.
     Failed(String),
 }
 
@@ -34,27 +33,97 @@ fn fmt_duration(s: f64) -> String {
     }
 }
 
-/// Train `exp` to the end (or until Ctrl-C / SIGTERM, which save a checkpoint first).
+/// Where a run stands, for its progress line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Steps done (the step of the last metrics line).
+    pub step: u64,
+    /// Step the run started from (non-zero when resumed).
+    pub first: u64,
+    /// Step the run ends at.
+    pub total: u64,
+    /// Wall-clock seconds since the run started.
+    pub wall_s: f64,
+    /// Training seconds so far (`Metrics::time_s`: the steps only, which `--minutes` counts).
+    pub train_s: f64,
+    /// `--minutes`, in seconds.
+    pub limit_s: Option<f64>,
+}
+
+impl Progress {
+    /// Seconds until the run ends: whichever of its limits comes first, the steps left at the
+    /// rate so far, or the training time left under `--minutes` scaled by wall-clock per
+    /// training second (evaluation, sampling and checkpoints take time too). NaN while there is
+    /// nothing to estimate from.
+    pub fn eta_s(&self) -> f64 {
+        let done = self.step.saturating_sub(self.first);
+        let by_steps = if done > 0 {
+            self.total.saturating_sub(self.step) as f64 * self.wall_s / done as f64
+        } else {
+            f64::NAN
+        };
+        let by_time = match self.limit_s {
+            Some(limit) if self.train_s > 0.0 => {
+                (limit - self.train_s).max(0.0) * (self.wall_s / self.train_s).max(1.0)
+            }
+            Some(limit) => limit,
+            None => f64::NAN,
+        };
+        // f64::min ignores a NaN side.
+        by_steps.min(by_time)
+    }
+
+    /// How far along the run is, in [0, 1]: by steps, or by time under `--minutes` when that is
+    /// further.
+    pub fn fraction(&self) -> f64 {
+        let by_steps = if self.total > 0 {
+            self.step as f64 / self.total as f64
+        } else {
+            0.0
+        };
+        let by_time = self.limit_s.filter(|&l| l > 0.0).map_or(0.0, |l| self.train_s / l);
+        by_steps.max(by_time).clamp(0.0, 1.0)
+    }
+}
+
+/// The progress line of one metrics line.
+fn progress_line(m: &Metrics, p: &Progress, last_val: Option<f64>) -> String {
+    let width = 24usize;
+    let filled = ((p.fraction() * width as f64).round() as usize).min(width);
+    let bar: String = "█".repeat(filled) + &"·".repeat(width - filled);
+    let val = last_val.map_or("  -   ".to_string(), |v| format!("{v:.4}"));
+    format!(
+        "step {:>6}/{} {bar} loss {:.4}  val {val}  {:.3} bits/tok  {:.1}k tok/s  ETA {}",
+        m.step,
+        p.total,
+        m.train_loss,
+        // Validation bits once there is a validation loss, training bits before.
+        last_val.map_or(m.bits_per_token, |v| v / std::f64::consts::LN_2),
+        m.tokens_per_s / 1000.0,
+        fmt_duration(p.eta_s())
+    )
+}
+
+/// Train `exp` to the end (or until Ctrl-C / SIGTERM, which save a checkpoint first). A
+/// divergence ends the run ([`OnDivergence::Stop`]) with [`HeadlessError::Diverged`].
 pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), HeadlessError> {
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(sig, Arc::clone(&stop));
     }
     opts.stop = Some(Arc::clone(&stop));
-    let trainer = Trainer::prepare(exp, &opts).map_err(HeadlessError::Run)?;
-    let (ctx, crx) = mpsc::channel();
-    let (etx, erx) = mpsc::channel();
-    let handle = std::thread::Builder::new()
-        .name("trainer".into())
-        .spawn(move || trainer.run(crx, etx))
-        .map_err(|e| HeadlessError::Failed(format!("cannot start the trainer thread: {e}")))?;
+    opts.on_divergence = OnDivergence::Stop;
+    let limit_s = opts.time_limit.map(|d: Duration| d.as_secs_f64());
+    let worker =
+        train::start(exp, opts).map_err(|e| HeadlessError::Failed(format!("cannot start the trainer thread: {e}")))?;
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let (mut total, mut first) = (0u64, 0u64);
     let mut last_val: Option<f64> = None;
-    let mut result = Ok(());
     let mut err = std::io::stderr();
-    for ev in erx {
+    // The commands channel stays open until the run ends: closing it would end the run.
+    let _commands = worker.commands;
+    for ev in worker.events {
         match ev {
             Event::Started(info) => {
                 total = info.total_steps;
@@ -82,27 +151,15 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
                         println!("{s}");
                     }
                 }
-                let done = m.step.saturating_sub(first) as f64;
-                let rate = done / started.elapsed().as_secs_f64().max(1e-9);
-                let eta = (total.saturating_sub(m.step)) as f64 / rate;
-                let width = 24usize;
-                let filled = if total > 0 {
-                    (m.step as f64 / total as f64 * width as f64).round() as usize
-                } else {
-                    0
-                }
-                .min(width);
-                let bar: String = "█".repeat(filled) + &"·".repeat(width - filled);
-                let val = last_val.map_or("  -   ".to_string(), |v| format!("{v:.4}"));
-                let line = format!(
-                    "step {:>6}/{total} {bar} loss {:.4}  val {val}  {:.3} bits/tok  {:.1}k tok/s  ETA {}",
-                    m.step,
-                    m.train_loss,
-                    // Validation bits once there is a validation loss, training bits before.
-                    last_val.map_or(m.bits_per_token, |v| v / std::f64::consts::LN_2),
-                    m.tokens_per_s / 1000.0,
-                    fmt_duration(eta)
-                );
+                let p = Progress {
+                    step: m.step,
+                    first,
+                    total,
+                    wall_s: started.elapsed().as_secs_f64(),
+                    train_s: m.time_s,
+                    limit_s,
+                };
+                let line = progress_line(&m, &p, last_val);
                 if tty {
                     let _ = write!(err, "\r\x1b[2K{line}");
                 } else {
@@ -124,15 +181,6 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
             Event::Warning(w) => {
                 let _ = writeln!(err, "{}rnn-lab: warning: {w}", if tty { "\n" } else { "" });
             }
-            Event::Diverged { step, what } => {
-                result = Err(HeadlessError::Diverged(format!(
-                    "training diverged at step {step}: {what}"
-                )));
-                let _ = ctx.send(Command::Stop);
-            }
-            Event::Failed(e) => {
-                result = Err(HeadlessError::Failed(e));
-            }
             Event::Finished { step } => {
                 if tty {
                     let _ = writeln!(err);
@@ -141,12 +189,22 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
                     err,
                     "rnn-lab: finished at step {step}; checkpoints in the run directory"
                 );
-                break;
+            }
+            // Reported from the thread's result below: a divergence or a failure to start.
+            Event::Diverged { .. } | Event::Failed(_) => {
+                if tty {
+                    let _ = writeln!(err);
+                }
             }
             Event::Checkpointed { .. } | Event::Probe(_) | Event::Paused | Event::Resumed => {}
         }
     }
-    drop(ctx);
-    let _ = handle.join();
-    result
+    match worker.thread.join() {
+        Ok(Ok(RunEnd::Finished { .. } | RunEnd::Disconnected { .. })) => Ok(()),
+        Ok(Ok(RunEnd::Diverged { step, what })) => Err(HeadlessError::Diverged(format!(
+            "training diverged at step {step}: {what}; lower [training] lr or clip the gradients (clip_norm)"
+        ))),
+        Ok(Err(e)) => Err(HeadlessError::Run(e)),
+        Err(_) => Err(HeadlessError::Failed("the trainer thread panicked".into())),
+    }
 }

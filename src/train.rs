@@ -1,8 +1,18 @@
-//! Training: the step, the background worker and its protocol, checkpoints, run directories.
+//! Training: one run's state ([`Trainer`], `trainer.rs`, built by `prepare.rs`), its step (`step.rs`: forward →
+//! zero_grad → backward → clip → update), what happens when the step blows up
+//! (`divergence.rs`), the thread that drives it ([`worker`]: [`start`], the command/event loop)
+//! and the messages it speaks ([`protocol`]), checkpoints and run directories.
 
 pub mod checkpoint;
+pub mod divergence;
+pub mod prepare;
 pub mod protocol;
 pub mod rundir;
+mod step;
 pub mod trainer;
+pub mod worker;
 
-pub use trainer::{spawn, RunError, RunOptions, Trainer};
+pub use divergence::OnDivergence;
+pub use prepare::{RunError, RunOptions};
+pub use trainer::Trainer;
+pub use worker::{start, RunEnd, Worker};

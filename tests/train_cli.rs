@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use rnn_lab::headless::Progress;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
 }
@@ -299,18 +301,131 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
 }
 
 #[test]
-fn divergence_is_reported_rolled_back_and_exits_1() {
+fn divergence_is_reported_rolled_back_and_exits_3() {
     let d = setup("");
     let exp = "[data]\nfiles = [\"corpus.txt\"]\n[model]\ncell = \"rnn\"\nhidden = 16\n\
                [training]\noptimizer = \"sgd\"\nlr = 1e9\nclip_norm = 0\nsteps = 50\nbatch_size = 4\nseq_len = 8\nlog_every = 1\ncheckpoint_every = 1\n";
     std::fs::write(d.path().join("wild.toml"), exp).expect("write");
     let o = run(&["train", "wild.toml", "--out", "r"], d.path());
     let e = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert_eq!(o.status.code(), Some(3), "{e}");
     assert!(e.contains("diverged at step") && e.contains("rolled back"), "{e}");
     assert!(!e.contains("panicked"));
     // The checkpoint left behind is the last good one and loads.
     let ck = run_dirs(&d.path().join("r"))[0].join("latest.safetensors");
     let s = run(&["sample", ck.to_str().expect("utf-8"), "--length", "5"], d.path());
     assert!(s.status.success(), "{}", stderr(&s));
+}
+
+#[test]
+fn divergence_at_step_1_exits_3_and_saves_nothing_broken() {
+    let d = setup("");
+    let exp = "[data]\nfiles = [\"corpus.txt\"]\n[model]\ncell = \"lstm\"\nhidden = 8\n\
+               [training]\noptimizer = \"sgd\"\nlr = 1e300\nclip_norm = 0\nsteps = 50\nbatch_size = 4\nseq_len = 8\nlog_every = 1\n";
+    std::fs::write(d.path().join("wild.toml"), exp).expect("write");
+    let o = run(&["train", "wild.toml", "--out", "r"], d.path());
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{e}");
+    assert!(e.contains("rnn-lab: error: training diverged at step 1"), "{e}");
+    assert_eq!(
+        e.lines().filter(|l| l.starts_with("rnn-lab: error:")).count(),
+        1,
+        "one error line: {e}"
+    );
+    assert!(!e.contains("panicked"));
+    // Nothing broken on disk: every checkpoint there loads (and none is required).
+    let rd = &run_dirs(&d.path().join("r"))[0];
+    for f in ["latest.safetensors", "best.safetensors"] {
+        let ck = rd.join(f);
+        if ck.exists() {
+            let s = run(&["sample", ck.to_str().expect("utf-8"), "--length", "5"], d.path());
+            assert!(s.status.success(), "{f} is broken: {}", stderr(&s));
+        }
+    }
+}
+
+/// Seconds of an ETA printed as `m:ss` or `h:mm:ss`.
+fn eta_seconds(line: &str) -> Option<u64> {
+    let t = line.split("ETA ").nth(1)?.split_whitespace().next()?;
+    t.split(':')
+        .try_fold(0u64, |acc, p| p.parse::<u64>().ok().map(|v| acc * 60 + v))
+}
+
+#[test]
+fn with_minutes_the_eta_is_that_of_the_time_limit() {
+    let d = setup("");
+    // Evaluate, checkpoint, sample and probe only at the end, so the run is all training.
+    let exp = "[data]\nfiles = [\"corpus.txt\"]\n[model]\ncell = \"rnn\"\nhidden = 8\n\
+               [training]\nbatch_size = 2\nseq_len = 8\nlog_every = 200\neval_every = 0\ncheckpoint_every = 0\n\
+               sample_every = 0\nprobe_every = 0\n";
+    std::fs::write(d.path().join("quiet.toml"), exp).expect("write");
+    // 1.2 s of training against a hundred million steps: the time limit ends the run.
+    let o = run(
+        &[
+            "train",
+            "quiet.toml",
+            "--minutes",
+            "0.02",
+            "--steps",
+            "100000000",
+            "--out",
+            "r",
+            "--threads",
+            "1",
+        ],
+        d.path(),
+    );
+    let e = stderr(&o);
+    assert!(o.status.success(), "{e}");
+    let etas: Vec<u64> = e
+        .lines()
+        .filter(|l| l.starts_with("step "))
+        .filter_map(eta_seconds)
+        .collect();
+    assert!(!etas.is_empty(), "no progress lines: {e}");
+    // Whatever the machine's speed, the run ends within its 1.2 s of training; an ETA from
+    // --steps would be hours.
+    assert!(
+        etas.iter().all(|&s| s < 600),
+        "ETA from --steps, not --minutes: {etas:?}\n{e}"
+    );
+}
+
+fn progress(step: u64, total: u64, wall_s: f64, train_s: f64, limit_s: Option<f64>) -> Progress {
+    Progress {
+        step,
+        first: 0,
+        total,
+        wall_s,
+        train_s,
+        limit_s,
+    }
+}
+
+#[test]
+fn eta_is_that_of_the_limit_that_ends_the_run_first() {
+    // 100 of 1,000,000 steps in 10 s: 99,999 s left by steps.
+    let by_steps = progress(100, 1_000_000, 10.0, 8.0, None);
+    assert!((by_steps.eta_s() - 99_990.0).abs() < 1e-6, "{}", by_steps.eta_s());
+    // A 10-minute limit with 8 s trained in 10 s of wall clock: (600 − 8) · 10 / 8 = 740 s.
+    let by_time = progress(100, 1_000_000, 10.0, 8.0, Some(600.0));
+    assert!((by_time.eta_s() - 740.0).abs() < 1e-9, "{}", by_time.eta_s());
+    // The steps end first: 900 of 1,000 steps in 90 s, 10 s left; the limit is far.
+    let steps_first = progress(900, 1000, 90.0, 80.0, Some(3600.0));
+    assert!((steps_first.eta_s() - 10.0).abs() < 1e-9, "{}", steps_first.eta_s());
+    // Resumed runs count only the steps of this run.
+    let resumed = Progress {
+        first: 800,
+        ..progress(900, 1000, 10.0, 9.0, None)
+    };
+    assert!((resumed.eta_s() - 10.0).abs() < 1e-9);
+    // Before the first step: the limit alone, or nothing known.
+    assert!((progress(0, 1000, 0.0, 0.0, Some(60.0)).eta_s() - 60.0).abs() < 1e-9);
+    assert!(progress(0, 1000, 0.0, 0.0, None).eta_s().is_nan());
+    // Past the limit (the step in flight finishes): 0, never negative.
+    assert_eq!(progress(10, 1_000_000, 5.0, 61.0, Some(60.0)).eta_s(), 0.0);
+    // The bar: by steps, or by time when that is further along.
+    assert!((by_steps.fraction() - 1e-4).abs() < 1e-12);
+    assert!((by_time.fraction() - 8.0 / 600.0).abs() < 1e-12);
+    assert_eq!(progress(10, 100, 1.0, 120.0, Some(60.0)).fraction(), 1.0);
 }

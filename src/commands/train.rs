@@ -24,13 +24,14 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         resume: a.resume.clone(),
         out: Some(a.out.clone()),
         seed: a.seed,
-        stop: None,
         threads: a.threads,
         time_limit,
+        ..RunOptions::default()
     };
     headless::run(exp, opts, a.json).map_err(|e| match e {
         HeadlessError::Run(r) if r.is_input() => CliError::input(r),
         HeadlessError::Run(r) => CliError::other(r),
-        HeadlessError::Diverged(m) | HeadlessError::Failed(m) => CliError::other(m),
+        HeadlessError::Diverged(m) => CliError::diverged(m),
+        HeadlessError::Failed(m) => CliError::other(m),
     })
 }

@@ -6,7 +6,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use super::CliError;
 use crate::config::Experiment;
 use crate::train::protocol::{Command, Event};
-use crate::train::{spawn, RunOptions};
+use crate::train::{start, RunOptions};
 use crate::tui::{self, Backend, TuiError};
 
 /// The real backend: experiment files through `config::load`, runs on a trainer thread
@@ -23,7 +23,8 @@ impl Backend for RealBackend {
             resume: resume.map(Path::to_path_buf),
             ..RunOptions::default()
         };
-        Ok(spawn(exp.clone(), opts))
+        let w = start(exp.clone(), opts).map_err(|e| format!("cannot start the trainer thread: {e}"))?;
+        Ok((w.commands, w.events))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Parse → walk (unknown keys) → serde (types) → check (ranges, defaults) into an [`Experiment`].
 
 use std::fmt::Display;
+use std::num::NonZeroU64;
 use std::path::Path;
 
 use toml::de::DeTable;
@@ -400,10 +401,9 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
     if seq_len == 0 {
         return Err(cx.bad("training", "seq_len", 0, "must be at least 1"));
     }
-    let log_every = t.log_every.unwrap_or(10);
-    if log_every == 0 {
+    let Some(log_every) = NonZeroU64::new(t.log_every.unwrap_or(10)) else {
         return Err(cx.bad("training", "log_every", 0, "must be at least 1"));
-    }
+    };
     let training = TrainingSection {
         optim,
         batch_size,
@@ -411,10 +411,11 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
         steps,
         epochs,
         log_every,
-        eval_every: t.eval_every.unwrap_or(200),
-        checkpoint_every: t.checkpoint_every.unwrap_or(500),
-        sample_every: t.sample_every.unwrap_or(200),
-        probe_every: t.probe_every.unwrap_or(100),
+        // 0 in the file = no periodic one (`None`); what that means for each is in its doc.
+        eval_every: NonZeroU64::new(t.eval_every.unwrap_or(200)),
+        checkpoint_every: NonZeroU64::new(t.checkpoint_every.unwrap_or(500)),
+        sample_every: NonZeroU64::new(t.sample_every.unwrap_or(200)),
+        probe_every: NonZeroU64::new(t.probe_every.unwrap_or(100)),
         max_val_tokens: t.max_val_tokens.unwrap_or(100_000),
     };
 

@@ -130,10 +130,12 @@ impl Experiment {
             None => w(format!("steps = {}", t.steps)),
         }
         w(format!("log_every = {}", t.log_every));
-        w(format!("eval_every = {}", t.eval_every));
-        w(format!("checkpoint_every = {}", t.checkpoint_every));
-        w(format!("sample_every = {}", t.sample_every));
-        w(format!("probe_every = {}", t.probe_every));
+        // `None` (no periodic one) is written as the file's 0.
+        let every = |n: Option<std::num::NonZeroU64>| n.map_or(0, std::num::NonZeroU64::get);
+        w(format!("eval_every = {}", every(t.eval_every)));
+        w(format!("checkpoint_every = {}", every(t.checkpoint_every)));
+        w(format!("sample_every = {}", every(t.sample_every)));
+        w(format!("probe_every = {}", every(t.probe_every)));
         w(format!("max_val_tokens = {}", t.max_val_tokens));
         w(String::new());
 

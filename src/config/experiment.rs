@@ -3,6 +3,7 @@
 //! Parsing (serde structs with `deny_unknown_fields`, spans for line:col) lives beside this file;
 //! this is the checked type every other module consumes.
 
+use std::num::NonZeroU64;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -89,15 +90,20 @@ pub struct TrainingSection {
     /// Alternative to `steps`: passes over the training data.
     pub epochs: Option<f64>,
     /// Log a metrics line every N steps. Default: 10.
-    pub log_every: u64,
-    /// Evaluate on the validation split every N steps. Default: 200.
-    pub eval_every: u64,
-    /// Write `latest.safetensors` every N steps. Default: 500.
-    pub checkpoint_every: u64,
-    /// Generate a sample every N steps. Default: 200.
-    pub sample_every: u64,
-    /// Run a probe for the views every N steps. Default: 100.
-    pub probe_every: u64,
+    pub log_every: NonZeroU64,
+    /// Evaluate on the validation split every N steps; `None` (0 in the file): only at the end
+    /// of the run. Default: 200.
+    pub eval_every: Option<NonZeroU64>,
+    /// Write `latest.safetensors` every N steps; `None` (0 in the file): only at the end of the
+    /// run. Default: 500.
+    pub checkpoint_every: Option<NonZeroU64>,
+    /// Generate a sample every N steps; `None` (0 in the file): only on request
+    /// ([`Command::Sample`](crate::train::protocol::Command::Sample), the TUI's `g`). Default: 200.
+    pub sample_every: Option<NonZeroU64>,
+    /// Run a probe for the views every N steps and once at the start; `None` (0 in the file):
+    /// only on request ([`Command::Probe`](crate::train::protocol::Command::Probe), the TUI's `p`).
+    /// Default: 100.
+    pub probe_every: Option<NonZeroU64>,
     /// Cap on validation tokens per evaluation (0 = all). Default: 100000.
     pub max_val_tokens: usize,
 }
@@ -133,4 +139,9 @@ pub struct Experiment {
     pub training: TrainingSection,
     /// `[sampling]`.
     pub sampling: SamplingSection,
+}
+
+/// Whether something done every `every` steps (`None`: never periodically) is due after `step`.
+pub fn is_due(every: Option<NonZeroU64>, step: u64) -> bool {
+    every.is_some_and(|n| step.is_multiple_of(n.get()))
 }

@@ -1,5 +1,5 @@
 //! Typed errors of the numerical core. Configuration, data and I/O errors live beside their
-//! modules; all of them convert into the CLI's exit codes in `main.rs`.
+//! modules; the handlers in `src/commands/` map each to a `CliError`, which holds the exit status.
 
 use thiserror::Error;
 

@@ -73,13 +73,28 @@ pub enum CheckpointError {
         /// What is missing.
         reason: String,
     },
+    /// Refused to save: a tensor holds NaN or ±∞ (a diverged model). Nothing was written, so the
+    /// file at `path`, if any, is still the last good checkpoint.
+    #[error("{path}: not saved: tensor `{tensor}` holds a non-finite value ({value}) at {index}")]
+    NonFinite {
+        /// File that was not written.
+        path: PathBuf,
+        /// Tensor name as in the file (`layers.0.fwd.w_u`, `optim.m.…`, `state.…`).
+        tensor: String,
+        /// Flat index of the first non-finite value.
+        index: usize,
+        /// The value, as text.
+        value: String,
+    },
 }
 
 fn bytes_of(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-/// Write `data` to `path` atomically (temporary file, fsync, rename).
+/// Write `data` to `path` atomically (temporary file, fsync, rename). A tensor holding NaN or ±∞
+/// is refused with [`CheckpointError::NonFinite`] before anything is written: [`load`] would
+/// reject the file, and a good checkpoint must never be replaced by a broken one.
 pub fn save(path: &Path, data: &CheckpointData) -> Result<(), CheckpointError> {
     let io = |source| CheckpointError::Io {
         path: path.to_path_buf(),
@@ -114,6 +129,16 @@ pub fn save(path: &Path, data: &CheckpointData) -> Result<(), CheckpointError> {
                 name: format!("state.{l}.{d}.c0"),
                 shape: vec![*b, h],
                 data: c0[..b * h].to_vec(),
+            });
+        }
+    }
+    for t in &named {
+        if let Some((index, v)) = t.data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(CheckpointError::NonFinite {
+                path: path.to_path_buf(),
+                tensor: t.name.clone(),
+                index,
+                value: v.to_string(),
             });
         }
     }

@@ -7,13 +7,14 @@
 
 use std::fs;
 use std::io::Write;
+use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rnn_lab::config::experiment::{DataSection, Level, Mode, ModelSection, SamplingSection, TrainingSection};
-use rnn_lab::config::Experiment;
+use rnn_lab::config::{is_due, Experiment};
 use rnn_lab::infer::probe::{DirProbe, Direction, GateTrace, ProbeReport};
 use rnn_lab::nn::spec::{CellKind, GruVariant, Init};
 use rnn_lab::optim::spec::{OptimSpec, OptimizerKind, Schedule};
@@ -84,11 +85,11 @@ pub fn default_experiment(name: &str) -> Experiment {
             seq_len: 64,
             steps: 2000,
             epochs: None,
-            log_every: 10,
-            eval_every: 100,
-            checkpoint_every: 500,
-            sample_every: 200,
-            probe_every: 100,
+            log_every: NonZeroU64::new(10).expect("non-zero"),
+            eval_every: NonZeroU64::new(100),
+            checkpoint_every: NonZeroU64::new(500),
+            sample_every: NonZeroU64::new(200),
+            probe_every: NonZeroU64::new(100),
             max_val_tokens: 100_000,
         },
         sampling: SamplingSection {
@@ -159,15 +160,17 @@ pub fn load(path: &Path) -> Result<Experiment, String> {
     if let Some(s) = int("training", "steps", 1)? {
         e.training.steps = s as u64;
     }
+    if let Some(v) = int("training", "log_every", 1)? {
+        e.training.log_every = NonZeroU64::new(v as u64).unwrap_or(NonZeroU64::MIN);
+    }
     for (key, field) in [
-        ("log_every", &mut e.training.log_every),
         ("eval_every", &mut e.training.eval_every),
         ("checkpoint_every", &mut e.training.checkpoint_every),
         ("sample_every", &mut e.training.sample_every),
         ("probe_every", &mut e.training.probe_every),
     ] {
         if let Some(v) = int("training", key, 1)? {
-            *field = v as u64;
+            *field = NonZeroU64::new(v as u64);
         }
     }
     if let Some(v) = get("training", "lr") {
@@ -456,10 +459,8 @@ impl FakeTrainer {
             let loss = 1.3 + 2.9 * (-s / 350.0).exp() + 0.25 * (noise(&mut seed) - 0.5);
             interval_loss += loss;
             interval_n += 1;
-            if step.is_multiple_of(tr.log_every) || step_once {
-                let val = step
-                    .is_multiple_of(tr.eval_every)
-                    .then(|| 1.4 + 2.8 * (-s / 380.0).exp());
+            if step.is_multiple_of(tr.log_every.get()) || step_once {
+                let val = is_due(tr.eval_every, step).then(|| 1.4 + 2.8 * (-s / 380.0).exp());
                 let train = interval_loss / f64::from(interval_n.max(1));
                 let secs = interval_start.elapsed().as_secs_f64().max(1e-6);
                 let m = Metrics {
@@ -488,7 +489,7 @@ impl FakeTrainer {
                     }
                 }
             }
-            if step.is_multiple_of(tr.sample_every) {
+            if is_due(tr.sample_every, step) {
                 let text = fake_text(&sampling, step, &mut seed);
                 let ev = SampleEvent {
                     step,
@@ -499,13 +500,13 @@ impl FakeTrainer {
                     return;
                 }
             }
-            if step.is_multiple_of(tr.probe_every) {
+            if is_due(tr.probe_every, step) {
                 let r = fake_probe(step, "to be, or not to be, that is the question", exp, &mut seed);
                 if tx.send(Event::Probe(Box::new(r))).is_err() {
                     return;
                 }
             }
-            if step.is_multiple_of(tr.checkpoint_every) && !self.checkpoint(step, true, tx) {
+            if is_due(tr.checkpoint_every, step) && !self.checkpoint(step, true, tx) {
                 return;
             }
             if step >= total {

@@ -1,0 +1,45 @@
+//! One training step: forward → zero_grad → backward → clip → update.
+
+use std::time::Instant;
+
+use super::trainer::Trainer;
+use crate::nn::error::NnError;
+use crate::optim::clip;
+
+impl Trainer {
+    /// One optimizer step on the batch of the current step. On error (a non-finite loss,
+    /// gradient, parameter or optimizer state) the step does not count: the caller hands the
+    /// error to [`Trainer::recover`] (`divergence.rs`).
+    pub fn train_step(&mut self) -> Result<(), NnError> {
+        let t0 = Instant::now();
+        // Batches are a pure function of the step (resuming at step k sees the same batches).
+        let (batch, reset) = self.batcher.batch(self.step);
+        if reset {
+            self.shards.reset_state(); // a new epoch or a new set of lines: a⟨0⟩ = c⟨0⟩ = 0
+        }
+        // forward → zero_grad → backward, per shard of batch rows: each shard runs the forward
+        // pass (caching what backward needs), overwrites its gradient buffer (zero_grad) and
+        // backpropagates through time; `grads` ← Σ_k (B_k / B) g_k = ∂(Σ loss / B)/∂θ.
+        let loss = self.shards.forward_backward(&self.model, &batch, &mut self.grads)?;
+        // clip: each element to ±clip_value, then g ← g · clip_norm / ‖g‖ if ‖g‖ > clip_norm;
+        // ‖g‖ before clipping is what the metrics report.
+        let t = &self.exp.training.optim;
+        let norm = clip(&mut self.grads, t.clip_norm, t.clip_value)?;
+        // update: θ ← θ − lr · direction(g) (SGD, Adagrad, RMSprop or Adam).
+        let lr = self.opt.step(&mut self.model.params, &self.grads);
+        self.check_finite()?;
+        // Truncated BPTT: the next chunk starts from this chunk's last a⟨t⟩, c⟨t⟩.
+        self.shards.carry_state(&self.model);
+
+        self.step += 1;
+        self.last_norm = norm;
+        self.last_lr = lr;
+        let dt = t0.elapsed();
+        self.active += dt;
+        self.window.time += dt;
+        self.window.loss += loss.sum;
+        self.window.count += loss.count;
+        self.window.tokens += batch.scored();
+        Ok(())
+    }
+}
