@@ -44,6 +44,10 @@ pub enum Command {
     Gradcheck(GradcheckArgs),
     /// Time training (forward + backward + Adam) or batch-1 sampling on random data.
     Bench(BenchArgs),
+    /// Write a checkpoint as a PyTorch state_dict with model.py, vocabulary and README.
+    Export(ExportArgs),
+    /// Read a PyTorch state_dict (an export folder) back into a checkpoint or run directory.
+    Import(ImportArgs),
 }
 
 /// `rnn-lab train`.
@@ -136,6 +140,44 @@ pub struct ProbeArgs {
     /// Units shown per layer in the table.
     #[arg(long, default_value_t = 8)]
     pub units: usize,
+}
+
+/// `rnn-lab export`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Writes into DIR: model.safetensors (the state_dict: embed.weight, rnn.weight_ih_l0 …, head.weight, head.bias), \
+model.json, vocab.json, config.toml, model.py (the nn.Module), course_gru.py (course GRU only), check.safetensors, README.md.\n\
+Load it in Python:\n  import sys; sys.path.insert(0, \"DIR\")\n  from model import load\n  model, vocab = load(\"DIR\")\n\
+Check the load: python DIR/model.py   (largest logit difference from rnn-lab). See docs/scale.md."
+)]
+pub struct ExportArgs {
+    /// Checkpoint (.safetensors).
+    pub checkpoint: PathBuf,
+    /// Folder to write the PyTorch export into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub pytorch: PathBuf,
+    /// Replace an existing DIR/model.safetensors (it may hold weights trained since).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `rnn-lab import`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "SOURCE is a folder written by `rnn-lab export` (or by model.save(DIR) in PyTorch), or a state_dict \
+.safetensors file with that folder's model.json and vocab.json beside it.\n\
+--out FILE.safetensors writes one checkpoint (rnn-lab probe/eval/sample, train --resume); any other --out is a new run \
+directory (config.toml, latest.safetensors, best.safetensors) that the TUI's runs screen lists and continues with `t`."
+)]
+pub struct ImportArgs {
+    /// Export folder or state_dict .safetensors file.
+    pub source: PathBuf,
+    /// Checkpoint file (ends in .safetensors) or new run directory to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace an existing checkpoint file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Cell selection for gradcheck and bench.

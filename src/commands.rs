@@ -5,7 +5,9 @@
 pub mod bench;
 pub mod check;
 pub mod eval;
+pub mod export;
 pub mod gradcheck;
+pub mod import;
 pub mod loaded;
 pub mod probe;
 pub mod sample;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod data;
 pub mod headless;
 pub mod infer;
+pub mod interop;
 pub mod nn;
 pub mod optim;
 pub mod task;

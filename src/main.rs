@@ -32,6 +32,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Probe(a)) => commands::probe::run(&a),
         Some(Command::Gradcheck(a)) => commands::gradcheck::run(&a),
         Some(Command::Bench(a)) => commands::bench::run(&a),
+        Some(Command::Export(a)) => commands::export::run(&a),
+        Some(Command::Import(a)) => commands::import::run(&a),
         None => match (cli.experiment, cli.headless) {
             (Some(exp), true) => commands::train::run(&rnn_lab::cli::TrainArgs {
                 experiment: exp,

@@ -250,6 +250,62 @@ pub fn order(m: &[Vec<f32>], sort: SortMode, feature: Feature, tokens: &[String]
     units
 }
 
+/// A short description of the model behind a report, from what it recorded: cell kind (from
+/// the gate names), layers × hidden size, "bi" when bidirectional. E.g. "lstm 2×64".
+pub fn describe(report: &ProbeReport) -> String {
+    let Some(first) = report.dirs.first() else {
+        return "empty probe".into();
+    };
+    let has = |n: &str| first.gates.iter().any(|g| g.name == n);
+    let cell = if first.gates.is_empty() {
+        "rnn"
+    } else if has("reset") || has("update_z") {
+        "gru-pt"
+    } else if has("relevance") {
+        "gru"
+    } else if has("forget") || first.cell.is_some() {
+        "lstm"
+    } else {
+        "gated"
+    };
+    let mut layers: Vec<usize> = report.dirs.iter().map(|d| d.layer).collect();
+    layers.sort_unstable();
+    layers.dedup();
+    let hidden = width(&first.hidden);
+    let bi = if report.dirs.iter().any(|d| d.direction == Direction::Bwd) {
+        " bi"
+    } else {
+        ""
+    };
+    format!("{cell} {}×{hidden}{bi}", layers.len())
+}
+
+/// The geometric factor by which the gradient norm changes per step back in time, from a
+/// least-squares fit of log₁₀ ‖∂L/∂a⟨t⟩‖ against distance (e.g. 0.6 = shrinks 40% per step).
+/// `None` with fewer than two usable points.
+pub fn decay_per_step(grad_norm: &[f32]) -> Option<f64> {
+    let n = grad_norm.len();
+    let pts: Vec<(f64, f64)> = grad_norm
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.is_finite() && **g > 0.0)
+        .map(|(t, &g)| ((n - 1 - t) as f64, f64::from(g).log10()))
+        .collect();
+    if pts.len() < 2 {
+        return None;
+    }
+    let k = pts.len() as f64;
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / k;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / k;
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    if sxx <= 0.0 {
+        return None;
+    }
+    let f = 10f64.powf(sxy / sxx);
+    f.is_finite().then_some(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,60 +380,4 @@ mod tests {
         assert_eq!(correlation(&[vec![1.0], vec![1.0]], &[0.0, 1.0]), vec![0.0]);
         assert!(correlation(&[], &[]).is_empty());
     }
-}
-
-/// A short description of the model behind a report, from what it recorded: cell kind (from
-/// the gate names), layers × hidden size, "bi" when bidirectional. E.g. "lstm 2×64".
-pub fn describe(report: &ProbeReport) -> String {
-    let Some(first) = report.dirs.first() else {
-        return "empty probe".into();
-    };
-    let has = |n: &str| first.gates.iter().any(|g| g.name == n);
-    let cell = if first.gates.is_empty() {
-        "rnn"
-    } else if has("reset") || has("update_z") {
-        "gru-pt"
-    } else if has("relevance") {
-        "gru"
-    } else if has("forget") || first.cell.is_some() {
-        "lstm"
-    } else {
-        "gated"
-    };
-    let mut layers: Vec<usize> = report.dirs.iter().map(|d| d.layer).collect();
-    layers.sort_unstable();
-    layers.dedup();
-    let hidden = width(&first.hidden);
-    let bi = if report.dirs.iter().any(|d| d.direction == Direction::Bwd) {
-        " bi"
-    } else {
-        ""
-    };
-    format!("{cell} {}×{hidden}{bi}", layers.len())
-}
-
-/// The geometric factor by which the gradient norm changes per step back in time, from a
-/// least-squares fit of log₁₀ ‖∂L/∂a⟨t⟩‖ against distance (e.g. 0.6 = shrinks 40% per step).
-/// `None` with fewer than two usable points.
-pub fn decay_per_step(grad_norm: &[f32]) -> Option<f64> {
-    let n = grad_norm.len();
-    let pts: Vec<(f64, f64)> = grad_norm
-        .iter()
-        .enumerate()
-        .filter(|(_, g)| g.is_finite() && **g > 0.0)
-        .map(|(t, &g)| ((n - 1 - t) as f64, f64::from(g).log10()))
-        .collect();
-    if pts.len() < 2 {
-        return None;
-    }
-    let k = pts.len() as f64;
-    let mx = pts.iter().map(|p| p.0).sum::<f64>() / k;
-    let my = pts.iter().map(|p| p.1).sum::<f64>() / k;
-    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    if sxx <= 0.0 {
-        return None;
-    }
-    let f = 10f64.powf(sxy / sxx);
-    f.is_finite().then_some(f)
 }
