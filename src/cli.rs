@@ -32,8 +32,13 @@ pub enum Command {
     Train(TrainArgs),
     /// Generate text from a checkpoint.
     Sample(SampleArgs),
-    /// Cross-entropy, bits/token and perplexity of a checkpoint on a text file.
+    /// Score a checkpoint on a file: cross-entropy, bits/token and perplexity (language models), or
+    /// the task's metrics (tagging: accuracy and conlleval chunk F1; classification: accuracy,
+    /// macro-F1, confusion matrix; regression: MSE; generated tasks: the solved test).
     Eval(EvalArgs),
+    /// Run a task model (tagging, classification, regression) on a file: tags per token, the
+    /// class with its probabilities per line, or the predicted value.
+    Predict(PredictArgs),
     /// Validate an experiment file and print the resolved config with defaults.
     Check(CheckArgs),
     /// Print the JSON Schema of experiment files.
@@ -112,9 +117,24 @@ pub struct SampleArgs {
 pub struct EvalArgs {
     /// Checkpoint (.safetensors).
     pub checkpoint: PathBuf,
-    /// Text file to score.
-    pub file: PathBuf,
+    /// File to score: text (language models) or a file in the task's format with its labels.
+    /// Generated tasks take none: they are scored on fresh test sequences.
+    pub file: Option<PathBuf>,
     /// One JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rnn-lab predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Checkpoint (.safetensors) of a tagging, classification or regression model.
+    pub checkpoint: PathBuf,
+    /// Input: a column file (tagging from column files), one text per line (classification,
+    /// regression; a `label<TAB>` prefix is ignored), one sequence per line (generated tasks:
+    /// the task's symbols, or `value,marker` pairs for the adding problem).
+    pub file: PathBuf,
+    /// One JSON object per sequence on stdout.
     #[arg(long)]
     pub json: bool,
 }

@@ -5,10 +5,12 @@
 pub mod bench;
 pub mod check;
 pub mod eval;
+pub mod eval_task;
 pub mod export;
 pub mod gradcheck;
 pub mod import;
 pub mod loaded;
+pub mod predict;
 pub mod probe;
 pub mod sample;
 pub mod train;

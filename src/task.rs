@@ -16,11 +16,16 @@
 //!
 //! [`Vocab`]: crate::data::Vocab
 
+pub mod baseline;
+pub mod batcher;
 pub mod data;
 pub mod encode;
 pub mod evaluate;
 pub mod generators;
+pub mod input;
+pub mod load;
 pub mod metrics;
+pub mod predict;
 pub mod readers;
 pub mod seqset;
 
@@ -154,6 +159,28 @@ pub enum TaskError {
         line: usize,
         /// The label as written.
         label: String,
+    },
+    /// A tag or class the model was not trained with.
+    #[error("{file}:{line}: `{label}` is not one of the model's {known} labels")]
+    UnknownLabel {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The label as written.
+        label: String,
+        /// How many labels the model knows.
+        known: usize,
+    },
+    /// A line a generated task's model cannot read.
+    #[error("{file}:{line}: {why}")]
+    BadInput {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        why: String,
     },
     /// A generator parameter out of range.
     #[error("{task}: `{name}` = {value}: {why}")]

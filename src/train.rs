@@ -4,11 +4,13 @@
 //! and the messages it speaks ([`protocol`]), checkpoints and run directories.
 
 pub mod checkpoint;
+pub mod data;
 pub mod divergence;
 pub mod prepare;
 pub mod protocol;
 pub mod rundir;
 mod step;
+mod task_ops;
 pub mod trainer;
 pub mod worker;
 

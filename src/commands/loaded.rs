@@ -6,6 +6,8 @@ use super::CliError;
 use crate::config::Experiment;
 use crate::data::Vocab;
 use crate::nn::Model;
+use crate::task::data::{TaskData, TaskInfo};
+use crate::task::input::task_of;
 use crate::train::checkpoint;
 
 /// What `sample`, `eval` and `probe` need from a checkpoint.
@@ -18,6 +20,8 @@ pub struct Loaded {
     pub exp: Experiment,
     /// Training steps done.
     pub step: u64,
+    /// Tasks other than language models: the task, rebuilt from the checkpoint.
+    pub task: Option<TaskData>,
 }
 
 /// Open a checkpoint; every failure is bad input naming the file.
@@ -35,10 +39,37 @@ pub fn open(path: &Path) -> Result<Loaded, CliError> {
             c.model.spec.vocab
         )));
     }
+    let task = if exp.task.is_language_model() {
+        None
+    } else {
+        let info = c
+            .task_json
+            .as_deref()
+            .ok_or_else(|| {
+                CliError::input(format!(
+                    "{}: a {} checkpoint without its task metadata",
+                    path.display(),
+                    exp.task.kind.name()
+                ))
+            })
+            .and_then(|j| {
+                TaskInfo::from_json(j).map_err(|e| CliError::input(format!("{}: task metadata: {e}", path.display())))
+            })?;
+        if info.labels.len() != c.model.spec.outputs {
+            return Err(CliError::input(format!(
+                "{}: the task has {} outputs but the model {}",
+                path.display(),
+                info.labels.len(),
+                c.model.spec.outputs
+            )));
+        }
+        Some(task_of(&exp, &info, vocab.clone()))
+    };
     Ok(Loaded {
         model: c.model,
         vocab,
         exp,
         step: c.step,
+        task,
     })
 }

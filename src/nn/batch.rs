@@ -51,6 +51,15 @@ impl Batch {
         self.mask.is_empty() || self.mask[i] != 0
     }
 
+    /// Number of real (unpadded) time steps: the tokens read, whatever the head (throughput).
+    pub fn real_steps(&self) -> usize {
+        if self.mask.is_empty() {
+            self.steps * self.batch
+        } else {
+            self.mask.iter().filter(|&&m| m != 0).count()
+        }
+    }
+
     /// Number of scored positions: real steps with a per-step target, or sequences.
     pub fn scored(&self) -> usize {
         match &self.targets {

@@ -62,22 +62,15 @@ pub struct LoadOptions {
     pub source: String,
 }
 
-/// What a task's model reads.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Inputs {
-    /// Tokens of this vocabulary.
-    Tokens(Vocab),
-    /// `n` real values per step.
-    Dense(usize),
-}
-
 /// A loaded sequence task.
 #[derive(Clone, Debug)]
 pub struct TaskData {
     /// Tagging, classification or regression.
     pub kind: TaskKind,
-    /// Token vocabulary or dense width.
-    pub inputs: Inputs,
+    /// The input tokens; for dense inputs the names of the values of a step.
+    pub vocab: Vocab,
+    /// Dense inputs: values per step (`vocab` then names them); `None` for tokens.
+    pub dense: Option<usize>,
     /// Names of the outputs: tags, classes, or the regression value(s).
     pub labels: LabelSet,
     /// The tags are chunk tags (IOB/BIO…): report conlleval chunk precision, recall and F1.
@@ -96,26 +89,58 @@ pub struct TaskData {
     pub files: Vec<PathBuf>,
 }
 
+/// What a checkpoint records of its task besides the config: the output names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskInfo {
+    /// Tagging, classification or regression.
+    pub kind: TaskKind,
+    /// Output names (tags, classes, or the regression value) by id.
+    pub labels: Vec<String>,
+    /// Chunk tags: conlleval metrics apply.
+    pub chunks: bool,
+    /// Dense inputs: values per step.
+    pub dense: Option<usize>,
+}
+
+impl TaskInfo {
+    /// JSON for checkpoint metadata.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Read [`Self::to_json`] back.
+    ///
+    /// # Errors
+    /// The JSON error, as text.
+    pub fn from_json(json: &str) -> Result<TaskInfo, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+}
+
 impl TaskData {
+    /// What a checkpoint records of this task.
+    pub fn info(&self) -> TaskInfo {
+        TaskInfo {
+            kind: self.kind,
+            labels: self.labels.names().to_vec(),
+            chunks: self.chunks,
+            dense: self.dense,
+        }
+    }
+
     /// Number of outputs |Y|.
     pub fn outputs(&self) -> usize {
         self.labels.len()
     }
 
-    /// Input vocabulary size (dense: the width).
+    /// Input vocabulary size (dense: values per step).
     pub fn input_size(&self) -> usize {
-        match &self.inputs {
-            Inputs::Tokens(v) => v.len(),
-            Inputs::Dense(n) => *n,
-        }
+        self.vocab.len()
     }
 
-    /// The vocabulary, for token inputs.
-    pub fn vocab(&self) -> Option<&Vocab> {
-        match &self.inputs {
-            Inputs::Tokens(v) => Some(v),
-            Inputs::Dense(_) => None,
-        }
+    /// The vocabulary, for token inputs (`None` for dense inputs).
+    pub fn token_vocab(&self) -> Option<&Vocab> {
+        self.dense.is_none().then_some(&self.vocab)
     }
 }
 
@@ -133,13 +158,17 @@ fn labels_for(kind: TaskKind) -> Labels {
 /// A generated task: the generator's alphabet as a char vocabulary (dense tasks: its width),
 /// `val_size` validation sequences and the criterion's test set.
 pub fn generated(g: &Synthetic, kind: TaskKind, seed: u64, val_size: usize, test_size: usize) -> TaskData {
-    let inputs = match g.input() {
-        InputKind::Symbols(names) => Inputs::Tokens(Vocab::from_tokens(Level::Char, false, names)),
-        InputKind::Dense(n) => Inputs::Dense(n),
+    let (vocab, dense) = match g.input() {
+        InputKind::Symbols(names) => (Vocab::from_tokens(Level::Char, false, names), None),
+        InputKind::Dense(names) => {
+            let n = names.len();
+            (Vocab::from_tokens(Level::Word, false, names), Some(n))
+        }
     };
     TaskData {
         kind,
-        inputs,
+        vocab,
+        dense,
         labels: LabelSet::new(g.output_names()),
         chunks: false,
         train: g.empty_set(),
@@ -201,7 +230,7 @@ pub fn load_files(files: &SplitFiles, opts: &LoadOptions) -> Result<TaskData, Ta
             );
             let encode = |sents: &[Sentence]| {
                 let mut set = SeqSet::tokens(&Labels::PerStep(Vec::new()));
-                let unk = push_sentences(sents, &vocab, &tags, &mut set);
+                let unk = push_sentences(sents, &vocab, opts.vocab.unknown, &tags, &mut set);
                 (set, unk)
             };
             let (tr, _) = encode(&train);
@@ -210,7 +239,8 @@ pub fn load_files(files: &SplitFiles, opts: &LoadOptions) -> Result<TaskData, Ta
             Ok(TaskData {
                 kind: TaskKind::Tagging,
                 chunks: ChunkScheme::is_chunk_tagset(tags.names()),
-                inputs: Inputs::Tokens(vocab),
+                vocab,
+                dense: None,
                 labels: tags,
                 train: tr,
                 valid: va,
@@ -265,7 +295,8 @@ pub fn load_files(files: &SplitFiles, opts: &LoadOptions) -> Result<TaskData, Ta
             Ok(TaskData {
                 kind: opts.kind,
                 chunks: false,
-                inputs: Inputs::Tokens(vocab),
+                vocab,
+                dense: None,
                 labels,
                 train: tr,
                 valid: va,
@@ -328,6 +359,7 @@ mod tests {
                 split_punctuation: true,
                 min_count: 1,
                 max_vocab: 0,
+                unknown: Default::default(),
             },
             val_fraction: 0.25,
             seed: 1,

@@ -4,7 +4,7 @@
 //! outputs of every sequence are read from the head: per-step logits for tagging, one row of
 //! logits or values per sequence otherwise.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::data::TaskData;
 use super::generators::SolvedTally;
@@ -15,7 +15,7 @@ use crate::nn::{Batch, Model, NnError, Scalar, Score, Workspace};
 
 /// A task's metrics on one set of sequences. Fields that do not apply to the task are `None`
 /// (and left out of the JSON).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskMetrics {
     /// Mean loss per scored position: cross-entropy in nats per token (tagging) or per sequence
     /// (classification), squared error per sequence (regression).
@@ -71,6 +71,15 @@ pub struct Primary {
 }
 
 impl Primary {
+    /// The value as a loss (lower is better): 1 − value for accuracy-like metrics.
+    pub fn as_loss(&self) -> f64 {
+        if self.higher_is_better {
+            1.0 - self.value
+        } else {
+            self.value
+        }
+    }
+
     /// True when `self` is better than `other` (same metric).
     pub fn better_than(&self, other: &Primary) -> bool {
         if self.higher_is_better {

@@ -14,13 +14,15 @@ impl Trainer {
         let t0 = Instant::now();
         // Batches are a pure function of the step (resuming at step k sees the same batches).
         let (batch, reset) = self.batcher.batch(self.step);
+        // Throughput counts the tokens read (a many-to-one head scores one per sequence).
+        let read = batch.real_steps();
         if reset {
             self.shards.reset_state(); // a new epoch or a new set of lines: a⟨0⟩ = c⟨0⟩ = 0
         }
         // forward → zero_grad → backward, per shard of batch rows: each shard runs the forward
         // pass (caching what backward needs), overwrites its gradient buffer (zero_grad) and
         // backpropagates through time; `grads` ← Σ_k (B_k / B) g_k = ∂(Σ loss / B)/∂θ.
-        let loss = self.shards.forward_backward(&self.model, &batch, &mut self.grads)?;
+        let loss = self.shards.forward_backward(&self.model, batch, &mut self.grads)?;
         // clip: each element to ±clip_value, then g ← g · clip_norm / ‖g‖ if ‖g‖ > clip_norm;
         // ‖g‖ before clipping is what the metrics report.
         let t = &self.exp.training.optim;
@@ -39,7 +41,7 @@ impl Trainer {
         self.window.time += dt;
         self.window.loss += loss.sum;
         self.window.count += loss.count;
-        self.window.tokens += batch.scored();
+        self.window.tokens += read;
         Ok(())
     }
 }

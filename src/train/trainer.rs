@@ -9,23 +9,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::checkpoint::{self, CheckpointData, CheckpointError};
+use super::data::{Batches, RunData};
 use super::divergence::OnDivergence;
-use super::protocol::{Metrics, RunInfo, SampleEvent, SampleRequest};
+use super::protocol::{Metrics, RunInfo, SampleEvent, SampleRequest, TaskScores};
 use super::rundir::RunFiles;
 use crate::config::{Experiment, Mode};
-use crate::data::{Dataset, TrainBatcher};
 use crate::infer::probe::{probe, ProbeReport};
 use crate::infer::sample::{SampleOpts, Sampler};
 use crate::nn::{Batch, InputKind, Model, Params, Score, Sharded};
 use crate::optim::Optimizer;
+use crate::task::evaluate::EvalScratch;
 
 /// The state of one training run. Lives on the trainer thread.
 pub struct Trainer {
     /// The experiment (steps resolved).
     pub exp: Experiment,
-    /// Data and vocabulary.
-    pub data: Dataset,
-    pub(super) batcher: TrainBatcher,
+    /// Data and vocabulary: a language model's text, or a sequence task.
+    pub data: RunData,
+    pub(super) batcher: Batches,
     pub(super) val: Vec<(Batch, bool)>,
     /// The model.
     pub model: Model<f32>,
@@ -58,6 +59,16 @@ pub struct Trainer {
     pub(super) last_train: f64,
     pub(super) last_tokens_per_s: f64,
     pub(super) last_eval_step: Option<u64>,
+    /// Tasks: buffers of the evaluation.
+    pub(super) task_eval: EvalScratch<f32>,
+    /// Tasks: the scores of the last evaluation.
+    pub(super) last_scores: Option<TaskScores>,
+    /// Generated tasks: training sequences seen when the solved test first passed.
+    pub(super) solved_at: Option<u64>,
+    /// Tasks: which validation sequence the probe reads.
+    pub(super) probe_seq: usize,
+    /// Tasks: a probe sequence set from text (instead of a validation sequence).
+    pub(super) probe_set: Option<crate::task::seqset::SeqSet>,
 }
 
 /// Sums over the steps since the last metrics line.
@@ -81,15 +92,25 @@ impl Trainer {
             InputKind::OneHot => format!("one-hot {}", s.vocab),
             InputKind::Embedding(e) => format!("embedding {}×{e}", s.vocab),
         };
+        let task = match self.data.task() {
+            Some(t) => format!(", {} → {} outputs", self.exp.task.kind.name(), t.outputs()),
+            None => String::new(),
+        };
         RunInfo {
             name: self.exp.name.clone(),
             run_dir: self.run_dir.clone(),
             total_steps: self.total,
             start_step: self.start_step,
             params: self.model.param_count(),
-            vocab: self.data.vocab.len(),
+            vocab: self.data.vocab().len(),
             train_tokens: self.data.train_tokens(),
-            model: format!("{} {}×{}, {input}", s.cell.name(), s.layers, s.hidden),
+            model: format!(
+                "{}{} {}×{}, {input}{task}",
+                if s.bidirectional { "bi-" } else { "" },
+                s.cell.name(),
+                s.layers,
+                s.hidden
+            ),
         }
     }
 
@@ -111,8 +132,12 @@ impl Trainer {
         self.last_eval_step == Some(self.step)
     }
 
-    /// Mean validation loss per token (nats), or `None` without validation data.
+    /// Mean validation loss per token (nats), or `None` without validation data. For a task,
+    /// its metrics are computed too (`last_scores`).
     pub fn evaluate(&mut self) -> Option<f64> {
+        if self.data.task().is_some() {
+            return self.evaluate_task();
+        }
         if self.val.is_empty() {
             return None;
         }
@@ -144,9 +169,15 @@ impl Trainer {
             return None;
         }
         let _ = self.files.metrics(&m);
-        let best = val.is_some_and(|v| v.is_finite() && self.best_val.is_none_or(|b| v < b));
+        // The best checkpoint is chosen by the task's metric (as a loss: lower is better), by the
+        // validation loss for language models.
+        let score = match &m.task {
+            Some(t) => val.and(Some(if t.higher_is_better { 1.0 - t.value } else { t.value })),
+            None => val,
+        };
+        let best = score.is_some_and(|v| v.is_finite() && self.best_val.is_none_or(|b| v < b));
         if best {
-            self.best_val = val;
+            self.best_val = score;
         }
         Some((m, best))
     }
@@ -169,7 +200,11 @@ impl Trainer {
         }
         Metrics {
             step: self.step,
-            epoch: self.step as f64 / self.batcher.steps_per_epoch().max(1) as f64,
+            // Generated tasks have no epochs (`steps_per_epoch` is u64::MAX): 0.
+            epoch: match self.batcher.steps_per_epoch() {
+                u64::MAX => 0.0,
+                spe => self.step as f64 / spe.max(1) as f64,
+            },
             time_s: self.active.as_secs_f64(),
             train_loss: train,
             val_loss: val,
@@ -177,6 +212,7 @@ impl Trainer {
             lr: self.last_lr,
             grad_norm: self.last_norm,
             tokens_per_s: self.last_tokens_per_s,
+            task: if val.is_some() { self.last_scores.clone() } else { None },
         }
     }
 
@@ -185,7 +221,8 @@ impl Trainer {
     pub fn save(&mut self, best: bool) -> Result<PathBuf, CheckpointError> {
         let data = CheckpointData {
             config_toml: self.exp.to_toml(),
-            vocab_json: self.data.vocab.to_json(),
+            vocab_json: self.data.vocab().to_json(),
+            task_json: self.data.task().map(|t| t.info().to_json()),
             step: self.step,
             best_val: self.best_val,
             model: self.model.clone(),
@@ -231,15 +268,14 @@ impl Trainer {
     /// Generate a sample with `req` from zero state: the text and how many characters of the
     /// prime text were not in the vocabulary.
     pub fn sample(&self, req: &SampleRequest, seed: u64) -> (String, usize) {
-        let vocab = &self.data.vocab;
+        let Some(data) = self.data.text() else {
+            return (String::new(), 0);
+        };
+        let vocab = &data.vocab;
         let mut s = Sampler::new(&self.model, seed);
         let (prime, unknown) = vocab.encode(&req.prime);
         s.prime(&prime);
-        let stop = if self.data.mode == Mode::Lines {
-            vocab.eos()
-        } else {
-            None
-        };
+        let stop = if data.mode == Mode::Lines { vocab.eos() } else { None };
         let ids = s.generate(&SampleOpts {
             temperature: req.temperature,
             top_k: req.top_k,
@@ -252,6 +288,18 @@ impl Trainer {
     /// A sample at the current step (seeded by seed and step), appended to `samples.txt`; and a
     /// warning when the prime text had characters outside the vocabulary.
     pub fn sample_now(&mut self, req: &SampleRequest) -> (SampleEvent, Option<String>) {
+        if self.data.task().is_some() {
+            let ev = SampleEvent {
+                step: self.step,
+                request: req.clone(),
+                text: String::new(),
+            };
+            let why = format!(
+                "this is a {} model: it does not generate text",
+                self.exp.task.kind.name()
+            );
+            return (ev, Some(why));
+        }
         let seed = self.exp.seed ^ self.step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let (text, unknown) = self.sample(req, seed);
         let _ = self.files.sample(self.step, req.temperature, &text);
@@ -268,8 +316,11 @@ impl Trainer {
 
     /// Probe on `text` from now on; warnings when it is too short or partly unknown.
     pub fn set_probe_text(&mut self, text: &str) -> Vec<String> {
+        if self.data.task().is_some() {
+            return self.set_probe_sequence(text);
+        }
         let mut warnings = Vec::new();
-        let (ids, unknown) = self.data.vocab.encode(text);
+        let (ids, unknown) = self.data.vocab().encode(text);
         if unknown > 0 {
             warnings.push(format!("{unknown} character(s) of the probe text are not in the vocabulary and were mapped to <unk> or dropped"));
         }
@@ -283,7 +334,10 @@ impl Trainer {
 
     /// Probe the model on the current probe text.
     pub fn probe(&self) -> Option<ProbeReport> {
-        let vocab = &self.data.vocab;
+        if self.data.task().is_some() {
+            return self.probe_task();
+        }
+        let vocab = self.data.vocab();
         probe(&self.model, &self.probe_tokens, self.step, &|t| vocab.display(t)).ok()
     }
 
