@@ -39,6 +39,12 @@ pub enum Command {
     /// Run a task model (tagging, classification, regression) on a file: tags per token, the
     /// class with its probabilities per line, or the predicted value.
     Predict(PredictArgs),
+    /// A task's baseline without a network (most frequent tag per word, or the majority class),
+    /// fitted on the experiment's training data and scored on its validation and test data.
+    Baseline(BaselineArgs),
+    /// The long-memory suite: cell × task × seed on the generated tasks, several runs at once,
+    /// each stopped when solved; a live table, then suite.md, suite.csv and suite.json.
+    Suite(SuiteArgs),
     /// Validate an experiment file and print the resolved config with defaults.
     Check(CheckArgs),
     /// Print the JSON Schema of experiment files.
@@ -137,6 +143,44 @@ pub struct PredictArgs {
     /// One JSON object per sequence on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `rnn-lab baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Experiment file of a tagging or classification task.
+    pub experiment: PathBuf,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rnn-lab suite`.
+#[derive(Debug, Args)]
+pub struct SuiteArgs {
+    /// The quick suite: shorter sequences and step budgets (adding T = 50, temporal order
+    /// T = 50, copy of 5 symbols after 20 steps), one seed.
+    #[arg(long)]
+    pub quick: bool,
+    /// Seeds per cell and task (default: 1 with --quick, else 3).
+    #[arg(long)]
+    pub seeds: Option<u64>,
+    /// Cells, comma-separated (default: rnn,gru,lstm).
+    #[arg(long, value_delimiter = ',')]
+    pub cells: Vec<String>,
+    /// Tasks, comma-separated (default: adding,reber,temporal_order,copy,future_tags,future_tags_uni).
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// Override every run's step budget (each run still stops when solved).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Runs at once (default: the core count); each trains on one thread.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Folder of the suite: experiments/, runs/, results/ and the tables (default:
+    /// runs/suite-quick or runs/suite). Runs whose result is there are not run again.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// `rnn-lab check`.

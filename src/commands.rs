@@ -2,6 +2,7 @@
 //! one-line message and the exit status (2 for bad input, 3 for training that diverged, 1 for
 //! anything else).
 
+pub mod baseline;
 pub mod bench;
 pub mod check;
 pub mod eval;
@@ -13,6 +14,7 @@ pub mod loaded;
 pub mod predict;
 pub mod probe;
 pub mod sample;
+pub mod suite;
 pub mod train;
 pub mod tui;
 

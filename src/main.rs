@@ -28,6 +28,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Sample(a)) => commands::sample::run(&a),
         Some(Command::Eval(a)) => commands::eval::run(&a),
         Some(Command::Predict(a)) => commands::predict::run(&a),
+        Some(Command::Baseline(a)) => commands::baseline::run(&a),
+        Some(Command::Suite(a)) => commands::suite::run(&a),
         Some(Command::Check(a)) => commands::check::run(&a),
         Some(Command::Schema) => commands::check::schema(),
         Some(Command::Probe(a)) => commands::probe::run(&a),

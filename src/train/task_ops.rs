@@ -52,6 +52,7 @@ impl Trainer {
             test,
             sequences,
             solved_at: self.solved_at,
+            labels: self.data.task().map(|t| t.labels.names().to_vec()).unwrap_or_default(),
         });
         Some(loss)
     }

@@ -192,6 +192,8 @@ pub struct RunState {
     pub last_val: Option<f64>,
     /// The best validation loss.
     pub best_val: Option<f64>,
+    /// Tasks other than language models: the scores of the last evaluation.
+    pub last_task: Option<crate::train::protocol::TaskScores>,
     /// Training loss per logged step.
     pub train: History,
     /// Validation loss per evaluation.
@@ -214,6 +216,7 @@ impl RunState {
             last: None,
             last_val: None,
             best_val: None,
+            last_task: None,
             train: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
             val: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
             saved_step: 0,
@@ -451,6 +454,11 @@ impl App {
             self.messages.pop_front();
         }
         self.messages.push_back((level, text.into()));
+    }
+
+    /// Whether the experiment (or the run) is a task other than a language model.
+    pub fn is_task(&self) -> bool {
+        self.run.last_task.is_some() || self.experiment.as_ref().is_some_and(|e| !e.task.is_language_model())
     }
 
     /// The base learning rate in use.
@@ -975,6 +983,9 @@ fn on_event(app: &mut App, ev: Event) {
                 if v.is_finite() && app.run.best_val.is_none_or(|b| v < b) {
                     app.run.best_val = Some(v);
                 }
+            }
+            if m.task.is_some() {
+                app.run.last_task.clone_from(&m.task);
             }
             app.run.last = Some(m);
         }
