@@ -59,6 +59,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Read a PyTorch state_dict (an export folder) back into a checkpoint or run directory.
     Import(ImportArgs),
+    /// Word vectors (word2vec): train, nearest neighbours, analogies, evaluation.
+    W2v(W2vArgs),
 }
 
 /// `rnn-lab train`.
@@ -88,6 +90,23 @@ pub struct TrainArgs {
     /// progress line's ETA is that of whichever of --steps and --minutes ends the run first.
     #[arg(long)]
     pub minutes: Option<f64>,
+    /// What to do when training diverges (NaN/∞, or a loss above [training] divergence_factor ×
+    /// its running median): stop (roll back, exit with status 3) or lower-lr (roll back, halve
+    /// the learning rate and go on, at most --max-retries times, then stop).
+    #[arg(long, value_enum, default_value_t = DivergenceArg::Stop)]
+    pub on_divergence: DivergenceArg,
+    /// With --on-divergence lower-lr: how many times the run may halve its learning rate.
+    #[arg(long, default_value_t = 3)]
+    pub max_retries: u32,
+}
+
+/// `--on-divergence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DivergenceArg {
+    /// Roll back to the last good checkpoint and exit with status 3.
+    Stop,
+    /// Roll back, halve the learning rate and go on (at most --max-retries times).
+    LowerLr,
 }
 
 /// `rnn-lab sample`.
@@ -159,7 +178,7 @@ pub struct BaselineArgs {
 #[derive(Debug, Args)]
 pub struct SuiteArgs {
     /// The quick suite: shorter sequences and step budgets (adding T = 50, temporal order
-    /// T = 50, copy of 5 symbols after 20 steps), one seed.
+    /// T = 30, copy of 5 symbols after 20 steps), one seed.
     #[arg(long)]
     pub quick: bool,
     /// Seeds per cell and task (default: 1 with --quick, else 3).
@@ -311,6 +330,180 @@ pub struct BenchArgs {
     #[arg(long, value_enum, default_value_t = BenchModeArg::Train)]
     pub mode: BenchModeArg,
     /// One JSON line per result on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rnn-lab w2v`.
+#[derive(Debug, Args)]
+#[command(after_help = W2V_AFTER_HELP)]
+pub struct W2vArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: W2vCommand,
+}
+
+const W2V_AFTER_HELP: &str = "VECTORS is a word2vec text or binary file (told apart by content) or a model .safetensors written by `w2v train --model`.\n\
+Examples:\n  rnn-lab w2v train ../shared/data/ptb/ptb.train.txt --out ptb.bin --model ptb.safetensors\n  rnn-lab w2v neighbours ptb.bin president -n 10\n  rnn-lab w2v analogy ptb.bin man king woman\n  rnn-lab w2v eval ptb.bin --analogies questions-words.txt --pairs EN-WS-353-ALL.txt";
+
+/// `rnn-lab w2v` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum W2vCommand {
+    /// Train word2vec on text files (one sentence per line) and write the vectors.
+    Train(W2vTrainArgs),
+    /// The words nearest to WORD by cosine similarity.
+    #[command(alias = "neighbors")]
+    Neighbours(W2vNeighboursArgs),
+    /// A is to B as C is to ?: the words nearest to B − A + C (unit vectors, cosine), A, B and C left out.
+    Analogy(W2vAnalogyArgs),
+    /// Analogy accuracy (top-1, per section, semantic/syntactic, coverage) and word-similarity Spearman ρ.
+    Eval(W2vEvalArgs),
+}
+
+/// Skip-gram or CBOW.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArchArg {
+    /// Each context word predicts the centre word.
+    Skipgram,
+    /// The mean of the context predicts the centre word.
+    Cbow,
+}
+
+/// Negative sampling or hierarchical softmax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectiveArg {
+    /// Negative sampling.
+    Ns,
+    /// Hierarchical softmax (Huffman tree).
+    Hs,
+}
+
+/// Word or character tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    /// Whitespace-separated words.
+    Word,
+    /// Every non-whitespace character.
+    Char,
+}
+
+/// `rnn-lab w2v train`.
+#[derive(Debug, Args)]
+pub struct W2vTrainArgs {
+    /// Text files (UTF-8); every line is a sentence.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the word vectors here (word2vec binary for a .bin name, text otherwise).
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// Save the whole model (input and output vectors, vocabulary, progress) here, to resume.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Continue training from a model saved with --model, on the same files; every training setting comes from the model (the flags below are ignored).
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// Architecture.
+    #[arg(long, value_enum, default_value_t = ArchArg::Skipgram)]
+    pub arch: ArchArg,
+    /// Output layer and loss.
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Ns)]
+    pub objective: ObjectiveArg,
+    /// Tokens: words or characters.
+    #[arg(long, value_enum, default_value_t = LevelArg::Word)]
+    pub level: LevelArg,
+    /// Vector dimension.
+    #[arg(long, default_value_t = 100)]
+    pub dim: usize,
+    /// Largest window (each centre word draws its window from 1..=window).
+    #[arg(long, default_value_t = 5)]
+    pub window: usize,
+    /// Negative words per example (negative sampling).
+    #[arg(long, default_value_t = 5)]
+    pub negative: usize,
+    /// Subsampling threshold t (0 = off).
+    #[arg(long, default_value_t = 1e-3)]
+    pub sample: f64,
+    /// Drop words seen fewer times.
+    #[arg(long, default_value_t = 5)]
+    pub min_count: u64,
+    /// Passes over the corpus.
+    #[arg(long, default_value_t = 5)]
+    pub epochs: u32,
+    /// Starting learning rate (default 0.025 skip-gram, 0.05 CBOW).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Final learning rate (default lr × 1e-4).
+    #[arg(long)]
+    pub min_lr: Option<f64>,
+    /// Entries of the negative-sampling table.
+    #[arg(long, default_value_t = 100_000_000)]
+    pub table_size: usize,
+    /// Seed (initial vectors and every random draw).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Threads (1 = deterministic; default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Stop after this many steps of ~10,000 words (the run can be resumed from --model).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// One JSON object per step and per epoch on stdout (progress stays on stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rnn-lab w2v neighbours`.
+#[derive(Debug, Args)]
+pub struct W2vNeighboursArgs {
+    /// Vectors file.
+    pub vectors: PathBuf,
+    /// The word.
+    pub word: String,
+    /// How many neighbours.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    pub n: usize,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rnn-lab w2v analogy`.
+#[derive(Debug, Args)]
+pub struct W2vAnalogyArgs {
+    /// Vectors file.
+    pub vectors: PathBuf,
+    /// A (subtracted).
+    pub a: String,
+    /// B (added).
+    pub b: String,
+    /// C (added).
+    pub c: String,
+    /// How many answers.
+    #[arg(short = 'n', long, default_value_t = 5)]
+    pub n: usize,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rnn-lab w2v eval`.
+#[derive(Debug, Args)]
+pub struct W2vEvalArgs {
+    /// Vectors file.
+    pub vectors: PathBuf,
+    /// Analogy file (`: section` lines and `a b c d` lines, as questions-words.txt); repeatable.
+    #[arg(long)]
+    pub analogies: Vec<PathBuf>,
+    /// Word-similarity file (`word1 word2 score` lines, as WordSim-353, SimLex-999, MEN); repeatable.
+    #[arg(long)]
+    pub pairs: Vec<PathBuf>,
+    /// Only the N most frequent words (the first N rows) take part.
+    #[arg(long)]
+    pub restrict_vocab: Option<usize>,
+    /// Match words exactly (default: ignore case, as gensim).
+    #[arg(long)]
+    pub case_sensitive: bool,
+    /// One JSON object per file on stdout.
     #[arg(long)]
     pub json: bool,
 }

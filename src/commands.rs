@@ -17,6 +17,7 @@ pub mod sample;
 pub mod suite;
 pub mod train;
 pub mod tui;
+pub mod w2v;
 
 use std::fmt;
 

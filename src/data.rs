@@ -1,6 +1,8 @@
 //! Corpus reading, vocabulary, train/validation split and batching.
 //!
 //! - [`files`]: resolve `[data] files` (paths and globs) and read them as UTF-8;
+//! - `pieces`: read corpus files piece by piece (bounded memory), checking UTF-8 and NUL bytes;
+//! - [`tokens`]: token ids stored 1, 2 or 4 bytes wide, as the vocabulary needs;
 //! - [`vocab`]: tokenisation (characters or words) and the token ↔ id table;
 //! - [`dataset`]: the corpus as one token array, split into train and validation;
 //! - [`batcher`]: mini-batches as pure functions of (seed, step), validation batches;
@@ -10,6 +12,8 @@ pub mod batcher;
 pub mod dataset;
 pub mod eval;
 pub mod files;
+mod pieces;
+pub mod tokens;
 pub mod vocab;
 
 use thiserror::Error;
@@ -52,6 +56,14 @@ pub enum DataError {
         offset: usize,
         /// The byte.
         byte: u8,
+    },
+    /// A data file holds a NUL byte: binary data, not text.
+    #[error("{file}: binary data: a NUL byte at byte offset {offset}; rnn-lab reads UTF-8 text files")]
+    Binary {
+        /// The file.
+        file: String,
+        /// Offset of the first NUL byte.
+        offset: u64,
     },
     /// A data file could not be read.
     #[error("{file}: cannot read data file: {why}")]

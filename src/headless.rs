@@ -127,15 +127,23 @@ fn progress_line(m: &Metrics, p: &Progress, last_val: Option<f64>, last_task: Op
     )
 }
 
-/// Train `exp` to the end (or until Ctrl-C / SIGTERM, which save a checkpoint first). A
-/// divergence ends the run ([`OnDivergence::Stop`]) with [`HeadlessError::Diverged`].
+/// Train `exp` to the end (or until Ctrl-C / SIGTERM / SIGHUP, which save a checkpoint first).
+/// A divergence ends the run with [`HeadlessError::Diverged`] after rolling back
+/// ([`OnDivergence::Stop`]; `Pause`, which needs someone to answer, is treated as `Stop`), or
+/// first retries with a halved learning rate ([`OnDivergence::LowerLr`]).
 pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), HeadlessError> {
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
         let _ = signal_hook::flag::register(sig, Arc::clone(&stop));
     }
     opts.stop = Some(Arc::clone(&stop));
-    opts.on_divergence = OnDivergence::Stop;
+    if opts.on_divergence == OnDivergence::Pause {
+        opts.on_divergence = OnDivergence::Stop;
+    }
     let limit_s = opts.time_limit.map(|d: Duration| d.as_secs_f64());
     let worker =
         train::start(exp, opts).map_err(|e| HeadlessError::Failed(format!("cannot start the trainer thread: {e}")))?;
@@ -228,6 +236,7 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
     }
     match worker.thread.join() {
         Ok(Ok(RunEnd::Finished { .. } | RunEnd::Disconnected { .. })) => Ok(()),
+        Ok(Ok(RunEnd::SaveFailed { what, .. })) => Err(HeadlessError::Failed(what)),
         Ok(Ok(RunEnd::Diverged { step, what })) => Err(HeadlessError::Diverged(format!(
             "training diverged at step {step}: {what}; lower [training] lr or clip the gradients (clip_norm)"
         ))),

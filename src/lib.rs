@@ -13,3 +13,4 @@ pub mod optim;
 pub mod task;
 pub mod train;
 pub mod tui;
+pub mod w2v;

@@ -37,6 +37,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Bench(a)) => commands::bench::run(&a),
         Some(Command::Export(a)) => commands::export::run(&a),
         Some(Command::Import(a)) => commands::import::run(&a),
+        Some(Command::W2v(a)) => commands::w2v::run(&a),
         None => match (cli.experiment, cli.headless) {
             (Some(exp), true) => commands::train::run(&rnn_lab::cli::TrainArgs {
                 experiment: exp,
@@ -47,6 +48,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                 json: false,
                 threads: None,
                 minutes: None,
+                on_divergence: rnn_lab::cli::DivergenceArg::Stop,
+                max_retries: 3,
             }),
             (None, true) => Err(CliError::input(
                 "--headless needs an experiment file: rnn-lab --headless EXPERIMENT.toml",

@@ -1,4 +1,10 @@
 //! The numerical core: cells, stacks, heads, parameters, BPTT.
+//!
+//! The cells, one file each in the notes' notation: [`rnn`], [`gru`] (course form),
+//! [`gru_torch`] (PyTorch form) and [`lstm`], with what they share in [`cell`] and [`rows`].
+//! The model around them ([`model`]: layers, directions, head, loss, BPTT), its buffers
+//! ([`workspace`]), the per-step product kernel ([`gemm`]), and the data-parallel shards
+//! ([`shard`]) on long-lived threads ([`pool`]).
 
 pub mod batch;
 pub mod cell;
@@ -6,8 +12,14 @@ pub mod error;
 pub mod export;
 pub mod gemm;
 pub mod gradcheck;
+pub mod gru;
+pub mod gru_torch;
+pub mod lstm;
 pub mod model;
 pub mod params;
+pub mod pool;
+pub mod rnn;
+pub mod rows;
 pub mod scalar;
 pub mod shard;
 pub mod spec;

@@ -6,15 +6,16 @@
 pub mod checkpoint;
 pub mod data;
 pub mod divergence;
+mod fault;
 pub mod prepare;
 pub mod protocol;
 pub mod rundir;
 mod step;
-mod task_ops;
+pub mod task_ops;
 pub mod trainer;
 pub mod worker;
 
-pub use divergence::OnDivergence;
+pub use divergence::{Blowup, OnDivergence};
 pub use prepare::{RunError, RunOptions};
 pub use trainer::Trainer;
 pub use worker::{start, RunEnd, Worker};

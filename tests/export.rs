@@ -122,7 +122,7 @@ fn exported_weights_act_on_a_then_x() {
         let batch = Batch::dense(1, 1, vec![tok as u32], Targets::PerStep(vec![1]));
         let mut ws = m.workspace();
         m.forward(&batch, Score::All, &mut ws).unwrap();
-        ws.dirs[0].h0.copy_from_slice(&a0);
+        ws.dirs[0].a0.copy_from_slice(&a0);
         ws.dirs[0].c0.copy_from_slice(&c0);
         m.forward(&batch, Score::All, &mut ws).unwrap();
         let pre = |g: &str| -> Vec<f64> {
@@ -142,7 +142,7 @@ fn exported_weights_act_on_a_then_x() {
                 .collect()
         };
         for j in 0..H {
-            assert!((ws.dirs[0].h[j] - a1[j]).abs() < 1e-12, "{cell:?} a[{j}]");
+            assert!((ws.dirs[0].a[j] - a1[j]).abs() < 1e-12, "{cell:?} a[{j}]");
         }
         let (wy, by) = (&ts["head.w_y"].data, &ts["head.b_y"].data);
         for k in 0..Y {

@@ -497,6 +497,7 @@ fn write_checkpoint(dir: &Path, model_toml: &str, seed: u64) -> PathBuf {
             model,
             optim: None,
             carried: None,
+            note: None,
         },
     )
     .expect("save");

@@ -26,7 +26,7 @@
 
 #![allow(clippy::needless_range_loop)] // index loops mirror the equations' subscripts
 
-use rnn_lab::nn::workspace::Workspace;
+use rnn_lab::nn::workspace::{DirCache, Workspace};
 use rnn_lab::nn::{
     Batch, CellKind, GruVariant, HeadKind, Init, InputKind, LossStats, Model, ModelSpec, Scalar, Score, Targets,
     NO_INPUT,
@@ -154,25 +154,25 @@ fn one_step<F: Scalar>(kind: Kind) -> (Model<F>, Workspace<F>, LossStats) {
     let batch = Batch::dense(1, 1, vec![0], Targets::PerStep(vec![2]));
     let mut ws = m.workspace();
     m.forward(&batch, Score::All, &mut ws).expect("sizing pass");
-    // Truncated BPTT's carried state: the next forward starts from h0 / c0.
+    // Truncated BPTT's carried state: the next forward starts from a0 / c0.
     for j in 0..H {
-        ws.dirs[0].h0[j] = F::of(A0[j]);
+        ws.dirs[0].a0[j] = F::of(A0[j]);
         ws.dirs[0].c0[j] = F::of(C0[j]);
     }
     let st = m.forward(&batch, Score::All, &mut ws).expect("forward");
     (m, ws, st)
 }
 
-/// Check hidden state, gates, aux, logits and loss of a one-step run.
-fn check_one_step<F: Scalar>(kind: Kind, h: &[f64], gates: &[f64], aux: &[f64], z: &[f64], loss: f64) {
+/// Check hidden state, gates, the per-cell buffer (see [`memo`]), logits and loss of a one-step run.
+fn check_one_step<F: Scalar>(kind: Kind, h: &[f64], gates: &[f64], memo_want: &[f64], z: &[f64], loss: f64) {
     let (_, ws, st) = one_step::<F>(kind);
     let d = &ws.dirs[0];
-    close(&d.h[..H], h, "a⟨1⟩");
+    close(&d.a[..H], h, "a⟨1⟩");
     if !gates.is_empty() {
         close(&d.gates[..gates.len()], gates, "gates");
     }
-    if !aux.is_empty() {
-        close(&d.aux[..H], aux, "aux");
+    if !memo_want.is_empty() {
+        close(&memo(kind, d)[..H], memo_want, "per-cell buffer");
     }
     close(&ws.logits[..V], z, "logits");
     assert_eq!(st.count, 1);
@@ -183,6 +183,17 @@ fn check_one_step<F: Scalar>(kind: Kind, h: &[f64], gates: &[f64], aux: &[f64], 
         st.objective
     );
     assert!((st.mean() - loss).abs() < tol::<F>());
+}
+
+/// The per-cell buffer a step keeps beside the gates: LSTM c⟨t⟩, course GRU Γr ∗ c⟨t−1⟩,
+/// PyTorch GRU W_hn a⟨t−1⟩ + b_hn (empty for the RNN).
+fn memo<F>(kind: Kind, d: &DirCache<F>) -> &[F] {
+    match kind {
+        Kind::Rnn => &[],
+        Kind::Gru => &d.gamma_r_c,
+        Kind::Torch => &d.hn,
+        Kind::Lstm => &d.c,
+    }
 }
 
 /// Vanilla RNN, one step: a⟨1⟩ = tanh(W_a[a⟨0⟩; x⟨1⟩] + b_a) = tanh(0.67, −0.73)
@@ -204,7 +215,7 @@ fn golden_rnn_one_step() {
 /// −0.3·0.255 + 0.45·(−0.248) + 0.4 + 0.05) = tanh(−0.661054424, 0.261881042) = (−0.579064700, 0.256054092);
 /// c⟨1⟩ = Γu ∗ c̃ + (1 − Γu) ∗ c⟨0⟩ = (0.6615·(−0.5791) + 0.3385·0.5, 0.3252·0.2561 + 0.6748·(−0.4))
 /// = (−0.213804708, −0.186654669); z = (−0.020477374, −0.213465147, 0.012332362); loss = 1.017258446.
-/// Gates in the workspace are [Γu, Γr, c̃]; aux holds Γr ∗ c⟨t−1⟩.
+/// Gates in the workspace are [Γu, Γr, c̃]; `gamma_r_c` holds Γr ∗ c⟨t−1⟩.
 #[test]
 fn golden_gru_course_one_step() {
     let h = [-0.213804707883, -0.186654668502];
@@ -216,10 +227,10 @@ fn golden_gru_course_one_step() {
         -0.579064699771,
         0.256054091627,
     ];
-    let aux = [0.254999333440, -0.248042572937];
+    let gamma_r_c = [0.254999333440, -0.248042572937];
     let z = [-0.020477373632, -0.213465147167, 0.012332361818];
-    check_one_step::<f64>(Kind::Gru, &h, &gates, &aux, &z, 1.017258446391);
-    check_one_step::<f32>(Kind::Gru, &h, &gates, &aux, &z, 1.017258446391);
+    check_one_step::<f64>(Kind::Gru, &h, &gates, &gamma_r_c, &z, 1.017258446391);
+    check_one_step::<f32>(Kind::Gru, &h, &gates, &gamma_r_c, &z, 1.017258446391);
 }
 
 /// PyTorch GRU, one step (blocks [r, z, n]): r = σ(0.67, −0.73) = (0.661503159, 0.325194727);
@@ -228,7 +239,7 @@ fn golden_gru_course_one_step() {
 /// W_in x + b_in = (−0.6 − 0.1, 0.4 + 0.05) = (−0.7, 0.45);
 /// n = tanh(−0.7 + 0.6615·0.235, 0.45 + 0.3252·(−0.58)) = tanh(−0.544546758, 0.261387058)
 /// = (−0.496421972, 0.255592437); h⟨1⟩ = (1 − z) ∗ n + z ∗ h⟨0⟩ = (0.011751905, −0.150944650);
-/// logits (0.187224230, −0.117230149, −0.138415264); loss = 1.225634620. aux holds hn.
+/// logits (0.187224230, −0.117230149, −0.138415264); loss = 1.225634620. `hn` holds W_hn a⟨0⟩ + b_hn.
 #[test]
 fn golden_gru_pytorch_one_step() {
     let h = [0.011751905200, -0.150944650315];
@@ -240,10 +251,10 @@ fn golden_gru_pytorch_one_step() {
         -0.496421972347,
         0.255592436644,
     ];
-    let aux = [0.235, -0.58];
+    let hn = [0.235, -0.58];
     let z = [0.187224230357, -0.117230148692, -0.138415263703];
-    check_one_step::<f64>(Kind::Torch, &h, &gates, &aux, &z, 1.225634620226);
-    check_one_step::<f32>(Kind::Torch, &h, &gates, &aux, &z, 1.225634620226);
+    check_one_step::<f64>(Kind::Torch, &h, &gates, &hn, &z, 1.225634620226);
+    check_one_step::<f32>(Kind::Torch, &h, &gates, &hn, &z, 1.225634620226);
 }
 
 /// LSTM, one step from (a⟨0⟩, c⟨0⟩) = ((0.5, −0.4), (0.3, 0.2)): Γu = σ(0.67, −0.73) = (0.661503159, 0.325194727);
@@ -251,7 +262,7 @@ fn golden_gru_pytorch_one_step() {
 /// c̃ = tanh(1.13, −0.34) = (0.811019262, −0.327477395) (no Γr in the candidate: the notes' typo);
 /// c⟨1⟩ = Γu ∗ c̃ + Γf ∗ c⟨0⟩ = (0.5365 + 0.1530, −0.1065 + 0.1240) = (0.689491404, 0.017527364);
 /// a⟨1⟩ = Γo ∗ tanh(c⟨1⟩) = (0.209728839, 0.009287922); logits (0.305084878, 0.070348989, −0.244952603);
-/// loss = 1.411959821. Gates are [Γu, Γf, Γo, c̃]; aux holds c⟨t⟩.
+/// loss = 1.411959821. Gates are [Γu, Γf, Γo, c̃]; `c` holds c⟨t⟩.
 #[test]
 fn golden_lstm_one_step() {
     let h = [0.209728839016, 0.009287921926];
@@ -265,10 +276,10 @@ fn golden_lstm_one_step() {
         0.811019262100,
         -0.327477394809,
     ];
-    let aux = [0.689491404117, 0.017527364328];
+    let c = [0.689491404117, 0.017527364328];
     let z = [0.305084878053, 0.070348989246, -0.244952602926];
-    check_one_step::<f64>(Kind::Lstm, &h, &gates, &aux, &z, 1.411959821283);
-    check_one_step::<f32>(Kind::Lstm, &h, &gates, &aux, &z, 1.411959821283);
+    check_one_step::<f64>(Kind::Lstm, &h, &gates, &c, &z, 1.411959821283);
+    check_one_step::<f32>(Kind::Lstm, &h, &gates, &c, &z, 1.411959821283);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,7 +305,7 @@ fn affine(g: usize, v: [f64; H], tok: Option<usize>) -> [f64; H] {
     out
 }
 
-/// One reference step: (gates block-major [G·H], aux [H], a⟨t⟩, c⟨t⟩).
+/// One reference step: (gates block-major [G·H], the per-cell buffer [H] (see [`memo`]), a⟨t⟩, c⟨t⟩).
 fn ref_step(kind: Kind, a: [f64; H], c: [f64; H], tok: Option<usize>) -> (Vec<f64>, [f64; H], [f64; H], [f64; H]) {
     match kind {
         Kind::Rnn => {
@@ -351,7 +362,7 @@ fn ref_head(a: [f64; H], target: usize) -> ([f64; V], f64) {
 /// Two steps, B = 2, from zero state, time-major: sequence 0 reads tokens (0, 2) with targets
 /// (2, 1); sequence 1 reads (no input, 1) — x⟨1⟩ = 0 as at the start of a line — with targets
 /// (0, 2). With `masked`, sequence 1 has length 1: its step 2 is padding (state passes through,
-/// not scored). Every a⟨t⟩, gate, aux and logit is compared with the reference above, and the
+/// not scored). Every a⟨t⟩, gate, per-cell buffer and logit is compared with the reference above, and the
 /// loss with Σ CE (objective = Σ / B).
 fn check_two_steps<F: Scalar>(kind: Kind, masked: bool) {
     let m = build::<F>(kind);
@@ -373,18 +384,22 @@ fn check_two_steps<F: Scalar>(kind: Kind, masked: bool) {
             let what = format!("{kind:?} t={t} b={b}");
             if masked && batch.mask[i] == 0 {
                 // Padding: a⟨t⟩ = a⟨t−1⟩ (and c for the LSTM).
-                close(&ws.dirs[0].h[i * H..(i + 1) * H], &a, &format!("{what} padded a"));
+                close(&ws.dirs[0].a[i * H..(i + 1) * H], &a, &format!("{what} padded a"));
                 if kind == Kind::Lstm {
-                    close(&ws.dirs[0].aux[i * H..(i + 1) * H], &c, &format!("{what} padded c"));
+                    close(&ws.dirs[0].c[i * H..(i + 1) * H], &c, &format!("{what} padded c"));
                 }
                 continue;
             }
             let tok = (inputs[i] != NO_INPUT).then_some(inputs[i] as usize);
-            let (gates, aux, a1, c1) = ref_step(kind, a, c, tok);
-            close(&ws.dirs[0].h[i * H..(i + 1) * H], &a1, &format!("{what} a"));
+            let (gates, memo_want, a1, c1) = ref_step(kind, a, c, tok);
+            close(&ws.dirs[0].a[i * H..(i + 1) * H], &a1, &format!("{what} a"));
             if kind != Kind::Rnn {
                 close(&ws.dirs[0].gates[i * g..(i + 1) * g], &gates, &format!("{what} gates"));
-                close(&ws.dirs[0].aux[i * H..(i + 1) * H], &aux, &format!("{what} aux"));
+                close(
+                    &memo(kind, &ws.dirs[0])[i * H..(i + 1) * H],
+                    &memo_want,
+                    &format!("{what} per-cell buffer"),
+                );
             }
             let (z, ce) = ref_head(a1, targets[i] as usize);
             close(&ws.logits[i * V..(i + 1) * V], &z, &format!("{what} logits"));
@@ -606,18 +621,18 @@ fn golden_gru_pytorch_matches_torch_equations() {
         let batch = Batch::dense(2, 1, vec![1, 2], Targets::PerStep(vec![0, 1]));
         let mut ws = m.workspace();
         m.forward(&batch, Score::All, &mut ws).expect("sizing pass");
-        ws.dirs[0].h0[0] = F::of(T_H0[0]);
-        ws.dirs[0].h0[1] = F::of(T_H0[1]);
+        ws.dirs[0].a0[0] = F::of(T_H0[0]);
+        ws.dirs[0].a0[1] = F::of(T_H0[1]);
         m.forward(&batch, Score::All, &mut ws).expect("forward");
         for t in 0..2 {
             let g = &ws.dirs[0].gates[t * 6..(t + 1) * 6];
             close(&g[0..2], &hand_r[t], &format!("r⟨{}⟩", t + 1));
             close(&g[2..4], &hand_z[t], &format!("z⟨{}⟩", t + 1));
             close(&g[4..6], &hand_n[t], &format!("n⟨{}⟩", t + 1));
-            close(&ws.dirs[0].h[t * 2..(t + 1) * 2], &hand_h[t], &format!("h⟨{}⟩", t + 1));
+            close(&ws.dirs[0].a[t * 2..(t + 1) * 2], &hand_h[t], &format!("h⟨{}⟩", t + 1));
         }
-        // aux at step 1 = W_hn h⟨0⟩ + b_hn = (−0.18, 0.19).
-        close(&ws.dirs[0].aux[0..2], &[-0.18, 0.19], "W_hn h + b_hn");
+        // hn at step 1 = W_hn h⟨0⟩ + b_hn = (−0.18, 0.19).
+        close(&ws.dirs[0].hn[0..2], &[-0.18, 0.19], "W_hn h + b_hn");
     }
     run::<f64>(&hand_h, &hand_r, &hand_z, &hand_n);
     run::<f32>(&hand_h, &hand_r, &hand_z, &hand_n);
@@ -649,9 +664,9 @@ fn golden_gru_update_direction() {
         let batch = Batch::dense(1, 1, vec![0], Targets::PerStep(vec![2]));
         let mut ws = m.workspace();
         m.forward(&batch, Score::All, &mut ws).expect("sizing");
-        ws.dirs[0].h0.copy_from_slice(&A0);
+        ws.dirs[0].a0.copy_from_slice(&A0);
         m.forward(&batch, Score::All, &mut ws).expect("forward");
-        let h = &ws.dirs[0].h[..H];
+        let h = &ws.dirs[0].a[..H];
         if kind == Kind::Torch {
             close(h, &A0, "pytorch z = 1 keeps h⟨t−1⟩");
         } else {
@@ -902,6 +917,7 @@ fn golden_deep_bidirectional_per_step() {
             inputs,
             targets: Targets::PerStep(targets.clone()),
             mask: mask.clone(),
+            features: Vec::new(),
         };
         let mut ws = m.workspace();
         let st = m.forward(&batch, Score::All, &mut ws).expect("forward");
@@ -912,7 +928,7 @@ fn golden_deep_bidirectional_per_step() {
                 let i = t * b + r;
                 for l in 0..2 {
                     for d in 0..2 {
-                        let got = &ws.dirs[l * 2 + d].h[i * H..(i + 1) * H];
+                        let got = &ws.dirs[l * 2 + d].a[i * H..(i + 1) * H];
                         close(got, &hs[l][d][t][r], &format!("{kind:?} layer {l} dir {d} t={t} b={r}"));
                     }
                 }
@@ -947,6 +963,7 @@ fn golden_bidirectional_sequence_head() {
             inputs: inputs.clone(),
             targets: Targets::Class(vec![2, 1]),
             mask: mask.clone(),
+            features: Vec::new(),
         };
         let mut ws = m.workspace();
         let st = m.forward(&batch, Score::All, &mut ws).expect("forward");
@@ -980,7 +997,7 @@ fn chunks_with_carried_state_equal_one_long_chunk() {
         let whole = Batch::dense(6, b, stream.clone(), Targets::PerStep(target.clone()));
         let mut ws = m.workspace();
         let st = m.forward(&whole, Score::All, &mut ws).unwrap();
-        let (h_all, aux_all) = (ws.dirs[0].h[..6 * b * H].to_vec(), ws.dirs[0].aux[..6 * b * H].to_vec());
+        let (h_all, c_all) = (ws.dirs[0].a[..6 * b * H].to_vec(), ws.dirs[0].c.clone());
         let mut ws2 = m.workspace();
         let mut sum = 0.0;
         for chunk in 0..2 {
@@ -989,14 +1006,14 @@ fn chunks_with_carried_state_equal_one_long_chunk() {
             sum += m.forward(&part, Score::All, &mut ws2).unwrap().sum;
             let o = chunk * 3 * b * H;
             close(
-                &ws2.dirs[0].h[..3 * b * H],
+                &ws2.dirs[0].a[..3 * b * H],
                 &h_all[o..o + 3 * b * H],
                 &format!("{kind:?} chunk {chunk} a"),
             );
             if kind == Kind::Lstm {
                 close(
-                    &ws2.dirs[0].aux[..3 * b * H],
-                    &aux_all[o..o + 3 * b * H],
+                    &ws2.dirs[0].c[..3 * b * H],
+                    &c_all[o..o + 3 * b * H],
                     &format!("{kind:?} chunk {chunk} c"),
                 );
             }
@@ -1013,7 +1030,7 @@ fn chunks_with_carried_state_equal_one_long_chunk() {
         );
         m.forward(&first, Score::All, &mut ws2).unwrap();
         close(
-            &ws2.dirs[0].h[..3 * b * H],
+            &ws2.dirs[0].a[..3 * b * H],
             &h_all[..3 * b * H],
             &format!("{kind:?} after reset"),
         );
@@ -1039,7 +1056,7 @@ fn golden_sequence_heads_one_step() {
         let batch = Batch::dense(1, 1, vec![0], targets);
         let mut ws = m.workspace();
         m.forward(&batch, Score::All, &mut ws).expect("sizing");
-        ws.dirs[0].h0.copy_from_slice(&A0);
+        ws.dirs[0].a0.copy_from_slice(&A0);
         let st = m.forward(&batch, Score::All, &mut ws).expect("forward");
         close(&ws.logits[..V], &z, "outputs");
         let mut grads = m.params.zeros_like();

@@ -411,12 +411,12 @@ fn check_against_forward<F: Scalar>(m: &Model<F>, toks: &[u32], r: &ProbeReport,
         for t in 0..t_len {
             for j in 0..h {
                 let at = format!("{what}: dirs[{i}] t={t} unit {j}");
-                assert_eq!(d.hidden[t][j], f(c.h[t * h + j]), "{at}: hidden");
+                assert_eq!(d.hidden[t][j], f(c.a[t * h + j]), "{at}: hidden");
                 for (g, &(name, k)) in d.gates.iter().zip(&expected_gates(m.cell)) {
                     assert_eq!(g.values[t][j], f(c.gates[t * gh + k * h + j]), "{at}: gate {name}");
                 }
                 if let Some(cell) = &d.cell {
-                    assert_eq!(cell[t][j], f(c.aux[t * h + j]), "{at}: cell");
+                    assert_eq!(cell[t][j], f(c.c[t * h + j]), "{at}: cell");
                 }
             }
         }
@@ -496,7 +496,7 @@ fn probe_values_equal_a_plain_forward_pass() {
             for (i, e) in rf.dirs.iter().enumerate() {
                 for (t, row) in e.hidden.iter().enumerate() {
                     for (j, v) in row.iter().enumerate() {
-                        let got = ws.dirs[i].h[t * h + j];
+                        let got = ws.dirs[i].a[t * h + j];
                         assert!(close(got, *v, 0.0, 1e-12), "{what}: f64 a⟨{t}⟩[{j}] {got} vs {v}");
                     }
                 }

@@ -103,6 +103,14 @@ fn tagging_trains_evaluates_and_predicts_with_a_bidirectional_model() {
         .collect();
     assert_eq!(tags, ["B-NP", "I-NP", "B-VP", "B-NP", "O"], "{out}");
 
+    // probe: the bidirectional model's states, gates and top tags for a sentence.
+    let o = run(&["probe", ckpt, "--text", "the dog sees cat .", "--json"], p);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("probe json");
+    assert_eq!(r["tokens"].as_array().expect("tokens").len(), 5, "{r}");
+    assert_eq!(r["layers"].as_array().expect("layers").len(), 2, "forward and backward: {r}");
+    assert_eq!(r["steps"][2]["top"][0]["token"], "B-VP", "{r}");
+
     // A tagging model generates no text: sample says so, exit 2.
     let o = run(&["sample", ckpt], p);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

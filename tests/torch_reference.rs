@@ -93,7 +93,7 @@ fn matches_pytorch() {
             for bb in 0..b {
                 for d in 0..dirs {
                     for j in 0..h {
-                        let ours = ws.dirs[top + d].h[(tt * b + bb) * h + j];
+                        let ours = ws.dirs[top + d].a[(tt * b + bb) * h + j];
                         let theirs = out[(tt * b + bb) * h * dirs + d * h + j];
                         assert!(
                             (ours - theirs).abs() < 1e-9,

@@ -65,6 +65,9 @@ pub fn open(path: &Path) -> Result<Loaded, CliError> {
         }
         Some(task_of(&exp, &info, vocab.clone()))
     };
+    if let Some(note) = &c.note {
+        eprintln!("rnn-lab: note: {note}");
+    }
     Ok(Loaded {
         model: c.model,
         vocab,

@@ -209,6 +209,11 @@ pub fn run(a: &SuiteArgs) -> Result<(), CliError> {
                         row.step = step;
                         row.state = RunState::Done;
                     }
+                    Ok(Ok(RunEnd::SaveFailed { step, what })) => {
+                        row.step = step;
+                        row.state = RunState::Failed;
+                        row.failure = Some(format!("could not save at step {step}: {what}"));
+                    }
                     Ok(Ok(RunEnd::Diverged { step, what })) => {
                         row.step = step;
                         row.state = RunState::Failed;

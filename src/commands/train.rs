@@ -1,12 +1,15 @@
 //! `rnn-lab train` and `rnn-lab --headless`.
 
 use super::CliError;
-use crate::cli::TrainArgs;
+use crate::cli::{DivergenceArg, TrainArgs};
 use crate::headless::{self, HeadlessError};
-use crate::train::RunOptions;
+use crate::train::{OnDivergence, RunOptions};
 
 /// Train headless.
 pub fn run(a: &TrainArgs) -> Result<(), CliError> {
+    if crate::w2v::experiment::is_word2vec_file(&a.experiment) {
+        return super::w2v::experiment::run(a);
+    }
     let exp = crate::config::load(&a.experiment).map_err(CliError::input)?;
     let time_limit = match a.minutes {
         Some(m) if m.is_finite() && m > 0.0 => Some(std::time::Duration::from_secs_f64(m * 60.0)),
@@ -26,6 +29,12 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         seed: a.seed,
         threads: a.threads,
         time_limit,
+        on_divergence: match a.on_divergence {
+            DivergenceArg::Stop => OnDivergence::Stop,
+            DivergenceArg::LowerLr => OnDivergence::LowerLr {
+                max_retries: a.max_retries,
+            },
+        },
         ..RunOptions::default()
     };
     headless::run(exp, opts, a.json).map_err(|e| match e {

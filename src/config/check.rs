@@ -616,6 +616,19 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
     let Some(log_every) = NonZeroU64::new(t.log_every.unwrap_or(10)) else {
         return Err(cx.bad("training", "log_every", 0, "must be at least 1"));
     };
+    let divergence_factor = t.divergence_factor.unwrap_or(10.0);
+    if !(divergence_factor.is_finite() && (divergence_factor == 0.0 || divergence_factor > 1.0)) {
+        return Err(cx.bad(
+            "training",
+            "divergence_factor",
+            divergence_factor,
+            "must be above 1 (e.g. 10), or 0 to turn the loss blow-up check off",
+        ));
+    }
+    let divergence_window = t.divergence_window.unwrap_or(100);
+    if divergence_window == 0 {
+        return Err(cx.bad("training", "divergence_window", 0, "must be at least 1"));
+    }
     let training = TrainingSection {
         optim,
         batch_size,
@@ -629,6 +642,8 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
         sample_every: NonZeroU64::new(t.sample_every.unwrap_or(200)),
         probe_every: NonZeroU64::new(t.probe_every.unwrap_or(100)),
         max_val_tokens: t.max_val_tokens.unwrap_or(100_000),
+        divergence_factor,
+        divergence_window,
     };
 
     Ok(training)

@@ -175,6 +175,8 @@ impl Experiment {
         if lm {
             w(format!("max_val_tokens = {}", t.max_val_tokens));
         }
+        w(format!("divergence_factor = {}", float(t.divergence_factor)));
+        w(format!("divergence_window = {}", t.divergence_window));
         w(String::new());
 
         if lm {

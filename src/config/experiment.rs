@@ -116,6 +116,12 @@ pub struct TrainingSection {
     pub probe_every: Option<NonZeroU64>,
     /// Cap on validation tokens per evaluation (0 = all). Default: 100000.
     pub max_val_tokens: usize,
+    /// A step whose training loss is above this × the running median of the recent step losses
+    /// (and above the run's first loss) is a loss blow-up: the run rolls back as for NaN.
+    /// 0 = off. Default: 10.
+    pub divergence_factor: f64,
+    /// Step losses the running median is taken over. Default: 100.
+    pub divergence_window: usize,
 }
 
 /// `[sampling]`.

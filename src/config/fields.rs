@@ -172,6 +172,8 @@ pub const FIELDS: &[Field] = &[
     f("training", "sample_every", int(0), DefaultValue::Int(200), "Generate a sample every N steps; 0 = only on request (the TUI's g)."),
     f("training", "probe_every", int(0), DefaultValue::Int(100), "Probe gates and states for the views every N steps (and once at the start); 0 = only on request (the TUI's p)."),
     f("training", "max_val_tokens", int(0), DefaultValue::Int(100_000), "Score at most this many validation tokens per evaluation; 0 = all."),
+    f("training", "divergence_factor", num(0.0, false), DefaultValue::Float(10.0), "Loss blow-up check: a step whose training loss is above this × the running median of the last divergence_window step losses (and above the run's first loss) counts as a divergence, caught before it turns into NaN; above 1, or 0 = off."),
+    f("training", "divergence_window", int(1), DefaultValue::Int(100), "Step losses the running median of the loss blow-up check is taken over."),
     f("sampling", "temperature", num(0.0, false), DefaultValue::Float(0.8), "Softmax temperature; 0 = greedy (always the most likely token)."),
     f("sampling", "top_k", int(0), DefaultValue::Int(0), "Draw only from the k most likely tokens; 0 = all."),
     f("sampling", "length", int(1), DefaultValue::Int(200), "Tokens to generate (lines mode stops earlier at <eos>)."),

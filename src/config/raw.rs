@@ -108,6 +108,8 @@ pub(crate) struct RawTraining {
     pub sample_every: Option<u64>,
     pub probe_every: Option<u64>,
     pub max_val_tokens: Option<usize>,
+    pub divergence_factor: Option<f64>,
+    pub divergence_window: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

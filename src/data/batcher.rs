@@ -25,6 +25,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::dataset::{rng, stream, Dataset, Layout};
+use super::tokens::TokenIds;
 use crate::nn::batch::{Batch, Targets, NO_INPUT};
 
 /// The last epoch's line permutation, kept because computing it is O(lines).
@@ -56,7 +57,7 @@ enum Plan {
 /// trainer can keep it beside the dataset.
 #[derive(Debug)]
 pub struct TrainBatcher {
-    tokens: Arc<Vec<u32>>,
+    tokens: Arc<TokenIds>,
     seed: u64,
     plan: Plan,
 }
@@ -85,18 +86,21 @@ pub(crate) fn lines_batch(seqs: &[&[u32]], cap: usize, eos: u32) -> Batch {
         inputs,
         targets: Targets::PerStep(targets),
         mask,
+        features: Vec::new(),
     }
 }
 
-/// A stream batch: row b starts at `starts[b]`; inputs `[start, start + t)`, targets one ahead.
-pub(crate) fn stream_batch(tokens: &[u32], starts: &[usize], t_n: usize) -> Batch {
+/// A stream batch: row b starts at `base + starts[b]`; inputs `[start, start + t)`, targets one
+/// ahead.
+pub(crate) fn stream_batch(tokens: &TokenIds, base: usize, starts: &[usize], t_n: usize) -> Batch {
     let b_n = starts.len();
     let mut inputs = vec![0u32; t_n * b_n];
     let mut targets = vec![0u32; t_n * b_n];
     for (b, &s) in starts.iter().enumerate() {
+        let row = tokens.slice(base + s..base + s + t_n + 1);
         for t in 0..t_n {
-            inputs[t * b_n + b] = tokens[s + t];
-            targets[t * b_n + b] = tokens[s + t + 1];
+            inputs[t * b_n + b] = row[t];
+            targets[t * b_n + b] = row[t + 1];
         }
     }
     Batch::dense(t_n, b_n, inputs, Targets::PerStep(targets))
@@ -148,8 +152,7 @@ impl Dataset {
         let seq_len = seq_len.max(1);
         match &self.layout {
             Layout::Stream { split } => {
-                let val = &self.tokens[*split..];
-                let usable = val.len().saturating_sub(1);
+                let usable = (self.tokens.len() - split).saturating_sub(1);
                 if usable == 0 {
                     return Vec::new();
                 }
@@ -163,22 +166,23 @@ impl Dataset {
                 while at < len {
                     let t = seq_len.min(len - at);
                     let starts: Vec<usize> = (0..rows).map(|b| b * len + at).collect();
-                    out.push((stream_batch(val, &starts, t), at == 0));
+                    out.push((stream_batch(&self.tokens, *split, &starts, t), at == 0));
                     at += t;
                 }
                 out
             }
             Layout::Lines { val, .. } => {
                 let eos = self.vocab.eos().unwrap_or(0);
-                let mut seqs: Vec<&[u32]> = Vec::new();
+                let mut owned: Vec<Vec<u32>> = Vec::new();
                 let mut scored = 0;
                 for r in val.iter() {
                     if max_tokens > 0 && scored > 0 && scored + r.len() + 1 > max_tokens {
                         break;
                     }
                     scored += r.len() + 1;
-                    seqs.push(&self.tokens[r.clone()]);
+                    owned.push(self.tokens.slice(r.clone()));
                 }
+                let seqs: Vec<&[u32]> = owned.iter().map(Vec::as_slice).collect();
                 seqs.chunks(batch)
                     .map(|c| (lines_batch(c, usize::MAX, eos), true))
                     .collect()
@@ -218,7 +222,7 @@ impl TrainBatcher {
             } => {
                 let off = rng(self.seed, stream::EPOCH.wrapping_add(epoch)).random_range(0..=*slack);
                 let starts: Vec<usize> = (0..*rows).map(|b| off + b * per_row * t + k * t).collect();
-                (stream_batch(&self.tokens, &starts, *t), k == 0)
+                (stream_batch(&self.tokens, 0, &starts, *t), k == 0)
             }
             Plan::Lines {
                 lines,
@@ -229,12 +233,14 @@ impl TrainBatcher {
                 ..
             } => {
                 let perm = self.permutation(epoch, lines.len(), cache);
-                let seqs: Vec<&[u32]> = (0..*rows)
+                // Only the first seq_len + 1 tokens of a line are used (longer lines are cut).
+                let owned: Vec<Vec<u32>> = (0..*rows)
                     .map(|b| {
-                        let line = perm[(k * rows + b) % perm.len()] as usize;
-                        &self.tokens[lines[line].clone()]
+                        let r = &lines[perm[(k * rows + b) % perm.len()] as usize];
+                        self.tokens.slice(r.start..r.end.min(r.start + seq_len + 1))
                     })
                     .collect();
+                let seqs: Vec<&[u32]> = owned.iter().map(Vec::as_slice).collect();
                 (lines_batch(&seqs, *seq_len, *eos), true)
             }
         }

@@ -17,8 +17,9 @@ use std::sync::Arc;
 
 use rand::seq::SliceRandom;
 
-use super::files::read_text;
-use super::vocab::{words, Counts, Vocab, EOS, UNK};
+use super::pieces::{walk, Shape, Tok, Visit};
+use super::tokens::TokenIds;
+use super::vocab::{Counts, Vocab, EOS, UNK};
 use super::DataError;
 use crate::config::{Experiment, Level, Mode};
 
@@ -68,80 +69,96 @@ pub struct Dataset {
     pub unknown: usize,
     /// Experiment file (or name), for messages.
     pub source: String,
+    /// Remarks for the user (e.g. a very large vocabulary), shown when a run starts.
+    pub notes: Vec<String>,
     /// All tokens; lines mode: all lines back to back, without `<eos>`.
-    pub(crate) tokens: Arc<Vec<u32>>,
+    pub(crate) tokens: Arc<TokenIds>,
     /// The split.
     pub(crate) layout: Layout,
 }
 
-/// Provisional ids for the tokenising pass, borrowing token text from the corpus.
-#[derive(Default)]
-struct Interner<'t> {
-    ids: std::collections::HashMap<&'t str, u32, std::hash::BuildHasherDefault<super::vocab::Fnv>>,
-    /// Provisional id of each ASCII character (`u32::MAX` = not seen yet).
-    ascii: Vec<u32>,
-    names: Vec<&'t str>,
-    counts: Vec<u64>,
+/// Pass 1: count every token (for the vocabulary), the tokens and the lines.
+struct Count {
+    counts: Counts,
+    tokens: usize,
+    lines: usize,
+    /// Word-level stream mode: every line end is an `<eos>` token.
+    eos_per_line: bool,
 }
 
-impl<'t> Interner<'t> {
-    /// `<unk>` written in word-level text.
-    const UNK: u32 = u32::MAX - 1;
-    /// `<eos>`: written in word-level text, or the end of a line in word-level stream mode.
-    const EOS: u32 = u32::MAX;
-
+impl Visit for Count {
     #[inline]
-    fn intern(&mut self, s: &'t str) -> u32 {
-        if s.len() == 1 {
-            if self.ascii.is_empty() {
-                self.ascii = vec![u32::MAX; 128];
-            }
-            let slot = s.as_bytes()[0] as usize;
-            if self.ascii[slot] == u32::MAX {
-                self.ascii[slot] = self.new_id(s);
-            }
-            let id = self.ascii[slot];
-            self.counts[id as usize] += 1;
-            return id;
+    fn token(&mut self, t: Tok<'_>) {
+        self.tokens += 1;
+        match t {
+            Tok::Char(c) => self.counts.add_char(c),
+            Tok::Word(w) => self.counts.add_word(w),
         }
-        let id = match self.ids.get(s) {
-            Some(&id) => id,
-            None => {
-                let id = self.new_id(s);
-                self.ids.insert(s, id);
-                id
-            }
+    }
+    fn line_end(&mut self) {
+        self.lines += 1;
+        self.tokens += usize::from(self.eos_per_line);
+    }
+}
+
+/// Pass 2: the token ids, and the lines (lines mode).
+struct Ids<'v> {
+    vocab: &'v Vocab,
+    ids: TokenIds,
+    lines: Vec<Range<usize>>,
+    line_start: usize,
+    mode: Mode,
+    unknown: usize,
+    /// Id of `<unk>` (0 when the vocabulary has none: then no token is unknown).
+    unk: u32,
+    /// Id of `<eos>` (0 when the vocabulary has none).
+    eos: u32,
+}
+
+impl Visit for Ids<'_> {
+    #[inline]
+    fn token(&mut self, t: Tok<'_>) {
+        let id = match t {
+            Tok::Char(c) => self.vocab.char_id(c),
+            Tok::Word(UNK) => Some(self.unk),
+            Tok::Word(EOS) => Some(self.eos),
+            Tok::Word(w) => self.vocab.id(w),
         };
-        self.counts[id as usize] += 1;
-        id
+        let id = id.unwrap_or_else(|| {
+            self.unknown += 1;
+            self.unk
+        });
+        self.ids.push(id);
     }
-
-    #[inline]
-    fn intern_word(&mut self, w: &'t str) -> u32 {
-        match w {
-            UNK => Self::UNK,
-            EOS => Self::EOS,
-            _ => self.intern(w),
+    fn line_end(&mut self) {
+        match self.mode {
+            Mode::Lines => {
+                if self.ids.len() > self.line_start {
+                    self.lines.push(self.line_start..self.ids.len());
+                }
+                self.line_start = self.ids.len();
+            }
+            Mode::Stream => self.ids.push(self.eos),
         }
     }
-
-    fn new_id(&mut self, s: &'t str) -> u32 {
-        self.names.push(s);
-        self.counts.push(0);
-        (self.names.len() - 1) as u32
-    }
 }
 
-/// Every non-blank line of a text.
-fn lines_of(text: &str) -> impl Iterator<Item = &str> {
-    text.split('\n').filter(|l| !l.trim().is_empty())
-}
+/// Word-level vocabularies above this many tokens are refused (a one-hot model that wide does
+/// not fit in memory), with advice; above [`VOCAB_WARN`] they get a warning.
+pub const VOCAB_MAX: usize = 200_000;
+/// See [`VOCAB_MAX`].
+pub const VOCAB_WARN: usize = 50_000;
 
 /// Read the experiment's files, build the vocabulary, tokenise and split.
 ///
+/// The files are read twice, piece by piece (`pieces.rs`), never whole: the first pass counts
+/// the tokens and builds the vocabulary, the second stores the ids no wider than the
+/// vocabulary needs ([`TokenIds`]). Peak memory is about the size of the ids plus one line.
+///
 /// # Errors
-/// A [`DataError`] naming the file: not found, unreadable, not UTF-8, empty; or too little data
-/// for the split and batch size.
+/// A [`DataError`] naming the file: not found, unreadable, not UTF-8 (with the byte offset),
+/// binary, empty; too little data for the split and batch size; a word vocabulary too large
+/// for a model (with the `max_vocab` / `min_count` to set).
 pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
     let d = &exp.data;
     let source = exp
@@ -149,91 +166,56 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
         .as_deref()
         .map_or_else(|| exp.name.clone(), |p| p.display().to_string());
     let files = exp.resolve_files()?;
-    let mut texts = Vec::with_capacity(files.len());
-    for f in &files {
-        let mut t = read_text(f)?;
-        if t.trim().is_empty() {
-            let pattern = f.display().to_string();
-            return Err(DataError::Empty {
-                file: pattern.clone(),
-                hint: exp.data_hint(&pattern, false),
+    let shape = Shape {
+        level: d.level,
+        mode: d.mode,
+        lowercase: d.lowercase,
+        split_punctuation: d.split_punctuation,
+    };
+    let hint = |file: &str| exp.data_hint(file, false);
+
+    let mut count = Count {
+        counts: Counts::default(),
+        tokens: 0,
+        lines: 0,
+        eos_per_line: d.level == Level::Word && d.mode == Mode::Stream,
+    };
+    walk(&files, shape, &hint, &mut count)?;
+    let with_eos = d.mode == Mode::Lines || d.level == Level::Word;
+    let vocab = Vocab::build(d.level, d.lowercase, count.counts, with_eos, d.min_count, d.max_vocab)
+        .with_split_punctuation(d.split_punctuation);
+    let mut notes = Vec::new();
+    if d.level == Level::Word && vocab.len() > VOCAB_WARN {
+        let advice = format!(
+            "the data has {} distinct words (max_vocab = {}, min_count = {}); set [data] max_vocab = {VOCAB_WARN} \
+             (the most frequent words; the rest become <unk>) or min_count = 2 or more",
+            vocab.len(),
+            d.max_vocab,
+            d.min_count
+        );
+        if vocab.len() > VOCAB_MAX {
+            return Err(DataError::TooSmall {
+                experiment: source,
+                why: format!("vocabulary too large for a one-hot model: {advice}"),
             });
         }
-        if d.lowercase {
-            t = t.to_lowercase();
-        }
-        texts.push(t);
+        notes.push(format!(
+            "{source}: a large vocabulary makes a large, slow model: {advice}"
+        ));
     }
 
-    // One tokenising pass: every token gets a provisional id (first seen, first numbered) and
-    // a count; then the vocabulary is built from the counts and the ids are remapped in place.
-    let total_bytes: usize = texts.iter().map(String::len).sum();
-    let mut tokens: Vec<u32> = Vec::with_capacity(match d.level {
-        Level::Char => total_bytes,
-        Level::Word => total_bytes / 4,
-    });
-    let mut lines: Vec<Range<usize>> = Vec::new();
-    let mut interner = Interner::default();
-    for (i, t) in texts.iter().enumerate() {
-        if d.level == Level::Char && d.mode == Mode::Stream {
-            for (at, c) in t.char_indices() {
-                tokens.push(interner.intern(&t[at..at + c.len_utf8()]));
-            }
-            if i + 1 < texts.len() && !t.ends_with('\n') {
-                tokens.push(interner.intern("\n"));
-            }
-            continue;
-        }
-        for l in lines_of(t) {
-            let start = tokens.len();
-            match d.level {
-                Level::Char => {
-                    for (at, c) in l.char_indices() {
-                        tokens.push(interner.intern(&l[at..at + c.len_utf8()]));
-                    }
-                }
-                Level::Word => words(l, d.split_punctuation, |w| tokens.push(interner.intern_word(w))),
-            }
-            match d.mode {
-                Mode::Lines => {
-                    if tokens.len() > start {
-                        lines.push(start..tokens.len());
-                    }
-                }
-                Mode::Stream => tokens.push(Interner::EOS),
-            }
-        }
-    }
-    let with_eos = d.mode == Mode::Lines || d.level == Level::Word;
-    let mut counts = Counts::default();
-    for (name, &n) in interner.names.iter().zip(&interner.counts) {
-        counts.add_count(name, n);
-    }
-    let vocab = Vocab::build(d.level, d.lowercase, counts, with_eos, d.min_count, d.max_vocab)
-        .with_split_punctuation(d.split_punctuation);
-    let mut unknown = 0usize;
-    let table: Vec<u32> = interner
-        .names
-        .iter()
-        .zip(&interner.counts)
-        .map(|(name, &n)| match vocab.id(name) {
-            Some(id) => id,
-            None => {
-                unknown += n as usize;
-                // A token is only dropped from the vocabulary when `<unk>` is in it.
-                vocab.unk().unwrap_or(0)
-            }
-        })
-        .collect();
-    let (unk_id, eos_id) = (vocab.unk().unwrap_or(0), vocab.eos().unwrap_or(0));
-    for t in &mut tokens {
-        *t = match *t {
-            Interner::UNK => unk_id,
-            Interner::EOS => eos_id,
-            p => table[p as usize],
-        };
-    }
-    drop(texts);
+    let mut ids = Ids {
+        vocab: &vocab,
+        ids: TokenIds::with_capacity(vocab.len(), count.tokens),
+        lines: Vec::with_capacity(if d.mode == Mode::Lines { count.lines } else { 0 }),
+        line_start: 0,
+        mode: d.mode,
+        unknown: 0,
+        unk: vocab.unk().unwrap_or(0),
+        eos: vocab.eos().unwrap_or(0),
+    };
+    walk(&files, shape, &hint, &mut ids)?;
+    let (mut tokens, mut lines, unknown) = (ids.ids, ids.lines, ids.unknown);
 
     let too_small = |why: String| {
         Err(DataError::TooSmall {
@@ -264,6 +246,7 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
             lines.shuffle(&mut rng(exp.seed, stream::SPLIT));
             let n_val = ((n as f64 * d.val_fraction).round() as usize).clamp(1, n - 1);
             let val = lines.split_off(n - n_val);
+            lines.shrink_to_fit();
             Layout::Lines {
                 train: Arc::new(lines),
                 val: Arc::new(val),
@@ -277,6 +260,7 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
         files,
         unknown,
         source,
+        notes,
         tokens: Arc::new(tokens),
         layout,
     })
@@ -307,36 +291,41 @@ impl Dataset {
         }
     }
 
-    /// The training token stream (stream mode) or the training lines' tokens back to back.
-    pub fn train_stream(&self) -> &[u32] {
+    /// The training token stream (stream mode; empty in lines mode), copied out.
+    pub fn train_stream(&self) -> Vec<u32> {
         match &self.layout {
-            Layout::Stream { split } => &self.tokens[..*split],
-            Layout::Lines { .. } => &[],
+            Layout::Stream { split } => self.tokens.slice(0..*split),
+            Layout::Lines { .. } => Vec::new(),
         }
     }
 
-    /// The validation token stream (stream mode; empty in lines mode).
-    pub fn val_stream(&self) -> &[u32] {
+    /// The validation token stream (stream mode; empty in lines mode), copied out.
+    pub fn val_stream(&self) -> Vec<u32> {
         match &self.layout {
-            Layout::Stream { split } => &self.tokens[*split..],
-            Layout::Lines { .. } => &[],
+            Layout::Stream { split } => self.tokens.slice(*split..self.tokens.len()),
+            Layout::Lines { .. } => Vec::new(),
         }
     }
 
     /// Tokens of validation line `i` (lines mode), without `<eos>`.
-    pub fn val_line(&self, i: usize) -> Option<&[u32]> {
+    pub fn val_line(&self, i: usize) -> Option<Vec<u32>> {
         match &self.layout {
-            Layout::Lines { val, .. } => val.get(i).map(|r| &self.tokens[r.clone()]),
+            Layout::Lines { val, .. } => val.get(i).map(|r| self.tokens.slice(r.clone())),
             Layout::Stream { .. } => None,
         }
     }
 
     /// Tokens of training line `i` (lines mode), without `<eos>`.
-    pub fn train_line(&self, i: usize) -> Option<&[u32]> {
+    pub fn train_line(&self, i: usize) -> Option<Vec<u32>> {
         match &self.layout {
-            Layout::Lines { train, .. } => train.get(i).map(|r| &self.tokens[r.clone()]),
+            Layout::Lines { train, .. } => train.get(i).map(|r| self.tokens.slice(r.clone())),
             Layout::Stream { .. } => None,
         }
+    }
+
+    /// Bytes per stored token id (1, 2 or 4: the narrowest that holds the vocabulary).
+    pub fn token_width(&self) -> usize {
+        self.tokens.width()
     }
 
     /// A fixed snippet of validation data for the probe views, at most `max_len` tokens (about
@@ -346,8 +335,9 @@ impl Dataset {
     /// `NO_INPUT` as in training).
     pub fn probe_tokens(&self, max_len: usize) -> Vec<u32> {
         match &self.layout {
-            Layout::Stream { .. } => {
-                let val = self.val_stream();
+            Layout::Stream { split } => {
+                let end = self.tokens.len().min(split + 2 * max_len);
+                let val = self.tokens.slice(*split..end);
                 let newline = self.vocab.char_id('\n').or(self.vocab.eos());
                 let head = &val[..val.len().min(max_len)];
                 let start = match newline.and_then(|nl| head.iter().position(|&t| t == nl)) {

@@ -58,12 +58,12 @@ pub fn eval_batches(
     let mut out = Vec::new();
     match mode {
         Mode::Stream => {
-            let ids = &seqs[0];
+            let ids = super::tokens::TokenIds::from(seqs[0].clone());
             let scored = ids.len().saturating_sub(1);
             let mut at = 0;
             while at < scored {
                 let t = seq_len.min(scored - at);
-                out.push((stream_batch(ids, &[at], t), at == 0));
+                out.push((stream_batch(&ids, 0, &[at], t), at == 0));
                 at += t;
             }
         }

@@ -197,7 +197,7 @@ pub fn probe_batch<F: Scalar>(
         out.push(DirProbe {
             layer: i / dirs,
             direction: if i % dirs == 0 { Direction::Fwd } else { Direction::Bwd },
-            hidden: rows(&c.h, h, 0),
+            hidden: rows(&c.a, h, 0),
             gates: model
                 .cell
                 .probe_gates()
@@ -207,7 +207,7 @@ pub fn probe_batch<F: Scalar>(
                     values: rows(&c.gates, gh, k * h),
                 })
                 .collect(),
-            cell: model.cell.has_memory().then(|| rows(&c.aux, h, 0)),
+            cell: model.cell.has_memory().then(|| rows(&c.c, h, 0)),
             grad_norm: c.grad_norm.iter().map(|&g| g as f32).collect(),
         });
     }

@@ -304,6 +304,7 @@ impl Imported {
             model: self.model.clone(),
             optim: None,
             carried: None,
+            note: None,
         }
     }
 }

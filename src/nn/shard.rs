@@ -1,48 +1,73 @@
 //! Data parallelism over the rows of a batch: the B sequences are split into contiguous row
 //! shards, each shard runs forward and backward on its own thread with its own workspace and
 //! gradient buffer, and the gradients are combined weighted by shard size. Sequences are
-//! independent through time, so this is exact up to floating-point summation order.
+//! independent through time, so this is exact up to floating-point summation order, and the
+//! order is fixed: results are deterministic for a given thread count.
 //! Each shard always gets the same rows, so the carried truncated-BPTT state stays with them.
+//!
+//! The threads ([`Pool`]) and every shard's buffers (workspace, gradients, its sub-batch) live as
+//! long as the `Sharded`: a step spawns no thread and, once the first step has sized the
+//! buffers, allocates nothing.
 
 use std::ops::Range;
 
 use super::batch::{Batch, Targets};
 use super::model::{LossStats, Model, Score};
 use super::params::Params;
+use super::pool::Pool;
 use super::scalar::Scalar;
 use super::workspace::Workspace;
 use crate::nn::error::NnError;
 
 impl Batch {
-    /// The sub-batch of sequences `rows` (time-major layout kept).
-    pub fn rows(&self, rows: Range<usize>) -> Batch {
-        let (b, n) = (self.batch, rows.len());
-        let pick = |v: &[u32]| -> Vec<u32> {
-            (0..self.steps)
-                .flat_map(|t| v[t * b + rows.start..t * b + rows.end].iter().copied())
-                .collect()
-        };
-        let mask = if self.mask.is_empty() {
-            Vec::new()
-        } else {
-            (0..self.steps)
-                .flat_map(|t| self.mask[t * b + rows.start..t * b + rows.end].iter().copied())
-                .collect()
-        };
-        let targets = match &self.targets {
-            Targets::PerStep(y) => Targets::PerStep(pick(y)),
-            Targets::Class(y) => Targets::Class(y[rows.clone()].to_vec()),
-            Targets::Real(y) => {
-                let k = y.len() / b.max(1);
-                Targets::Real(y[rows.start * k..rows.end * k].to_vec())
+    /// Make `self` the sub-batch of `src`'s sequences `rows` (time-major layout kept), reusing
+    /// `self`'s allocations.
+    pub fn copy_rows(&mut self, src: &Batch, rows: Range<usize>) {
+        let b = src.batch;
+        let pick = |dst: &mut Vec<u32>, v: &[u32]| {
+            dst.clear();
+            for t in 0..src.steps {
+                dst.extend_from_slice(&v[t * b + rows.start..t * b + rows.end]);
             }
         };
-        Batch {
-            steps: self.steps,
-            batch: n,
-            inputs: pick(&self.inputs),
-            targets,
-            mask,
+        self.steps = src.steps;
+        self.batch = rows.len();
+        pick(&mut self.inputs, &src.inputs);
+        self.features.clear();
+        if !src.features.is_empty() {
+            let w = src.features.len() / (src.steps * b).max(1);
+            for t in 0..src.steps {
+                self.features
+                    .extend_from_slice(&src.features[(t * b + rows.start) * w..(t * b + rows.end) * w]);
+            }
+        }
+        self.mask.clear();
+        if !src.mask.is_empty() {
+            for t in 0..src.steps {
+                self.mask
+                    .extend_from_slice(&src.mask[t * b + rows.start..t * b + rows.end]);
+            }
+        }
+        if std::mem::discriminant(&self.targets) != std::mem::discriminant(&src.targets) {
+            // Another kind of target than last time: start an empty one of the new kind.
+            self.targets = match src.targets {
+                Targets::PerStep(_) => Targets::PerStep(Vec::new()),
+                Targets::Class(_) => Targets::Class(Vec::new()),
+                Targets::Real(_) => Targets::Real(Vec::new()),
+            };
+        }
+        match (&src.targets, &mut self.targets) {
+            (Targets::PerStep(y), Targets::PerStep(d)) => pick(d, y),
+            (Targets::Class(y), Targets::Class(d)) => {
+                d.clear();
+                d.extend_from_slice(&y[rows]);
+            }
+            (Targets::Real(y), Targets::Real(d)) => {
+                let k = y.len() / b.max(1);
+                d.clear();
+                d.extend_from_slice(&y[rows.start * k..rows.end * k]);
+            }
+            _ => {} // same kind, made so just above
         }
     }
 }
@@ -50,12 +75,24 @@ impl Batch {
 /// A carried truncated-BPTT state: B, and per layer and direction (a⟨0⟩, c⟨0⟩), each `[B, H]`.
 pub type State<F> = (usize, Vec<(Vec<F>, Vec<F>)>);
 
-/// Per-thread workspaces and gradients.
+/// One shard's buffers, kept across steps.
+struct Shard<F> {
+    ws: Workspace<F>,
+    grads: Params<F>,
+    /// This shard's rows of the current batch.
+    sub: Batch,
+    /// Loss of the last step (or its error).
+    result: Result<LossStats, NnError>,
+}
+
+/// Per-thread workspaces and gradients, and the threads that run them.
 pub struct Sharded<F> {
-    threads: usize,
-    shards: Vec<(Workspace<F>, Params<F>)>,
+    pool: Pool,
+    shards: Vec<Shard<F>>,
     /// Batch size the shards are cut for (0 = not yet).
     batch: usize,
+    /// The row ranges of the shards for `batch`.
+    cuts: Vec<Range<usize>>,
 }
 
 fn ranges(b: usize, n: usize) -> Vec<Range<usize>> {
@@ -63,31 +100,37 @@ fn ranges(b: usize, n: usize) -> Vec<Range<usize>> {
 }
 
 impl<F: Scalar> Sharded<F> {
-    /// Up to `threads` shards (at least 1).
+    /// Up to `threads` shards (at least 1); starts `threads − 1` worker threads.
     pub fn new(model: &Model<F>, threads: usize) -> Self {
         let threads = threads.max(1);
         Sharded {
-            threads,
+            pool: Pool::new(threads),
             shards: (0..threads)
-                .map(|_| (model.workspace(), model.params.zeros_like()))
+                .map(|_| Shard {
+                    ws: model.workspace(),
+                    grads: model.params.zeros_like(),
+                    sub: Batch::dense(0, 0, Vec::new(), Targets::PerStep(Vec::new())),
+                    result: Ok(LossStats::default()),
+                })
                 .collect(),
             batch: 0,
+            cuts: Vec::new(),
         }
     }
 
     /// Threads used.
     pub fn threads(&self) -> usize {
-        self.threads
+        self.pool.threads()
     }
 
     fn cut(&self, b: usize) -> Vec<Range<usize>> {
-        ranges(b, self.threads.min(b).max(1))
+        ranges(b, self.threads().min(b).max(1))
     }
 
     /// Zero every shard's carried state.
     pub fn reset_state(&mut self) {
-        for (ws, _) in &mut self.shards {
-            ws.reset_state();
+        for s in &mut self.shards {
+            s.ws.reset_state();
         }
     }
 
@@ -100,41 +143,36 @@ impl<F: Scalar> Sharded<F> {
         grads: &mut Params<F>,
     ) -> Result<LossStats, NnError> {
         batch.check(model.spec.vocab, model.spec.outputs)?;
-        let cuts = self.cut(batch.batch);
         if self.batch != batch.batch {
             self.batch = batch.batch;
+            self.cuts = self.cut(batch.batch);
             self.reset_state();
         }
-        let n = cuts.len();
-        let results: Vec<Result<LossStats, NnError>> = if n == 1 {
-            let (ws, g) = &mut self.shards[0];
-            vec![run_shard(model, batch, ws, g)]
+        let n = self.cuts.len();
+        if n == 1 {
+            let s = &mut self.shards[0];
+            s.result = run_shard(model, batch, &mut s.ws, &mut s.grads);
         } else {
-            let subs: Vec<Batch> = cuts.iter().map(|r| batch.rows(r.clone())).collect();
-            std::thread::scope(|s| {
-                let handles: Vec<_> = self.shards[..n]
-                    .iter_mut()
-                    .zip(&subs)
-                    .map(|((ws, g), sb)| s.spawn(move || run_shard(model, sb, ws, g)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|_| Err(shard_panic())))
-                    .collect()
-            })
-        };
+            let cuts = &self.cuts;
+            self.pool
+                .for_each_mut(&mut self.shards[..n], |k, s| {
+                    s.sub.copy_rows(batch, cuts[k].clone());
+                    s.result = run_shard(model, &s.sub, &mut s.ws, &mut s.grads);
+                })
+                .map_err(|_| shard_panic())?;
+        }
         let mut total = LossStats::default();
-        for r in results {
-            let st = r?;
+        for s in &self.shards[..n] {
+            let st = s.result.clone()?;
             total.sum += st.sum;
             total.count += st.count;
         }
         total.objective = total.sum / batch.batch as f64;
         // ∂(Σ_k sum_k / B) = Σ_k (B_k / B) · ∂(sum_k / B_k)
         for (i, g) in grads.values.iter_mut().enumerate() {
-            for (k, r) in cuts.iter().enumerate() {
+            for (k, r) in self.cuts.iter().enumerate() {
                 let w = F::of(r.len() as f64 / batch.batch as f64);
-                let src = &self.shards[k].1.values[i];
+                let src = &self.shards[k].grads.values[i];
                 if k == 0 {
                     g.zip_mut_with(src, |d, &s| *d = w * s);
                 } else {
@@ -147,9 +185,9 @@ impl<F: Scalar> Sharded<F> {
 
     /// Carry every shard's final state into its next chunk.
     pub fn carry_state(&mut self, model: &Model<F>) {
-        for (ws, _) in &mut self.shards {
-            if ws.batch > 0 {
-                model.carry_state(ws);
+        for s in &mut self.shards {
+            if s.ws.batch > 0 {
+                model.carry_state(&mut s.ws);
             }
         }
     }
@@ -160,13 +198,12 @@ impl<F: Scalar> Sharded<F> {
             return None;
         }
         let h = model.spec.hidden;
-        let cuts = self.cut(self.batch);
         let mut out = vec![(Vec::new(), Vec::new()); model.dirs.len()];
-        for (k, r) in cuts.iter().enumerate() {
-            let ws = &self.shards[k].0;
+        for (k, r) in self.cuts.iter().enumerate() {
+            let ws = &self.shards[k].ws;
             for (i, (a, c)) in out.iter_mut().enumerate() {
                 let d = ws.dirs.get(i)?;
-                a.extend_from_slice(d.h0.get(..r.len() * h)?);
+                a.extend_from_slice(d.a0.get(..r.len() * h)?);
                 c.extend_from_slice(d.c0.get(..r.len() * h)?);
             }
         }
@@ -177,15 +214,16 @@ impl<F: Scalar> Sharded<F> {
     pub fn import_state(&mut self, model: &Model<F>, b: usize, states: &[(Vec<F>, Vec<F>)]) {
         let h = model.spec.hidden;
         self.batch = b;
-        for (k, r) in self.cut(b).into_iter().enumerate() {
-            let ws = &mut self.shards[k].0;
+        self.cuts = self.cut(b);
+        for (k, r) in self.cuts.iter().enumerate() {
+            let ws = &mut self.shards[k].ws;
             ws.batch = r.len();
             if ws.dirs.len() != states.len() {
                 *ws = model.workspace();
                 ws.batch = r.len();
             }
             for (d, (a, c)) in ws.dirs.iter_mut().zip(states) {
-                d.h0 = a[r.start * h..r.end * h].to_vec();
+                d.a0 = a[r.start * h..r.end * h].to_vec();
                 d.c0 = c[r.start * h..r.end * h].to_vec();
             }
         }
@@ -209,4 +247,88 @@ fn run_shard<F: Scalar>(
     g.fill_zero();
     model.backward(b, ws, g);
     Ok(st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{CellKind, ModelSpec, NO_INPUT};
+
+    fn batch(steps: usize, b: usize, seed: u32, masked: bool) -> Batch {
+        let n = steps * b;
+        let inputs = (0..n as u32).map(|i| (i * 7 + seed) % 5).collect();
+        let targets = Targets::PerStep((0..n as u32).map(|i| (i * 3 + seed) % 5).collect());
+        let mut bt = Batch::dense(steps, b, inputs, targets);
+        if masked {
+            // Row r is 1 + (r + seed) % steps steps long.
+            bt.mask = (0..n)
+                .map(|i| u8::from(i / b <= (i % b + seed as usize) % steps))
+                .collect();
+            for (i, x) in bt.inputs.iter_mut().enumerate() {
+                if bt.mask[i] == 0 {
+                    *x = NO_INPUT;
+                }
+            }
+        }
+        bt
+    }
+
+    #[test]
+    fn copy_rows_picks_time_major_rows_and_reuses_buffers() {
+        let src = batch(3, 4, 1, true);
+        let mut sub = Batch::dense(0, 0, Vec::new(), Targets::Class(vec![]));
+        sub.copy_rows(&src, 1..3);
+        assert_eq!((sub.steps, sub.batch), (3, 2));
+        for t in 0..3 {
+            for r in 0..2 {
+                assert_eq!(sub.inputs[t * 2 + r], src.inputs[t * 4 + 1 + r]);
+                assert_eq!(sub.mask[t * 2 + r], src.mask[t * 4 + 1 + r]);
+            }
+        }
+        let cap = sub.inputs.capacity();
+        sub.copy_rows(&src, 2..4);
+        assert_eq!(sub.inputs.capacity(), cap);
+        assert_eq!(sub.inputs[0], src.inputs[2]);
+    }
+
+    /// Sharded gradients equal one whole-batch pass (up to summation order), and repeat
+    /// exactly over steps with carried state, for 1, 2 and 3 threads.
+    #[test]
+    fn shards_match_the_whole_batch_and_are_deterministic() {
+        for cell in [CellKind::Rnn, CellKind::Gru, CellKind::Lstm] {
+            let model = Model::<f64>::new(ModelSpec::char_lm(cell, 5, 6, 2), 3).expect("model");
+            for masked in [false, true] {
+                let batches: Vec<Batch> = (0..3).map(|s| batch(4, 5, s, masked)).collect();
+                let mut whole = model.workspace();
+                let mut want = model.params.zeros_like();
+                let mut runs: Vec<Vec<Params<f64>>> = Vec::new();
+                for threads in [1, 2, 3, 2] {
+                    let mut sh = Sharded::new(&model, threads);
+                    let mut out = Vec::new();
+                    for b in &batches {
+                        let mut g = model.params.zeros_like();
+                        sh.forward_backward(&model, b, &mut g).expect("step");
+                        sh.carry_state(&model);
+                        out.push(g);
+                    }
+                    runs.push(out);
+                }
+                for (i, b) in batches.iter().enumerate() {
+                    want.fill_zero();
+                    model.forward(b, Score::All, &mut whole).expect("forward");
+                    model.backward(b, &mut whole, &mut want);
+                    model.carry_state(&mut whole);
+                    for run in &runs {
+                        for (g, w) in run[i].values.iter().zip(&want.values) {
+                            for (x, y) in g.iter().zip(w) {
+                                assert!((x - y).abs() < 1e-12, "{cell:?} masked {masked} step {i}: {x} vs {y}");
+                            }
+                        }
+                    }
+                }
+                // Same thread count, same bits.
+                assert_eq!(runs[1], runs[3]);
+            }
+        }
+    }
 }

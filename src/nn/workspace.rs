@@ -1,50 +1,56 @@
 //! Preallocated buffers for forward and backward passes, reused across steps.
 //!
 //! Per layer and direction a [`DirCache`] holds, for all T·B rows of a batch (row t·B + b):
-//! the input projections, the activated gates, the auxiliary per-cell values and the hidden
-//! states that backward needs, plus gradient buffers and small per-step scratch. Buffers only
+//! the input projections, the activated gates, the per-cell values (LSTM c⟨t⟩, GRU Γr ∗ c⟨t−1⟩,
+//! PyTorch GRU W_hn a⟨t−1⟩ + b_hn) and the hidden states a⟨t⟩ that backward needs, plus gradient buffers and small per-step scratch. Buffers only
 //! grow; a step of the same or smaller size allocates nothing.
 
+use super::cell::Cell;
 use super::scalar::Scalar;
 
-/// Buffers of one layer and direction. All flat, row-major.
+/// Buffers of one layer and direction. All flat, row-major; R = T·B rows, row t·B + b.
+/// Per-cell buffers (`c`, `gamma_r_c`, `hn`) stay empty for the other cells.
 #[derive(Clone, Debug, Default)]
 pub struct DirCache<F> {
-    /// x⟨t⟩ · W_ax + b for every row `[R, G·H]`.
+    /// W_ax x⟨t⟩ + b for every row `[R, G·H]`.
     pub xw: Vec<F>,
-    /// Activated gates `[R, G·H]` (unused by the vanilla RNN).
+    /// Activated gates `[R, G·H]` in the cell's block order (unused by the vanilla RNN).
     pub gates: Vec<F>,
-    /// LSTM c⟨t⟩; course GRU Γr ∗ c⟨t−1⟩; PyTorch GRU W_hn h + b_hn. `[R, H]`.
-    pub aux: Vec<F>,
+    /// LSTM: the memory c⟨t⟩ `[R, H]`.
+    pub c: Vec<F>,
+    /// Course GRU: Γr ∗ c⟨t−1⟩ `[R, H]`, the candidate's recurrent input.
+    pub gamma_r_c: Vec<F>,
+    /// PyTorch GRU: W_hn a⟨t−1⟩ + b_hn `[R, H]`.
+    pub hn: Vec<F>,
     /// Hidden states a⟨t⟩ `[R, H]`, in time order for both directions.
-    pub h: Vec<F>,
+    pub a: Vec<F>,
     /// ∂L/∂a⟨t⟩ arriving from above (head or next layer) `[R, H]`.
-    pub dh: Vec<F>,
+    pub da_above: Vec<F>,
     /// ∂L/∂(input-side pre-activations) `[R, G·H]`.
     pub dpre: Vec<F>,
     /// PyTorch GRU: ∂L/∂(recurrent-side pre-activations) `[R, G·H]`.
     pub drec: Vec<F>,
     /// Initial a⟨0⟩ `[B, H]` (carried across truncated-BPTT chunks).
-    pub h0: Vec<F>,
+    pub a0: Vec<F>,
     /// Initial c⟨0⟩ `[B, H]` (LSTM).
     pub c0: Vec<F>,
     /// Scratch: a⟨t−1⟩ `[B, H]`.
-    pub hp: Vec<F>,
+    pub a_prev: Vec<F>,
     /// Scratch: c⟨t−1⟩ `[B, H]`.
-    pub cp: Vec<F>,
+    pub c_prev: Vec<F>,
     /// Scratch: recurrent products `[B, G·H]`.
     pub rec: Vec<F>,
     /// W_aaᵀ packed for the backward time loop (f32 with AVX2; empty otherwise).
-    pub wt: Vec<F>,
+    pub w_aa_t_packed: Vec<F>,
     /// W_aa packed for the forward time loop (f32 with AVX2, T > 1; empty otherwise).
-    pub wp: Vec<F>,
+    pub w_aa_packed: Vec<F>,
     /// Running ∂L/∂a carried backward in time `[B, H]`.
     pub da: Vec<F>,
     /// Running ∂L/∂c carried backward in time `[B, H]`.
     pub dc: Vec<F>,
     /// Scratch `[B, H]`.
     pub tmp: Vec<F>,
-    /// Scratch for masked rows `[B, H]`.
+    /// Scratch for masked rows' ∂L/∂a `[B, H]`.
     pub carry: Vec<F>,
     /// Scratch for masked rows' ∂L/∂c `[B, H]`.
     pub carry_c: Vec<F>,
@@ -60,36 +66,42 @@ fn grow<F: Scalar>(v: &mut Vec<F>, n: usize) {
 
 impl<F: Scalar> DirCache<F> {
     /// Copy a⟨t−1⟩ (and c⟨t−1⟩ for the LSTM) of the `k`-th step in this direction's order, which
-    /// is time step `t`, into the scratch `hp` / `cp`: the initial state for the first step,
-    /// otherwise the previous step's stored state (t − 1 forward, t + 1 backward).
+    /// is time step `t`, into the scratch `a_prev` / `c_prev`: the initial state for the first
+    /// step, otherwise the previous step's stored state (t − 1 forward, t + 1 backward).
     #[inline]
     pub fn load_prev(&mut self, k: usize, t: usize, bh: usize, fwd: bool, lstm: bool) {
         if k == 0 {
-            self.hp[..bh].copy_from_slice(&self.h0[..bh]);
-            self.cp[..bh].copy_from_slice(&self.c0[..bh]);
+            self.a_prev[..bh].copy_from_slice(&self.a0[..bh]);
+            self.c_prev[..bh].copy_from_slice(&self.c0[..bh]);
         } else {
             let tp = if fwd { t - 1 } else { t + 1 };
-            self.hp[..bh].copy_from_slice(&self.h[tp * bh..(tp + 1) * bh]);
+            self.a_prev[..bh].copy_from_slice(&self.a[tp * bh..(tp + 1) * bh]);
             if lstm {
-                self.cp[..bh].copy_from_slice(&self.aux[tp * bh..(tp + 1) * bh]);
+                self.c_prev[..bh].copy_from_slice(&self.c[tp * bh..(tp + 1) * bh]);
             }
         }
     }
 
-    /// Make room for `rows` = T·B rows of batch `b`, hidden `h`, `gh` = G·H.
-    pub fn ensure(&mut self, rows: usize, b: usize, h: usize, gh: usize, torch_gru: bool) {
+    /// Make room for `rows` = T·B rows of batch `b` of `cell` with hidden size `h`.
+    pub fn ensure(&mut self, rows: usize, b: usize, h: usize, cell: Cell) {
+        let gh = cell.gates() * h;
         grow(&mut self.xw, rows * gh);
         grow(&mut self.gates, rows * gh);
-        grow(&mut self.aux, rows * h);
-        grow(&mut self.h, rows * h);
-        grow(&mut self.dh, rows * h);
-        grow(&mut self.dpre, rows * gh);
-        if torch_gru {
-            grow(&mut self.drec, rows * gh);
+        match cell {
+            Cell::Lstm => grow(&mut self.c, rows * h),
+            Cell::Gru => grow(&mut self.gamma_r_c, rows * h),
+            Cell::GruTorch => {
+                grow(&mut self.hn, rows * h);
+                grow(&mut self.drec, rows * gh);
+            }
+            Cell::Rnn => {}
         }
+        grow(&mut self.a, rows * h);
+        grow(&mut self.da_above, rows * h);
+        grow(&mut self.dpre, rows * gh);
         for v in [
-            &mut self.hp,
-            &mut self.cp,
+            &mut self.a_prev,
+            &mut self.c_prev,
             &mut self.da,
             &mut self.dc,
             &mut self.tmp,
@@ -129,7 +141,7 @@ impl<F: Scalar> Workspace<F> {
     /// Zero the carried state a⟨0⟩, c⟨0⟩ (start of a new sequence or epoch).
     pub fn reset_state(&mut self) {
         for d in &mut self.dirs {
-            d.h0.iter_mut().for_each(|x| *x = F::zero());
+            d.a0.iter_mut().for_each(|x| *x = F::zero());
             d.c0.iter_mut().for_each(|x| *x = F::zero());
         }
     }

@@ -4,8 +4,11 @@
 //! `optim.m.<name>` / `optim.v.<name>`, and the carried truncated-BPTT state as
 //! `state.<l>.<dir>.a0` / `.c0`. Metadata (strings): `format` = "rnn-lab-checkpoint",
 //! `version`, `config` (resolved experiment TOML), `vocab` (JSON), `spec` (model spec JSON),
-//! `step`, `optim` (optimizer spec JSON), `optim_t`, `best_val_loss`, and for tasks other than
-//! language models `task` (output names, JSON).
+//! `step`, `optim` (optimizer spec JSON), `optim_t`, `best_val_loss`, for tasks other than
+//! language models `task` (output names, JSON), and `checksums`: the CRC-32 of every tensor's
+//! bytes and of the other metadata, verified on load so that a damaged file is refused naming
+//! the damaged tensor (files written before checksums existed still load, with a
+//! [`CheckpointData::note`]).
 //! Writes are atomic: a temporary file beside the target, fsync, rename.
 
 use std::collections::HashMap;
@@ -13,7 +16,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensors};
 use thiserror::Error;
 
 use crate::nn::export::NamedTensor;
@@ -48,6 +51,42 @@ pub struct CheckpointData {
     pub optim: Option<Optimizer<f32>>,
     /// Carried state per layer and direction: (a⟨0⟩, c⟨0⟩), each `[B, H]`, and B.
     pub carried: Option<CarriedState>,
+    /// Set by [`load`]: a remark for the user about the file (e.g. it has no checksums because
+    /// an older rnn-lab wrote it, so damage to it cannot be detected). Ignored by [`save`].
+    pub note: Option<String>,
+}
+
+/// Metadata key of the checksums: JSON `{"tensors": {name: crc}, "metadata": crc}`, CRC-32
+/// (IEEE) as 8 hex digits.
+pub const CHECKSUMS: &str = "checksums";
+
+/// CRC-32 (IEEE 802.3, as zlib and PNG use) of `bytes`, as 8 hex digits.
+fn crc_hex(bytes: &[u8]) -> String {
+    format!("{:08x}", crc32fast::hash(bytes))
+}
+
+/// CRC-32 of the metadata other than the checksums themselves: every `key = value` pair in key
+/// order, each as `key`, NUL, `value`, NUL.
+fn metadata_crc(meta: &HashMap<String, String>) -> String {
+    let mut keys: Vec<&String> = meta.keys().filter(|k| k.as_str() != CHECKSUMS).collect();
+    keys.sort();
+    let mut h = crc32fast::Hasher::new();
+    for k in keys {
+        h.update(k.as_bytes());
+        h.update(&[0]);
+        h.update(meta[k].as_bytes());
+        h.update(&[0]);
+    }
+    format!("{:08x}", h.finalize())
+}
+
+/// The stored checksums of a checkpoint.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Checksums {
+    /// Tensor name → CRC-32 of its bytes.
+    tensors: std::collections::BTreeMap<String, String>,
+    /// CRC-32 of the other metadata ([`metadata_crc`]).
+    metadata: String,
 }
 
 /// Why a checkpoint could not be read or written. Display is one line naming the file.
@@ -76,6 +115,19 @@ pub enum CheckpointError {
         path: PathBuf,
         /// What is missing.
         reason: String,
+    },
+    /// A checksum does not match: the file was changed (a damaged disk, a bad copy) after it
+    /// was written.
+    #[error("{path}: {what} is damaged (checksum {found}, expected {expected}); the file changed after it was written: use another checkpoint (best.safetensors, an earlier run) or retrain")]
+    Damaged {
+        /// File.
+        path: PathBuf,
+        /// `tensor `name`` or `the metadata`.
+        what: String,
+        /// Stored checksum.
+        expected: String,
+        /// Checksum of the bytes read.
+        found: String,
     },
     /// Refused to save: a tensor holds NaN or ±∞ (a diverged model). Nothing was written, so the
     /// file at `path`, if any, is still the last good checkpoint.
@@ -146,18 +198,15 @@ pub fn save(path: &Path, data: &CheckpointData) -> Result<(), CheckpointError> {
             });
         }
     }
-    let raw: Vec<(String, Vec<usize>, Vec<u8>)> = named
+    let mut raw: Vec<(String, Vec<usize>, Vec<u8>)> = named
         .into_iter()
         .map(|t| (t.name, t.shape, bytes_of(&t.data)))
         .collect();
-    let views: Vec<(String, TensorView<'_>)> = raw
-        .iter()
-        .map(|(n, s, b)| TensorView::new(Dtype::F32, s.clone(), b).map(|v| (n.clone(), v)))
-        .collect::<Result<_, _>>()
-        .map_err(|e| CheckpointError::Corrupt {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+    raw.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut sums = Checksums::default();
+    for (n, _, b) in &raw {
+        sums.tensors.insert(n.clone(), crc_hex(b));
+    }
     let mut meta = HashMap::new();
     meta.insert("format".to_string(), FORMAT.to_string());
     meta.insert("version".to_string(), VERSION.to_string());
@@ -181,15 +230,47 @@ pub fn save(path: &Path, data: &CheckpointData) -> Result<(), CheckpointError> {
         );
         meta.insert("optim_t".to_string(), opt.t.to_string());
     }
-    let bytes = safetensors::serialize(views, Some(meta)).map_err(|e| CheckpointError::Corrupt {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    write_atomic(path, &bytes).map_err(io)
+    sums.metadata = metadata_crc(&meta);
+    meta.insert(CHECKSUMS.to_string(), serde_json::to_string(&sums).unwrap_or_default());
+    let bytes = serialize(&raw, &meta);
+    write_atomic_with(path, &bytes, super::fault::in_save).map_err(io)
+}
+
+/// The safetensors bytes of `tensors` (F32, in the order given) and `meta`, byte for byte the
+/// same for the same input: the header's keys in sorted order (safetensors' own `serialize`
+/// writes the metadata in hash-map order, which changes from process to process), padded with
+/// spaces to a multiple of 8 bytes, then the tensors' data back to back.
+fn serialize(tensors: &[(String, Vec<usize>, Vec<u8>)], meta: &HashMap<String, String>) -> Vec<u8> {
+    let mut header = serde_json::Map::new(); // a BTreeMap: keys in sorted order
+    let sorted: std::collections::BTreeMap<&String, &String> = meta.iter().collect();
+    header.insert("__metadata__".into(), serde_json::json!(sorted));
+    let mut at = 0usize;
+    for (name, shape, bytes) in tensors {
+        header.insert(
+            name.clone(),
+            serde_json::json!({ "dtype": "F32", "shape": shape, "data_offsets": [at, at + bytes.len()] }),
+        );
+        at += bytes.len();
+    }
+    let mut h = serde_json::Value::Object(header).to_string().into_bytes();
+    h.resize(h.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + h.len() + at);
+    out.extend_from_slice(&(h.len() as u64).to_le_bytes());
+    out.extend_from_slice(&h);
+    for (_, _, bytes) in tensors {
+        out.extend_from_slice(bytes);
+    }
+    out
 }
 
 /// Write bytes to `path` through a temporary file in the same folder, fsync, rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, bytes, || Ok(()))
+}
+
+/// [`write_atomic`], calling `hook` between writing the temporary file and renaming it (the
+/// fault injection of the reliability trials, `fault.rs`).
+fn write_atomic_with(path: &Path, bytes: &[u8], hook: fn() -> std::io::Result<()>) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -203,11 +284,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        hook()?;
         fs::rename(&tmp, path)?;
         // Make the rename itself durable.
         if let Ok(d) = fs::File::open(dir) {
             let _ = d.sync_all();
         }
+        remove_stale_temporaries(dir, Some(&name));
         Ok(())
     })();
     if result.is_err() {
@@ -216,12 +299,46 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Remove `.{name}.{pid}.tmp` files (any name when `name` is `None`) left in `dir` by writers
+/// that died mid-write (`kill -9`, a power cut): those whose process no longer exists. A live
+/// writer's file is left alone. Called after every save, and on resume for the checkpoint's
+/// folder.
+pub fn remove_stale_temporaries(dir: &Path, name: Option<&str>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix('.'))
+            .filter(|f| name.is_none_or(|n| f.strip_prefix(n).is_some_and(|r| r.starts_with('.'))))
+            .and_then(|r| r.strip_suffix(".tmp"))
+            .and_then(|r| r.rsplit('.').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: kill with signal 0 only checks whether the process exists.
+        let gone =
+            unsafe { libc::kill(pid, 0) } != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Read a checkpoint.
 pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
     let bytes = fs::read(path).map_err(|source| CheckpointError::Io {
         path: path.to_path_buf(),
         source,
     })?;
+    parse(&bytes, path)
+}
+
+/// A checkpoint from its bytes (`path` names it in errors): every check of [`load`] — the
+/// safetensors header, the checksums, the metadata, the tensors' names, dtypes, shapes and
+/// finiteness. Never panics, whatever the bytes (fuzzed: `fuzz/`, `tests/fuzz_props.rs`).
+pub fn parse(bytes: &[u8], path: &Path) -> Result<CheckpointData, CheckpointError> {
     let corrupt = |reason: String| CheckpointError::Corrupt {
         path: path.to_path_buf(),
         reason,
@@ -230,8 +347,8 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
         path: path.to_path_buf(),
         reason,
     };
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(e.to_string()))?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| corrupt(e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| corrupt(e.to_string()))?;
     let meta = header.metadata().clone().unwrap_or_default();
     match meta.get("format") {
         Some(f) if f == FORMAT => {}
@@ -240,6 +357,7 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
     if meta.get("version").map(String::as_str) != Some(VERSION) {
         return Err(foreign(format!("unsupported version {:?}", meta.get("version"))));
     }
+    let note = verify(path, &st, &meta)?;
     let get = |k: &str| {
         meta.get(k)
             .cloned()
@@ -332,5 +450,64 @@ pub fn load(path: &Path) -> Result<CheckpointData, CheckpointError> {
         model,
         optim,
         carried,
+        note,
     })
+}
+
+/// Check the stored checksums against the bytes read: `Ok(None)` when they all match,
+/// `Ok(Some(note))` for a file without checksums (written by an older rnn-lab), and
+/// [`CheckpointError::Damaged`] naming the first damaged tensor (or the metadata).
+fn verify(
+    path: &Path,
+    st: &SafeTensors<'_>,
+    meta: &HashMap<String, String>,
+) -> Result<Option<String>, CheckpointError> {
+    let Some(stored) = meta.get(CHECKSUMS) else {
+        return Ok(Some(format!(
+            "{}: no checksums (written by an rnn-lab older than checksums): damage to it cannot be detected; saving it again (resume and save) adds them",
+            path.display()
+        )));
+    };
+    let sums: Checksums = serde_json::from_str(stored).map_err(|e| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!("metadata `{CHECKSUMS}`: {e}"),
+    })?;
+    let damaged = |what: String, expected: &str, found: String| CheckpointError::Damaged {
+        path: path.to_path_buf(),
+        what,
+        expected: expected.to_string(),
+        found,
+    };
+    let found = metadata_crc(meta);
+    if found != sums.metadata {
+        return Err(damaged("the metadata".into(), &sums.metadata, found));
+    }
+    let mut names = st.names();
+    names.sort();
+    for name in &names {
+        let view = st.tensor(name).map_err(|e| CheckpointError::Corrupt {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let found = crc_hex(view.data());
+        match sums.tensors.get(*name) {
+            Some(expected) if *expected == found => {}
+            Some(expected) => return Err(damaged(format!("tensor `{name}`"), expected, found)),
+            None => {
+                return Err(damaged(
+                    format!("tensor `{name}` (not in the checksum list)"),
+                    "none",
+                    found,
+                ))
+            }
+        }
+    }
+    if let Some(missing) = sums.tensors.keys().find(|k| !names.contains(&k.as_str())) {
+        return Err(damaged(
+            format!("tensor `{missing}` (missing from the file)"),
+            &sums.tensors[missing],
+            "none".into(),
+        ));
+    }
+    Ok(None)
 }

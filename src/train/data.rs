@@ -31,6 +31,14 @@ impl RunData {
         }
     }
 
+    /// Remarks about the data for the user (a language model's corpus notes; none for tasks).
+    pub fn notes(&self) -> Vec<String> {
+        match self {
+            RunData::Text(d) => d.notes.clone(),
+            RunData::Task(_) => Vec::new(),
+        }
+    }
+
     /// The task, for a run that is not a language model.
     pub fn task(&self) -> Option<&TaskData> {
         match self {

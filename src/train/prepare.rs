@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use super::checkpoint::{self, CheckpointError};
 use super::data::{Batches, RunData};
-use super::divergence::OnDivergence;
+use super::divergence::{LossWindow, OnDivergence};
 use super::protocol::SampleRequest;
 use super::rundir::{self, RunFiles};
 use super::trainer::{Trainer, Window};
@@ -143,8 +143,10 @@ impl Trainer {
         };
         let mut model = Model::<f32>::new(spec.clone(), exp.seed).map_err(model_err)?;
         let (mut opt, mut step, mut best_val, mut carried) = (None, 0, None, None);
+        let mut notes = data.notes();
         if let Some(ck) = &opts.resume {
             let c = checkpoint::load(ck)?;
+            notes.extend(c.note.clone());
             let theirs = Vocab::from_json(&c.vocab_json)
                 .map_err(|e| RunError::Mismatch(format!("{}: vocabulary: {e}", ck.display())))?;
             if theirs.tokens() != data.vocab().tokens() {
@@ -204,6 +206,8 @@ impl Trainer {
         if let Some(ck) = &opts.resume {
             if let Some(prev) = ck.parent() {
                 rundir::copy_metrics_until(prev, &run_dir, step).map_err(io_err(&run_dir))?;
+                // A killed run may have left a half-written checkpoint there.
+                checkpoint::remove_stale_temporaries(prev, None);
             }
         }
         let files = RunFiles::open(&run_dir).map_err(io_err(&run_dir))?;
@@ -246,6 +250,8 @@ impl Trainer {
             start_step: step,
             active: Duration::ZERO,
             window: Window::default(),
+            losses: LossWindow::default(),
+            notes,
             last_norm: 0.0,
             last_lr: 0.0,
             saved_step: None,

@@ -3,7 +3,7 @@
 //! The trainer owns model, optimizer and data; the UI owns its `App`. They share nothing
 //! mutable. Commands go UI → trainer and are drained between steps with `try_recv` (blocking
 //! `recv` while paused); events go trainer → UI and the UI drains them every frame. A failed
-//! send means the other side is gone: stop.
+//! send means the other side is gone: the trainer saves and stops. The loop is in `worker.rs`.
 
 use std::path::PathBuf;
 
@@ -159,8 +159,11 @@ pub enum Event {
     Resumed,
     /// A non-fatal problem the user should see (e.g. prime text not in vocabulary).
     Warning(String),
-    /// Loss or gradients became non-finite; the trainer paused and rolled back to the last
-    /// good checkpoint if there was one.
+    /// Loss, gradients, parameters or optimizer state became non-finite. The trainer has rolled
+    /// back to the newest good state (its latest checkpoint, else the one it resumed from, else
+    /// the initial parameters; `what` says which). Then, per
+    /// [`OnDivergence`](super::OnDivergence): `Paused` follows and the trainer waits for
+    /// commands, or the run ends here without saving (no `Finished`).
     Diverged {
         /// Step at which it happened.
         step: u64,

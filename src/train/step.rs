@@ -2,15 +2,16 @@
 
 use std::time::Instant;
 
+use super::divergence::Blowup;
 use super::trainer::Trainer;
-use crate::nn::error::NnError;
 use crate::optim::clip;
 
 impl Trainer {
     /// One optimizer step on the batch of the current step. On error (a non-finite loss,
-    /// gradient, parameter or optimizer state) the step does not count: the caller hands the
-    /// error to [`Trainer::recover`] (`divergence.rs`).
-    pub fn train_step(&mut self) -> Result<(), NnError> {
+    /// gradient, parameter or optimizer state, or a loss far above its running median) the step
+    /// does not count: the caller hands the error to [`Trainer::recover`] (`divergence.rs`).
+    pub fn train_step(&mut self) -> Result<(), Blowup> {
+        super::fault::before_step(self);
         let t0 = Instant::now();
         // Batches are a pure function of the step (resuming at step k sees the same batches).
         let (batch, reset) = self.batcher.batch(self.step);
@@ -23,6 +24,12 @@ impl Trainer {
         // pass (caching what backward needs), overwrites its gradient buffer (zero_grad) and
         // backpropagates through time; `grads` ← Σ_k (B_k / B) g_k = ∂(Σ loss / B)/∂θ.
         let loss = self.shards.forward_backward(&self.model, batch, &mut self.grads)?;
+        // Loss blow-up: refuse the step (before its update) when the mean loss per token is far
+        // above its running median (`divergence.rs`).
+        let tr = &self.exp.training;
+        let mean = loss.sum / loss.count.max(1) as f64;
+        self.losses
+            .check_and_push(mean, tr.divergence_factor, tr.divergence_window)?;
         // clip: each element to ±clip_value, then g ← g · clip_norm / ‖g‖ if ‖g‖ > clip_norm;
         // ‖g‖ before clipping is what the metrics report.
         let t = &self.exp.training.optim;

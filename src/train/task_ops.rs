@@ -5,7 +5,7 @@ use super::protocol::TaskScores;
 use super::trainer::Trainer;
 use crate::config::TaskSource;
 use crate::infer::probe::{probe_batch, ProbeReport};
-use crate::nn::Score;
+use crate::nn::{Model, Score};
 use crate::task::data::{FileFormat, TaskData};
 use crate::task::encode::{push_text, token_id};
 use crate::task::evaluate::evaluate;
@@ -97,51 +97,66 @@ impl Trainer {
         let Some(task) = self.data.task() else {
             return Vec::new();
         };
-        let mut warnings = Vec::new();
-        let mut set = SeqSet::tokens(&task.valid.labels);
-        let unknown = match encode_probe(task, &self.exp.task.source, text, &mut set) {
-            Ok(u) => u,
-            Err(why) => return vec![why],
-        };
-        if set.tokens.is_empty() {
-            return vec!["the probe text holds no token".into()];
+        let (set, warnings) = probe_sequence(&self.model, task, &self.exp.task.source, text);
+        if set.is_some() {
+            self.probe_set = set;
         }
-        if unknown > 0 {
-            warnings.push(format!(
-                "{unknown} token(s) of the probe text are not in the vocabulary and were mapped to <unk> or dropped"
-            ));
-        }
-        set.end_seq();
-        // Label the sequence with the model's own predictions.
-        let mut batch = empty_batch();
-        let mut features = Vec::new();
-        let n = set.tokens.len();
+        warnings
+    }
+}
+
+/// `text` as one sequence of `task` to probe (see [`Trainer::set_probe_text`]), labelled with
+/// the model's own predictions; `None` with the reason when it cannot be read. Warnings when
+/// the text is partly unknown.
+pub fn probe_sequence(
+    model: &Model<f32>,
+    task: &TaskData,
+    source: &TaskSource,
+    text: &str,
+) -> (Option<SeqSet>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut set = SeqSet::tokens(&task.valid.labels);
+    let unknown = match encode_probe(task, source, text, &mut set) {
+        Ok(u) => u,
+        Err(why) => return (None, vec![why]),
+    };
+    if set.tokens.is_empty() {
+        return (None, vec!["the probe text holds no token".into()]);
+    }
+    if unknown > 0 {
+        warnings.push(format!(
+            "{unknown} token(s) of the probe text are not in the vocabulary and were mapped to <unk> or dropped"
+        ));
+    }
+    set.end_seq();
+    // Label the sequence with the model's own predictions.
+    let mut batch = empty_batch();
+    let mut features = Vec::new();
+    let n = set.tokens.len();
+    match &mut set.labels {
+        Labels::PerStep(v) => v.resize(n, 0),
+        Labels::Class(v) => v.push(0),
+        Labels::Real { values, outputs } => values.resize(*outputs, 0.0),
+    }
+    set.fill_batch(&[0], &mut batch, &mut features);
+    let mut ws = model.workspace();
+    if model.forward(&batch, Score::All, &mut ws).is_ok() {
+        let y = model.spec.outputs;
         match &mut set.labels {
-            Labels::PerStep(v) => v.resize(n, 0),
-            Labels::Class(v) => v.push(0),
-            Labels::Real { values, outputs } => values.resize(*outputs, 0.0),
-        }
-        set.fill_batch(&[0], &mut batch, &mut features);
-        let mut ws = self.model.workspace();
-        if self.model.forward(&batch, Score::All, &mut ws).is_ok() {
-            let y = self.model.spec.outputs;
-            match &mut set.labels {
-                Labels::PerStep(v) => {
-                    for (t, l) in v.iter_mut().enumerate() {
-                        *l = argmax(&ws.logits[t * y..(t + 1) * y]) as u32;
-                    }
+            Labels::PerStep(v) => {
+                for (t, l) in v.iter_mut().enumerate() {
+                    *l = argmax(&ws.logits[t * y..(t + 1) * y]) as u32;
                 }
-                Labels::Class(v) => v[0] = argmax(&ws.logits[..y]) as u32,
-                Labels::Real { values, .. } => {
-                    for (k, v) in values.iter_mut().enumerate() {
-                        *v = f64::from(ws.logits[k]);
-                    }
+            }
+            Labels::Class(v) => v[0] = argmax(&ws.logits[..y]) as u32,
+            Labels::Real { values, .. } => {
+                for (k, v) in values.iter_mut().enumerate() {
+                    *v = f64::from(ws.logits[k]);
                 }
             }
         }
-        self.probe_set = Some(set);
-        warnings
     }
+    (Some(set), warnings)
 }
 
 /// Append the tokens of `text` to `set` as the task reads an input; the unknown tokens.

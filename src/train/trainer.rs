@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::checkpoint::{self, CheckpointData, CheckpointError};
 use super::data::{Batches, RunData};
-use super::divergence::OnDivergence;
+use super::divergence::{LossWindow, OnDivergence};
 use super::protocol::{Metrics, RunInfo, SampleEvent, SampleRequest, TaskScores};
 use super::rundir::RunFiles;
 use crate::config::{Experiment, Mode};
@@ -53,6 +53,10 @@ pub struct Trainer {
     pub(super) active: Duration,
     /// Sums since the last metrics line.
     pub(super) window: Window,
+    /// Recent step losses, for the loss blow-up check.
+    pub(super) losses: LossWindow,
+    /// Remarks for the user found while preparing (e.g. a resumed checkpoint without checksums).
+    pub(super) notes: Vec<String>,
     pub(super) last_norm: f64,
     pub(super) last_lr: f64,
     pub(super) saved_step: Option<u64>,
@@ -141,6 +145,7 @@ impl Trainer {
         if self.val.is_empty() {
             return None;
         }
+        super::fault::in_eval();
         let mut ws = self.model.workspace();
         let (mut sum, mut count) = (0.0, 0usize);
         for (b, reset) in &self.val {
@@ -228,6 +233,7 @@ impl Trainer {
             model: self.model.clone(),
             optim: Some(self.opt.clone()),
             carried: self.shards.export_state(&self.model),
+            note: None,
         };
         let latest = self.run_dir.join("latest.safetensors");
         checkpoint::save(&latest, &data)?;
@@ -253,6 +259,11 @@ impl Trainer {
         } else {
             Err(format!("learning rate {lr} ignored: it must be a positive number"))
         }
+    }
+
+    /// The base learning rate (before the schedule).
+    pub fn base_lr(&self) -> f64 {
+        self.opt.spec.lr
     }
 
     /// Settings of the periodic samples.

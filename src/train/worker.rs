@@ -31,6 +31,15 @@ pub enum RunEnd {
         /// Last step done.
         step: u64,
     },
+    /// A checkpoint could not be written (a full disk, a read-only folder) and the run ended
+    /// there (every policy but [`OnDivergence::Pause`], which pauses instead); the previous
+    /// checkpoint is intact. `Event::Failed` was sent.
+    SaveFailed {
+        /// Last step done.
+        step: u64,
+        /// What failed, one line.
+        what: String,
+    },
     /// Training diverged and the run ended ([`OnDivergence::Stop`], or nothing good to roll
     /// back to); nothing more was saved.
     Diverged {
@@ -86,6 +95,8 @@ pub fn run(trainer: Trainer, commands: Receiver<Command>, events: Sender<Event>)
         paused: false,
         step_once: false,
         gone: false,
+        retries: 0,
+        save_error: None,
     }
     .run()
 }
@@ -109,6 +120,10 @@ struct Loop {
     step_once: bool,
     /// A send failed: the receiver is gone.
     gone: bool,
+    /// Divergences retried with a lower learning rate ([`OnDivergence::LowerLr`]).
+    retries: u32,
+    /// A periodic checkpoint failed to save: what failed (handled after the step's work).
+    save_error: Option<String>,
 }
 
 impl Loop {
@@ -120,6 +135,9 @@ impl Loop {
 
     fn run(mut self) -> RunEnd {
         self.send(Event::Started(Box::new(self.t.info())));
+        for note in std::mem::take(&mut self.t.notes) {
+            self.send(Event::Warning(note));
+        }
         if self.gone {
             return RunEnd::Disconnected { step: self.t.step }; // nothing trained, nothing to save
         }
@@ -142,11 +160,32 @@ impl Loop {
                 let d = self.t.recover(e);
                 let (step, what) = (d.step, d.what.clone());
                 self.send(Event::Diverged { step, what });
-                if !d.recovered || self.t.on_divergence == OnDivergence::Stop {
-                    return RunEnd::Diverged {
-                        step: d.step,
-                        what: d.what,
+                let retry = match self.t.on_divergence {
+                    OnDivergence::LowerLr { max_retries } if d.recovered && self.retries < max_retries => {
+                        self.retries += 1;
+                        Some(max_retries)
+                    }
+                    _ => None,
+                };
+                if let Some(max) = retry {
+                    let lr = self.t.base_lr() / 2.0;
+                    let _ = self.t.set_lr(lr);
+                    self.send(Event::Warning(format!(
+                        "training diverged at step {}: {}; retrying with the learning rate halved to {lr:.3e} (retry {} of {max})",
+                        d.step, d.what, self.retries
+                    )));
+                    continue;
+                }
+                if !d.recovered || self.t.on_divergence != OnDivergence::Pause {
+                    let what = if self.retries > 0 {
+                        format!(
+                            "{} (after {} retries with a halved learning rate)",
+                            d.what, self.retries
+                        )
+                    } else {
+                        d.what
                     };
+                    return RunEnd::Diverged { step: d.step, what };
                 }
                 self.paused = true;
                 self.step_once = false;
@@ -155,6 +194,18 @@ impl Loop {
             }
             let forced = std::mem::take(&mut self.step_once);
             self.periodic(forced);
+            if let Some(what) = self.save_error.take() {
+                if self.t.on_divergence != OnDivergence::Pause {
+                    return self.end_save_failed(what);
+                }
+                // Interactive: keep the model in memory and let the user fix the disk.
+                self.send(Event::Warning(format!(
+                    "{what}; training paused: free some space or fix the folder, then S saves again and space goes on"
+                )));
+                self.paused = true;
+                self.step_once = false;
+                self.send(Event::Paused);
+            }
         }
     }
 
@@ -183,7 +234,9 @@ impl Loop {
                     self.send(Event::Resumed);
                 }
                 Command::StepOnce => self.step_once = true,
-                Command::SaveNow => self.checkpoint(false),
+                Command::SaveNow => {
+                    let _ = self.checkpoint(false);
+                }
                 Command::SetLr(lr) => {
                     if let Err(w) = self.t.set_lr(lr) {
                         self.send(Event::Warning(w));
@@ -222,7 +275,9 @@ impl Loop {
         }
         // A best checkpoint at this step has written latest.safetensors already.
         if ckpt && !self.t.is_saved() {
-            self.checkpoint(false);
+            if let Err(e) = self.checkpoint(false) {
+                self.save_error.get_or_insert(e);
+            }
         }
         if sample {
             let req = self.t.sampling().clone();
@@ -238,21 +293,39 @@ impl Loop {
         if let Some((m, best)) = self.t.log(eval) {
             self.send(Event::Step(m));
             if best {
-                self.checkpoint(true);
+                if let Err(e) = self.checkpoint(true) {
+                    self.save_error.get_or_insert(e);
+                }
             }
         }
     }
 
-    fn checkpoint(&mut self, best: bool) {
-        let ev = match self.t.save(best) {
-            Ok(path) => Event::Checkpointed {
-                path,
-                step: self.t.step,
-                best,
-            },
-            Err(e) => Event::Warning(format!("checkpoint not saved: {e}")),
-        };
-        self.send(ev);
+    /// Save; on failure a warning is sent and the error returned (one line).
+    fn checkpoint(&mut self, best: bool) -> Result<(), String> {
+        match self.t.save(best) {
+            Ok(path) => {
+                let step = self.t.step;
+                self.send(Event::Checkpointed { path, step, best });
+                Ok(())
+            }
+            Err(e) => {
+                let what = format!("checkpoint not saved: {e}");
+                self.send(Event::Warning(what.clone()));
+                Err(what)
+            }
+        }
+    }
+
+    /// End the run after a failed save: what was trained since the last good checkpoint is
+    /// lost, the checkpoint itself is intact.
+    fn end_save_failed(mut self, what: String) -> RunEnd {
+        if self.t.has_unlogged_steps() {
+            let _ = self.t.log(false);
+        }
+        let step = self.t.step;
+        let what = format!("{what}; the run stopped at step {step} (the previous checkpoint is intact)");
+        self.send(Event::Failed(what.clone()));
+        RunEnd::SaveFailed { step, what }
     }
 
     fn sample(&mut self, req: &SampleRequest) {
@@ -278,7 +351,11 @@ impl Loop {
             self.log(eval);
         }
         if !self.t.is_saved() {
-            self.checkpoint(false);
+            if let Err(e) = self.checkpoint(false) {
+                if !self.gone {
+                    return self.end_save_failed(e);
+                }
+            }
         }
         let step = self.t.step;
         self.send(Event::Finished { step });

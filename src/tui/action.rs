@@ -58,6 +58,8 @@ pub enum Action {
     LrUp,
     /// Divide the learning rate by 1.25.
     LrDown,
+    /// `L`: halve the learning rate and resume (offered after a divergence).
+    ResumeLowerLr,
     /// Stop the run (saves a checkpoint).
     Stop,
     /// Restart the run, with the edited experiment if there is one.
@@ -234,6 +236,13 @@ pub fn key_table() -> Vec<KeyHelp> {
         ),
         k(&["]"], "learning rate × 1.25", Train, None, A::LrUp),
         k(&["["], "learning rate ÷ 1.25", Train, Some("lr"), A::LrDown),
+        k(
+            &["L"],
+            "after a divergence: halve the lr and resume",
+            Train,
+            None,
+            A::ResumeLowerLr,
+        ),
         k(&["+", "="], "temperature + 0.05", Train, None, A::TempUp),
         k(
             &["-"],
@@ -340,6 +349,7 @@ pub fn from_key(app: &App, key: KeyEvent) -> Option<Action> {
     if app.error.is_some() {
         return match key.code {
             Esc | Enter => Some(A::Cancel),
+            Char('L') if app.run.diverged => Some(A::ResumeLowerLr),
             Char('e') => Some(A::Edit),
             Char('q') => Some(A::Quit),
             _ => None,
@@ -409,6 +419,7 @@ pub fn train_key(key: KeyEvent) -> Option<Action> {
         (Char('R'), _) => Some(A::Restart),
         (Char(']'), _) => Some(A::LrUp),
         (Char('['), _) => Some(A::LrDown),
+        (Char('L'), _) => Some(A::ResumeLowerLr),
         (Char('+' | '='), _) => Some(A::TempUp),
         (Char('-'), _) => Some(A::TempDown),
         (Char('K'), _) => Some(A::TopKUp),

@@ -206,6 +206,8 @@ pub struct RunState {
     pub lr: Option<f64>,
     /// Restart with the (pending) experiment once `Finished` arrives.
     pub restart_after_stop: bool,
+    /// Training diverged and rolled back: `L` halves the learning rate and resumes.
+    pub diverged: bool,
 }
 
 impl RunState {
@@ -223,6 +225,7 @@ impl RunState {
             last_checkpoint: None,
             lr: None,
             restart_after_stop: false,
+            diverged: false,
         }
     }
 
@@ -611,6 +614,7 @@ pub fn update(app: &mut App, action: Action) {
             Phase::Paused => {
                 app.send(Command::Resume);
                 app.run.phase = Phase::Running;
+                app.run.diverged = false;
             }
             Phase::Starting | Phase::Stopping => {}
         },
@@ -643,6 +647,25 @@ pub fn update(app: &mut App, action: Action) {
                 app.message(Level::Info, format!("learning rate → {lr:.3e}"));
             }
         }
+        Action::ResumeLowerLr => match (app.run.phase, app.base_lr()) {
+            (Phase::Paused, Some(lr)) => {
+                let lr = lr / 2.0;
+                app.error = None;
+                app.run.diverged = false;
+                app.run.lr = Some(lr);
+                app.send(Command::SetLr(lr));
+                app.send(Command::Resume);
+                app.run.phase = Phase::Running;
+                app.message(
+                    Level::Info,
+                    format!("learning rate halved to {lr:.3e}; training resumed"),
+                );
+            }
+            _ => app.message(
+                Level::Info,
+                "L halves the learning rate and resumes a paused run (after a divergence)",
+            ),
+        },
         Action::Stop => {
             if app.run.phase.active() && app.run.phase != Phase::Stopping {
                 app.send(Command::Stop);
@@ -1034,9 +1057,13 @@ fn on_event(app: &mut App, ev: Event) {
         Event::Warning(w) => app.message(Level::Warn, w),
         Event::Diverged { step, what } => {
             app.run.phase = Phase::Paused;
+            app.run.diverged = true;
+            let lr = app
+                .base_lr()
+                .map_or(String::new(), |lr| format!(" ({lr:.3e} → {:.3e})", lr / 2.0));
             app.error = Some(format!(
-                "training diverged at step {step}: {what}. Paused (rolled back to the last good \
-                 checkpoint if any). Lower the learning rate ([) and press space."
+                "training diverged at step {step}: {what}. Paused. Press L to halve the learning \
+                 rate{lr} and resume, or Esc, then [ / ] and space."
             ));
         }
         Event::Failed(e) => {

@@ -127,18 +127,20 @@ pub fn last_best_loss(runs: &Path, name: &str) -> Option<f64> {
 /// Read one run directory's `metrics.jsonl` (bounded: long runs are downsampled).
 pub fn load_run(dir: &Path) -> Result<RunEntry, String> {
     let metrics = dir.join("metrics.jsonl");
-    let file = fs::File::open(&metrics).map_err(|e| format!("{}: {e}", metrics.display()))?;
+    let text = fs::read(&metrics).map_err(|e| format!("{}: {e}", metrics.display()))?;
     let mut train = History::new(RUN_HISTORY_CAPACITY, 64);
     let mut val = History::new(RUN_HISTORY_CAPACITY, 64);
     let (mut steps, mut best_val, mut last_train) = (0, None, None);
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: {e}", metrics.display()))?;
+    for (i, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+        // A run being written, or killed mid-write, may end in a torn line (no newline yet):
+        // it is ignored. A complete first line that is not a metrics line means a wrong file.
+        let complete = line.ends_with(b"\n");
+        let line = String::from_utf8_lossy(line);
         if line.trim().is_empty() {
             continue;
         }
-        // A run being written may end in a partial line: skip what does not parse.
         let Ok(m) = serde_json::from_str::<Metrics>(&line) else {
-            if i == 0 {
+            if i == 0 && complete {
                 return Err(format!("{}:1: not a metrics line", metrics.display()));
             }
             continue;

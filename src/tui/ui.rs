@@ -232,6 +232,13 @@ pub fn footer_hints(app: &App) -> Vec<(String, String)> {
         };
         return vec![pair("Enter", what), pair("Esc", "cancel")];
     }
+    if app.error.is_some() && app.run.diverged {
+        return vec![
+            pair("L", "halve lr & resume"),
+            pair("Esc", "dismiss"),
+            pair("q", "quit"),
+        ];
+    }
     if app.error.is_some() {
         return vec![pair("Esc", "dismiss"), pair("e", "edit"), pair("q", "quit")];
     }

@@ -94,6 +94,8 @@ pub fn default_experiment(name: &str) -> Experiment {
             sample_every: NonZeroU64::new(200),
             probe_every: NonZeroU64::new(100),
             max_val_tokens: 100_000,
+            divergence_factor: 10.0,
+            divergence_window: 100,
         },
         sampling: SamplingSection {
             temperature: 0.8,
