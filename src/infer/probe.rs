@@ -129,10 +129,10 @@ pub fn probe_batch<F: Scalar>(
     let mut ws = model.workspace();
     ws.record_grad_norms = true;
     model
-        .forward(&batch, Score::LastStep, &mut ws)
+        .forward(batch, Score::LastStep, &mut ws)
         .map_err(|e| ProbeError::Model(e.to_string()))?;
     let mut grads = model.params.zeros_like();
-    model.backward(&batch, &mut ws, &mut grads);
+    model.backward(batch, &mut ws, &mut grads);
 
     let y = model.spec.outputs;
     let mut entropy = Vec::with_capacity(t_len);

@@ -6,6 +6,8 @@ use crate::task::batcher::TaskBatcher;
 use crate::task::data::TaskData;
 
 /// The data of a run.
+// One per run, never copied in a loop: the size difference of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum RunData {
     /// A language model's text.

@@ -134,6 +134,8 @@ pub struct SampleEvent {
 }
 
 /// Trainer → UI.
+// A few events a second through a channel: a large `Step` (a task's scores) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// The run has started (or resumed).

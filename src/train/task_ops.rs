@@ -25,9 +25,7 @@ impl Trainer {
     /// the mean validation loss, NaN when the model gives non-finite outputs.
     pub(super) fn evaluate_task(&mut self) -> Option<f64> {
         let sequences = self.sequences_seen();
-        let Some(task) = self.data.task() else {
-            return None;
-        };
+        let task = self.data.task()?;
         let valid = match evaluate(&self.model, task, &task.valid, EVAL_BATCH, &mut self.task_eval) {
             Ok(m) => m,
             Err(_) => return Some(f64::NAN),

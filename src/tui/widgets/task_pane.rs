@@ -174,8 +174,8 @@ mod tests {
         let t = text(&task_lines(&s, &Theme::new(false)));
         assert!(t.contains("accuracy 83.33%"), "{t}");
         assert!(t.contains("640 training sequences"), "{t}");
-        assert!(t.contains(" Greek     3     1   75.0%"), "{t}");
-        assert!(t.contains(" Korea     0     2  100.0%"), "{t}");
+        assert!(t.contains(" Greek     3     1  75.0%"), "{t}");
+        assert!(t.contains(" Korea     0     2 100.0%"), "{t}");
     }
 
     #[test]
