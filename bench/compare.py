@@ -40,7 +40,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-SHARED = os.path.join(ROOT, "..", "shared", "bench")
+# ../shared beside the main checkout; a worktree under /work/wt/NAME finds it one level up.
+SHARED = next((p for p in (os.path.join(ROOT, "..", "shared", "bench"), os.path.join(ROOT, "..", "..", "shared", "bench"))
+               if os.path.isdir(p)), os.path.join(ROOT, "..", "shared", "bench"))
 
 
 def run_json(cmd, env=None):

@@ -128,12 +128,15 @@ def parse(script_out):
     return samples
 
 
+SRC_ROOT = [ROOT]
+
+
 def resolve(path):
     """perf gives a srcline's file name only: find it under src/ (nn/ first)."""
     if path is None:
         return None
     for base in ("src/nn/model", "src/nn", "src/optim", "src/commands/bench", "src"):
-        p = os.path.join(ROOT, base, path)
+        p = os.path.join(SRC_ROOT[0], base, path)
         if os.path.exists(p):
             return p
     return "/elsewhere/" + path
@@ -147,25 +150,33 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--freq", type=int, default=1000)
+    p.add_argument("--src", default=ROOT, help="checkout the binary was built from (its src/ names the lines)")
+    p.add_argument("--data", help="perf data file: kept there; if it exists, only categorise it")
     a = p.parse_args()
-    data = os.path.join(tempfile.gettempdir(), f"rnnlab_profile_{os.getpid()}.data")
-    cmd = ["perf", "record", "-q", "--call-graph", "dwarf,65528", "-F", str(a.freq), "-o", data, a.bin, "bench",
-           "--cell", a.cell, "--hidden", str(a.hidden), "--threads", str(a.threads), "--steps", str(a.steps), "--json"]
-    bench = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    SRC_ROOT[0] = a.src
+    data = a.data or os.path.join(tempfile.gettempdir(), f"rnnlab_profile_{os.path.basename(a.bin)}_{a.cell}_{a.hidden}.data")
+    if not (a.data and os.path.exists(a.data)):
+        record(a, data)
     out = subprocess.run(["perf", "script", "-i", data, "-F", "comm,ip,sym,srcline"], check=True,
                          capture_output=True, text=True).stdout
-    os.unlink(data)
     counts = collections.Counter()
     for s in parse(out):
         frames = [(sym, resolve(f), ln) for sym, f, ln in s]
         counts[phase_of(frames)] += 1
     total = sum(counts.values())
-    print(f"{a.cell} H = {a.hidden}, {a.threads} threads, {total} samples; bench: {bench.strip()[:200]}", file=sys.stderr)
+    print(f"{a.cell} H = {a.hidden}, {a.threads} threads, {total} samples, data {data}", file=sys.stderr)
     print("| phase | share of CPU samples |")
     print("|---|---|")
     for ph in PHASES:
         if counts[ph]:
             print(f"| {ph} | {100 * counts[ph] / total:.1f}% |")
+
+
+def record(a, data):
+    cmd = ["perf", "record", "-q", "--call-graph", "dwarf,65528", "-F", str(a.freq), "-o", data, a.bin, "bench",
+           "--cell", a.cell, "--hidden", str(a.hidden), "--threads", str(a.threads), "--steps", str(a.steps), "--json"]
+    bench = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    print(f"bench: {bench.strip()}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ pub struct Cli {
 
 const AFTER_HELP: &str = "Exit status: 0 ok, 2 bad input or usage (one-line message naming the file and place), \
 3 training diverged (NaN or infinite values; nothing broken is saved), 1 anything else.\n\
-Examples:\n  rnn-lab                                  open the experiment browser\n  rnn-lab experiments/default.toml         train it in the TUI\n  rnn-lab train experiments/default.toml --steps 300\n  rnn-lab sample runs/default-*/best.safetensors --temperature 0.7";
+Examples:\n  rnn-lab                                  open the experiment browser\n  rnn-lab experiments/default.toml         train it in the TUI\n  rnn-lab train experiments/default.toml --steps 300\n  rnn-lab sample runs/default@latest --temperature 0.7   (the newest run of experiment `default`)";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
@@ -55,6 +55,11 @@ pub enum Command {
     Gradcheck(GradcheckArgs),
     /// Time training (forward + backward + Adam) or batch-1 sampling on random data.
     Bench(BenchArgs),
+    /// Run a hyper-parameter sweep (grid or random search) here or as a Slurm job array.
+    Sweep(SweepArgs),
+    /// Run one point of a sweep (what each Slurm array task runs).
+    #[command(hide = true)]
+    SweepPoint(SweepPointArgs),
     /// Write a checkpoint as a PyTorch state_dict with model.py, vocabulary and README.
     Export(ExportArgs),
     /// Read a PyTorch state_dict (an export folder) back into a checkpoint or run directory.
@@ -63,15 +68,88 @@ pub enum Command {
     W2v(W2vArgs),
 }
 
+/// Where sweep points run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutorArg {
+    /// On this machine, --parallel points at once.
+    Local,
+    /// As one Slurm job array (sbatch), one task per point.
+    Slurm,
+}
+
+/// How the results table is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    /// GitHub markdown.
+    Markdown,
+    /// Comma-separated values.
+    Csv,
+    /// One JSON document.
+    Json,
+}
+
+/// `rnn-lab sweep`.
+#[derive(Debug, Args)]
+#[command(after_help = SWEEP_HELP)]
+pub struct SweepArgs {
+    /// Sweep file: a base experiment and axes over its keys (docs/experiment-format.md).
+    pub sweep: PathBuf,
+    /// Where the points run.
+    #[arg(long, value_enum, default_value_t = ExecutorArg::Local)]
+    pub executor: ExecutorArg,
+    /// Local executor: points at once (the cores are shared out among them; default
+    /// `[local] parallel` of the sweep file, else 1).
+    #[arg(long)]
+    pub parallel: Option<usize>,
+    /// Check everything and print what would run (the batch script for Slurm); run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the results table of what has run so far; run nothing.
+    #[arg(long)]
+    pub results: bool,
+    /// Slurm: submit and return without following the job.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Folder that holds sweep folders.
+    #[arg(long, default_value = "sweeps")]
+    pub out: PathBuf,
+    /// Format of the table printed on stdout (all three are written into the sweep folder).
+    #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
+    pub format: TableFormat,
+}
+
+const SWEEP_HELP: &str = "Each point is an ordinary experiment file and run directories under <out>/<name>/; the results table \
+(sorted by the best validation loss) goes to stdout and to results.md/.csv/.json there. Running the same command again \
+skips finished points and resumes interrupted ones from their latest checkpoint. Ctrl-C stops the points (or scancels the \
+Slurm job) with a checkpoint.\n\
+Examples:\n  rnn-lab sweep experiments/sweeps/hidden_lr.toml --parallel 2\n  \
+rnn-lab sweep experiments/sweeps/hidden_lr.toml --executor slurm --dry-run\n  \
+rnn-lab sweep experiments/sweeps/hidden_lr.toml --results --format csv";
+
+/// `rnn-lab sweep-point` (internal).
+#[derive(Debug, Args)]
+pub struct SweepPointArgs {
+    /// The sweep folder (sweeps/<name>).
+    pub dir: PathBuf,
+    /// The point's index (the Slurm array index).
+    pub index: usize,
+    /// Training threads.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+}
+
 /// `rnn-lab train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Experiment file.
     pub experiment: PathBuf,
-    /// Override the number of training steps.
+    /// The step to train to (overrides [training] steps); with --resume, the total to reach,
+    /// not a count from the checkpoint.
     #[arg(long)]
     pub steps: Option<u64>,
-    /// Continue from this checkpoint (its run directory is continued unless --out is given).
+    /// Continue from this checkpoint: a .safetensors file, a run directory (its
+    /// latest.safetensors) or runs/NAME@latest (the newest run of experiment NAME). A new run
+    /// directory carries the old one's metrics on.
     #[arg(long)]
     pub resume: Option<PathBuf>,
     /// Folder that holds run directories.
@@ -112,7 +190,8 @@ pub enum DivergenceArg {
 /// `rnn-lab sample`.
 #[derive(Debug, Args)]
 pub struct SampleArgs {
-    /// Checkpoint (.safetensors).
+    /// Checkpoint: a .safetensors file, a run directory (its best.safetensors) or
+    /// runs/NAME@latest (the newest run of experiment NAME).
     pub checkpoint: PathBuf,
     /// Softmax temperature; 0 = greedy.
     #[arg(long, short = 't')]
@@ -140,7 +219,8 @@ pub struct SampleArgs {
 /// `rnn-lab eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Checkpoint (.safetensors).
+    /// Checkpoint: a .safetensors file, a run directory (its best.safetensors) or
+    /// runs/NAME@latest (the newest run of experiment NAME).
     pub checkpoint: PathBuf,
     /// File to score: text (language models) or a file in the task's format with its labels.
     /// Generated tasks take none: they are scored on fresh test sequences.
@@ -212,7 +292,8 @@ pub struct CheckArgs {
 /// `rnn-lab probe`.
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// Checkpoint (.safetensors).
+    /// Checkpoint: a .safetensors file, a run directory (its best.safetensors) or
+    /// runs/NAME@latest (the newest run of experiment NAME).
     pub checkpoint: PathBuf,
     /// Text to run the model on.
     #[arg(long)]
@@ -234,7 +315,8 @@ Load it in Python:\n  import sys; sys.path.insert(0, \"DIR\")\n  from model impo
 Check the load: python DIR/model.py   (largest logit difference from rnn-lab). See docs/scale.md."
 )]
 pub struct ExportArgs {
-    /// Checkpoint (.safetensors).
+    /// Checkpoint: a .safetensors file, a run directory (its best.safetensors) or
+    /// runs/NAME@latest (the newest run of experiment NAME).
     pub checkpoint: PathBuf,
     /// Folder to write the PyTorch export into (created if needed).
     #[arg(long, value_name = "DIR")]

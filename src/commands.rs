@@ -15,6 +15,7 @@ pub mod predict;
 pub mod probe;
 pub mod sample;
 pub mod suite;
+pub mod sweep;
 pub mod train;
 pub mod tui;
 pub mod w2v;

@@ -13,6 +13,7 @@ pub mod emit;
 pub mod experiment;
 pub mod fields;
 mod locate;
+pub mod overrides;
 mod raw;
 
 use std::path::Path;

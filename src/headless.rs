@@ -102,6 +102,19 @@ pub fn task_metric(t: &TaskScores) -> String {
     s
 }
 
+/// What a run will train: `for 300 steps`, or resumed, `to step 600 (300 steps from step 300)`.
+/// `--steps` is the step the run ends at, counted from the start of training, not a count of
+/// steps from the checkpoint.
+pub fn span(start: u64, total: u64) -> String {
+    if start == 0 {
+        format!("for {total} steps")
+    } else if total > start {
+        format!("to step {total} ({} steps from step {start})", total - start)
+    } else {
+        format!("from step {start}: nothing to do, --steps {total} is the step to reach, not a count")
+    }
+}
+
 /// The progress line of one metrics line. `last_task`: a task's last scores (its headline
 /// metric replaces bits per token).
 fn progress_line(m: &Metrics, p: &Progress, last_val: Option<f64>, last_task: Option<&TaskScores>) -> String {
@@ -111,10 +124,12 @@ fn progress_line(m: &Metrics, p: &Progress, last_val: Option<f64>, last_task: Op
     let val = last_val.map_or("  -   ".to_string(), |v| format!("{v:.4}"));
     let quality = match last_task {
         Some(t) => task_metric(t),
-        // Validation bits once there is a validation loss, training bits before.
+        // Validation bits once there is a validation loss, training bits before; the label
+        // says which.
         None => format!(
-            "{:.3} bits/tok",
-            last_val.map_or(m.bits_per_token, |v| v / std::f64::consts::LN_2)
+            "{:.3} bits/tok ({})",
+            last_val.map_or(m.bits_per_token, |v| v / std::f64::consts::LN_2),
+            if last_val.is_some() { "val" } else { "train" }
         ),
     };
     format!(
@@ -152,6 +167,7 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
     let (mut total, mut first) = (0u64, 0u64);
     let mut last_val: Option<f64> = None;
     let mut last_task: Option<TaskScores> = None;
+    let mut run_dir: Option<std::path::PathBuf> = None;
     let mut err = std::io::stderr();
     // The commands channel stays open until the run ends: closing it would end the run.
     let _commands = worker.commands;
@@ -160,19 +176,18 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
             Event::Started(info) => {
                 total = info.total_steps;
                 first = info.start_step;
-                let _ =
-                    writeln!(
+                let _ = writeln!(
                     err,
-                    "rnn-lab: training {} ({}, {} parameters, vocabulary {}, {} training tokens) for {} steps{} → {}",
+                    "rnn-lab: training {} ({}, {} parameters, vocabulary {}, {} training tokens) {} → {}",
                     info.name,
                     info.model,
                     info.params,
                     info.vocab,
                     info.train_tokens,
-                    info.total_steps,
-                    if info.start_step > 0 { format!(" from step {}", info.start_step) } else { String::new() },
+                    span(info.start_step, info.total_steps),
                     info.run_dir.display()
                 );
+                run_dir = Some(info.run_dir.clone());
             }
             Event::Step(m) => {
                 if m.val_loss.is_some() {
@@ -222,7 +237,10 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
                 }
                 let _ = writeln!(
                     err,
-                    "rnn-lab: finished at step {step}; checkpoints in the run directory"
+                    "rnn-lab: finished at step {step}; checkpoints in {}",
+                    run_dir
+                        .as_ref()
+                        .map_or("the run directory".into(), |d| format!("{}/", d.display()))
                 );
             }
             // Reported from the thread's result below: a divergence or a failure to start.

@@ -10,6 +10,7 @@ pub mod infer;
 pub mod interop;
 pub mod nn;
 pub mod optim;
+pub mod sweep;
 pub mod task;
 pub mod train;
 pub mod tui;

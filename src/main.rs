@@ -35,6 +35,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Probe(a)) => commands::probe::run(&a),
         Some(Command::Gradcheck(a)) => commands::gradcheck::run(&a),
         Some(Command::Bench(a)) => commands::bench::run(&a),
+        Some(Command::Sweep(a)) => commands::sweep::run(&a),
+        Some(Command::SweepPoint(a)) => commands::sweep::point(&a),
         Some(Command::Export(a)) => commands::export::run(&a),
         Some(Command::Import(a)) => commands::import::run(&a),
         Some(Command::W2v(a)) => commands::w2v::run(&a),

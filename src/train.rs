@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod divergence;
 mod fault;
+pub mod inspect;
 pub mod prepare;
 pub mod protocol;
 pub mod rundir;

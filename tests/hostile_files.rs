@@ -324,3 +324,16 @@ fn a_word_corpus_with_too_many_distinct_words_gets_max_vocab_advice() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("max_vocab = 50000"), "no advice: {}", stderr(&o));
 }
+
+/// Word-vector files whose header claims 10⁹ words: refused as truncated (exit 2, one line)
+/// without reserving memory for the claimed words (the fuzzer found the reader aborting on a
+/// 33 GB allocation).
+#[test]
+fn a_vectors_file_claiming_a_billion_words_is_refused_without_allocating_for_them() {
+    let d = tempfile::tempdir().expect("tempdir");
+    for name in ["vectors_header_1e9_words.bin", "vectors_header_1e9_words.txt"] {
+        let f = fixture("hostile").join(name);
+        let o = run(&["w2v", "neighbours", f.to_str().expect("utf-8"), "far"], d.path());
+        refused(&o, name, "the header says 1000000000");
+    }
+}

@@ -223,6 +223,7 @@ fn a_full_disk_keeps_the_previous_checkpoint_and_ends_the_headless_run_cleanly()
         "{e}"
     );
     assert!(!e.contains("panicked"));
+    assert_eq!(e.matches("checkpoint not saved").count(), 1, "said once: {e}");
     let rd = only_run_dir(&d.path().join("r"));
     assert_eq!(checkpoint::load(&rd.join("latest.safetensors")).expect("load").step, 5);
     let leftovers: Vec<_> = std::fs::read_dir(&rd)

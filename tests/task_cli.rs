@@ -108,7 +108,11 @@ fn tagging_trains_evaluates_and_predicts_with_a_bidirectional_model() {
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("probe json");
     assert_eq!(r["tokens"].as_array().expect("tokens").len(), 5, "{r}");
-    assert_eq!(r["layers"].as_array().expect("layers").len(), 2, "forward and backward: {r}");
+    assert_eq!(
+        r["layers"].as_array().expect("layers").len(),
+        2,
+        "forward and backward: {r}"
+    );
     assert_eq!(r["steps"][2]["top"][0]["token"], "B-VP", "{r}");
 
     // A tagging model generates no text: sample says so, exit 2.
@@ -244,7 +248,10 @@ fn the_suite_runs_its_table_and_skips_finished_runs_when_run_again() {
         assert_eq!(r["state"], "done", "{r}");
         assert_eq!(r["step"], 10, "{r}");
         assert!(r["error"].as_f64().is_some(), "{r}");
-        assert!(p.join(r["run_dir"].as_str().expect("run_dir")).join("metrics.jsonl").exists());
+        assert!(p
+            .join(r["run_dir"].as_str().expect("run_dir"))
+            .join("metrics.jsonl")
+            .exists());
     }
     let csv = std::fs::read_to_string(p.join("s/suite.csv")).expect("suite.csv");
     assert_eq!(csv.lines().count(), 3, "{csv}");

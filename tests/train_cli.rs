@@ -429,3 +429,86 @@ fn eta_is_that_of_the_limit_that_ends_the_run_first() {
     assert!((by_time.fraction() - 8.0 / 600.0).abs() < 1e-12);
     assert_eq!(progress(10, 100, 1.0, 120.0, Some(60.0)).fraction(), 1.0);
 }
+
+#[test]
+fn run_directories_and_the_latest_selector_name_checkpoints() {
+    let d = setup("");
+    for _ in 0..2 {
+        let o = run(&["train", "tiny.toml", "--steps", "10"], d.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let runs = run_dirs(&d.path().join("runs"));
+    assert_eq!(runs.len(), 2);
+    // A run directory is its best checkpoint; runs/NAME@latest the newest run's.
+    let dir = runs[0].to_string_lossy().to_string();
+    for arg in [dir.as_str(), "runs/tiny@latest", "runs/tiny@latest/latest.safetensors"] {
+        let o = run(&["sample", arg, "--length", "5"], d.path());
+        assert!(o.status.success(), "sample {arg}: {}", stderr(&o));
+        assert!(!o.stdout.is_empty());
+    }
+    let o = run(&["sample", "runs/tiny@latest"], d.path());
+    let newest = runs[1].file_name().expect("name").to_string_lossy().to_string();
+    assert!(stderr(&o).contains(&newest), "{}", stderr(&o));
+    // The folder of runs: what to pass instead, not "Is a directory".
+    let o = run(&["sample", "runs"], d.path());
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("runs/tiny@latest") && !e.contains("os error"), "{e}");
+    // --resume takes the selector too; --steps is the step to reach.
+    let o = run(
+        &["train", "tiny.toml", "--resume", "runs/tiny@latest", "--steps", "15"],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("to step 15 (5 steps from step 10)"),
+        "{}",
+        stderr(&o)
+    );
+    let last = metrics(&run_dirs(&d.path().join("runs"))[2]);
+    assert_eq!(last.last().expect("a line")["step"], 15);
+}
+
+#[test]
+fn resuming_another_experiments_checkpoint_says_so() {
+    let d = setup("");
+    let o = run(&["train", "tiny.toml", "--steps", "5"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(d.path().join("other.txt"), "zyxw vuts\n".repeat(40)).expect("write");
+    std::fs::write(
+        d.path().join("other.toml"),
+        "[experiment]\nname = \"other\"\n[data]\nfiles = [\"other.txt\"]\n[model]\ncell = \"lstm\"\nhidden = 16\n",
+    )
+    .expect("write");
+    let o = run(&["train", "other.toml", "--resume", "runs/tiny@latest"], d.path());
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("checkpoint of experiment `tiny`, not `other`") && !e.contains("data changed"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_prime_tokens_are_named_and_an_empty_sample_is_visible() {
+    let d = setup("");
+    let o = run(&["train", "tiny.toml", "--steps", "5"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(
+        &["sample", "runs/tiny@latest", "--prime", "the Zé", "--length", "3"],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("\"Z\", \"é\""), "{e}");
+    // Zero tokens to generate: the marker, not a blank line.
+    let o = run(
+        &["sample", "runs/tiny@latest", "--prime", "", "--length", "0"],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        rnn_lab::infer::sample::EMPTY_SAMPLE
+    );
+}

@@ -17,7 +17,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 # The binary under test: $RNN_LAB_BIN, or the release build of this checkout.
 BIN = Path(os.environ.get("RNN_LAB_BIN", REPO / "target" / "release" / "rnn-lab"))
-SHARED = REPO.parent / "shared" / "data"
+# The public corpora beside the repository (../shared/data), also found from a worktree in a
+# folder beside the main checkout; $RNN_LAB_SHARED names another.
+SHARED = Path(os.environ.get("RNN_LAB_SHARED") or next(
+    (p for p in (REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data") if p.is_dir()),
+    REPO.parent / "shared" / "data"))
 
 
 def corpus_text(min_bytes=200_000):

@@ -37,13 +37,13 @@ pub fn run(a: &EvalArgs) -> Result<(), CliError> {
     let Some(file) = &a.file else {
         return Err(CliError::input(format!(
             "{}: a language model is scored on a text file: rnn-lab eval CKPT FILE",
-            a.checkpoint.display()
+            l.path.display()
         )));
     };
     if l.model.spec.head != HeadKind::PerStep {
         return Err(CliError::input(format!(
             "{}: eval scores language models; this model has a sequence head",
-            a.checkpoint.display()
+            l.path.display()
         )));
     }
     let text = crate::data::files::read_text(file).map_err(CliError::input)?;
@@ -51,8 +51,9 @@ pub fn run(a: &EvalArgs) -> Result<(), CliError> {
     let (batches, unknown) = eval_batches(&l.vocab, mode, &text, 32, l.exp.training.seq_len.max(64));
     if unknown > 0 {
         eprintln!(
-            "rnn-lab: warning: {unknown} token(s) of {} are not in the vocabulary and were {}",
+            "rnn-lab: warning: {unknown} token(s) of {} are not in the vocabulary ({}) and were {}",
             file.display(),
+            l.vocab.name_unknown(&text),
             if l.vocab.unk().is_some() {
                 "mapped to <unk> and scored"
             } else {

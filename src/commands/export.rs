@@ -16,11 +16,12 @@ pub fn cli_error(e: InteropError) -> CliError {
 
 /// Write the export and print what to type next.
 pub fn run(a: &ExportArgs) -> Result<(), CliError> {
-    let s = export(&a.checkpoint, &a.pytorch, a.force).map_err(cli_error)?;
+    let checkpoint = super::loaded::checkpoint_arg(&a.checkpoint, crate::train::rundir::Pick::Best)?;
+    let s = export(&checkpoint, &a.pytorch, a.force).map_err(cli_error)?;
     let m = &s.model;
     eprintln!(
         "rnn-lab: exported {} ({} {}×{}{}, step {}) → {}: {}",
-        a.checkpoint.display(),
+        checkpoint.display(),
         m.torch_module,
         m.layers,
         m.hidden,

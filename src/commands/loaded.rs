@@ -1,6 +1,6 @@
 //! A checkpoint opened for inference: model, vocabulary and the experiment it came from.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::CliError;
 use crate::config::Experiment;
@@ -9,6 +9,7 @@ use crate::nn::Model;
 use crate::task::data::{TaskData, TaskInfo};
 use crate::task::input::task_of;
 use crate::train::checkpoint;
+use crate::train::rundir::{self, Pick};
 
 /// What `sample`, `eval` and `probe` need from a checkpoint.
 pub struct Loaded {
@@ -22,10 +23,26 @@ pub struct Loaded {
     pub step: u64,
     /// Tasks other than language models: the task, rebuilt from the checkpoint.
     pub task: Option<TaskData>,
+    /// The checkpoint file it was read from.
+    pub path: PathBuf,
 }
 
-/// Open a checkpoint; every failure is bad input naming the file.
-pub fn open(path: &Path) -> Result<Loaded, CliError> {
+/// The checkpoint file a command-line argument names (a file, a run directory, or
+/// `runs/NAME@latest`; see [`rundir::resolve`]). When that is not the argument itself, says on
+/// stderr which file it is, so the output can be traced to a run.
+pub fn checkpoint_arg(arg: &Path, pick: Pick) -> Result<PathBuf, CliError> {
+    let path = rundir::resolve(arg, pick).map_err(CliError::input)?;
+    if path != arg {
+        eprintln!("rnn-lab: {} → {}", arg.display(), path.display());
+    }
+    Ok(path)
+}
+
+/// Open a checkpoint (a file, a run directory's best checkpoint, or `runs/NAME@latest`'s);
+/// every failure is bad input naming the file.
+pub fn open(arg: &Path) -> Result<Loaded, CliError> {
+    let path = checkpoint_arg(arg, Pick::Best)?;
+    let path = path.as_path();
     let c = checkpoint::load(path).map_err(CliError::input)?;
     let vocab = Vocab::from_json(&c.vocab_json)
         .map_err(|e| CliError::input(format!("{}: vocabulary metadata: {e}", path.display())))?;
@@ -74,5 +91,6 @@ pub fn open(path: &Path) -> Result<Loaded, CliError> {
         exp,
         step: c.step,
         task,
+        path: path.to_path_buf(),
     })
 }

@@ -24,7 +24,7 @@ pub fn run(a: &ProbeArgs) -> Result<(), CliError> {
             let Some(set) = set else {
                 return Err(CliError::input(format!(
                     "{}: --text: {}",
-                    a.checkpoint.display(),
+                    l.path.display(),
                     warnings.join("; ")
                 )));
             };
@@ -39,13 +39,17 @@ pub fn run(a: &ProbeArgs) -> Result<(), CliError> {
         None => {
             let (ids, unknown) = l.vocab.encode(&a.text);
             if unknown > 0 {
-                eprintln!("rnn-lab: warning: {unknown} token(s) of --text are not in the vocabulary and were mapped to <unk> or dropped");
+                eprintln!(
+                    "rnn-lab: warning: {unknown} token(s) of --text are not in the vocabulary ({}) and were {}",
+                    l.vocab.name_unknown(&a.text),
+                    l.vocab.unknown_fate()
+                );
             }
             let vocab = &l.vocab;
             probe(&l.model, &ids, l.step, &|t| vocab.display(t))
         }
     }
-    .map_err(|e| CliError::input(format!("{}: {e}", a.checkpoint.display())))?;
+    .map_err(|e| CliError::input(format!("{}: {e}", l.path.display())))?;
     if a.json {
         println!("{}", print::to_json(&report));
     } else {

@@ -4,7 +4,7 @@ use super::loaded::open;
 use super::CliError;
 use crate::cli::SampleArgs;
 use crate::config::Mode;
-use crate::infer::sample::{SampleOpts, Sampler};
+use crate::infer::sample::{SampleOpts, Sampler, EMPTY_SAMPLE};
 use crate::nn::HeadKind;
 
 /// Print `count` samples separated by blank lines.
@@ -20,7 +20,7 @@ pub fn run(a: &SampleArgs) -> Result<(), CliError> {
     if l.model.spec.head != HeadKind::PerStep || l.model.spec.bidirectional {
         return Err(CliError::input(format!(
             "{}: this model is not a language model; it cannot generate text",
-            a.checkpoint.display()
+            l.path.display()
         )));
     }
     let temperature = a.temperature.unwrap_or(l.exp.sampling.temperature);
@@ -37,12 +37,9 @@ pub fn run(a: &SampleArgs) -> Result<(), CliError> {
     let (prime, unknown) = l.vocab.encode(&prime_text);
     if unknown > 0 {
         eprintln!(
-            "rnn-lab: warning: {unknown} token(s) of the prime text are not in the checkpoint's vocabulary and were {}",
-            if l.vocab.unk().is_some() {
-                "mapped to <unk>"
-            } else {
-                "dropped"
-            }
+            "rnn-lab: warning: {unknown} token(s) of the prime text are not in the checkpoint's vocabulary ({}) and were {}",
+            l.vocab.name_unknown(&prime_text),
+            l.vocab.unknown_fate()
         );
     }
     let opts = SampleOpts {
@@ -62,7 +59,12 @@ pub fn run(a: &SampleArgs) -> Result<(), CliError> {
         if i > 0 {
             println!();
         }
-        println!("{}{}", prime_text, l.vocab.decode_after(prime.last().copied(), &ids));
+        if ids.is_empty() {
+            let sep = if prime_text.is_empty() { "" } else { " " };
+            println!("{prime_text}{sep}{EMPTY_SAMPLE}");
+        } else {
+            println!("{}{}", prime_text, l.vocab.decode_after(prime.last().copied(), &ids));
+        }
     }
     Ok(())
 }

@@ -22,9 +22,13 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
     if a.steps == Some(0) {
         return Err(CliError::input("--steps must be at least 1"));
     }
+    let resume = match &a.resume {
+        Some(r) => Some(super::loaded::checkpoint_arg(r, crate::train::rundir::Pick::Latest)?),
+        None => None,
+    };
     let opts = RunOptions {
         steps: a.steps,
-        resume: a.resume.clone(),
+        resume,
         out: Some(a.out.clone()),
         seed: a.seed,
         threads: a.threads,

@@ -45,6 +45,22 @@ pub(crate) fn suggestion(word: &str, candidates: &[&str]) -> String {
     }
 }
 
+/// What to add after "unknown section [x]": the closest section as a did-you-mean, else the
+/// list of sections.
+pub(crate) fn section_hint(name: &str, section_names: &[&str]) -> String {
+    match closest(name, section_names) {
+        Some(c) => format!(", did you mean [{c}]?"),
+        None => format!(
+            " (sections: {})",
+            section_names
+                .iter()
+                .map(|s| format!("[{s}]"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Spans of every section header and key found in the file.
 #[derive(Debug, Default)]
 pub(crate) struct Spans {
@@ -102,17 +118,7 @@ pub(crate) fn walk(doc: &DeTable<'_>, spans: &mut Spans) -> Result<(), (usize, S
             return Err((key_span.start, msg));
         };
         if !section_names.contains(&name) {
-            let hint = match closest(name, &section_names) {
-                Some(c) => format!(", did you mean [{c}]?"),
-                None => format!(
-                    " (sections: {})",
-                    section_names
-                        .iter()
-                        .map(|s| format!("[{s}]"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
+            let hint = section_hint(name, &section_names);
             return Err((key_span.start, format!("unknown section [{name}]{hint}")));
         }
         spans.sections.insert(name.to_string(), key_span);

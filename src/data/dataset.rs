@@ -143,8 +143,8 @@ impl Visit for Ids<'_> {
     }
 }
 
-/// Word-level vocabularies above this many tokens are refused (a one-hot model that wide does
-/// not fit in memory), with advice; above [`VOCAB_WARN`] they get a warning.
+/// Word-level vocabularies above this many tokens are refused (the output layer, and the input
+/// layer whether one-hot or an embedding, have a row per token: too wide to train), with advice; above [`VOCAB_WARN`] they get a warning.
 pub const VOCAB_MAX: usize = 200_000;
 /// See [`VOCAB_MAX`].
 pub const VOCAB_WARN: usize = 50_000;
@@ -196,7 +196,9 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
         if vocab.len() > VOCAB_MAX {
             return Err(DataError::TooSmall {
                 experiment: source,
-                why: format!("vocabulary too large for a one-hot model: {advice}"),
+                why: format!(
+                    "vocabulary too large for a model (one output row per word, and one input row per word): {advice}"
+                ),
             });
         }
         notes.push(format!(

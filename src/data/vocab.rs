@@ -471,6 +471,60 @@ impl Vocab {
         (out, unknown)
     }
 
+    /// The distinct tokens of `text` that are not in the vocabulary, in order of first
+    /// appearance (after lower-casing when the vocabulary lower-cases), for warnings.
+    pub fn unknown_tokens(&self, text: &str) -> Vec<String> {
+        let lowered;
+        let text = if self.lowercase {
+            lowered = text.to_lowercase();
+            lowered.as_str()
+        } else {
+            text
+        };
+        let mut seen: Vec<String> = Vec::new();
+        let mut note = |t: &str| {
+            if !seen.iter().any(|s| s == t) {
+                seen.push(t.to_string());
+            }
+        };
+        for line in text.split('\n') {
+            match self.level {
+                Level::Char => {
+                    for c in line.chars().filter(|&c| self.char_id(c).is_none()) {
+                        note(c.encode_utf8(&mut [0u8; 4]));
+                    }
+                }
+                Level::Word => words(line, self.split_punctuation, |w| {
+                    if self.id(w).is_none() {
+                        note(w)
+                    }
+                }),
+            }
+        }
+        seen
+    }
+
+    /// The unknown tokens of `text` for a warning: up to eight, quoted, then how many more
+    /// (`'é', '™' and 3 more`).
+    pub fn name_unknown(&self, text: &str) -> String {
+        let all = self.unknown_tokens(text);
+        let shown: Vec<String> = all.iter().take(8).map(|t| format!("{t:?}")).collect();
+        let mut s = shown.join(", ");
+        if all.len() > shown.len() {
+            s += &format!(" and {} more", all.len() - shown.len());
+        }
+        s
+    }
+
+    /// What happened to unknown tokens with this vocabulary.
+    pub fn unknown_fate(&self) -> &'static str {
+        if self.unk().is_some() {
+            "mapped to <unk>"
+        } else {
+            "dropped (the vocabulary has no <unk>)"
+        }
+    }
+
     /// Text of a token sequence. Char level concatenates; word level joins with spaces, with no
     /// space before closing punctuation or after opening brackets. `<eos>` becomes `\n`;
     /// `<unk>` is written `<unk>` (word level) or `�` (char level). `NO_INPUT` and ids out of

@@ -7,6 +7,49 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::nn::{Model, Scalar, Workspace, NO_INPUT};
 
+/// Shown in place of a sample that ended at once (its first draw was `<eos>`), so that it
+/// is not a blank line.
+pub const EMPTY_SAMPLE: &str = "(empty: <eos> at once)";
+
+/// `text` of a sample whose generated tokens were `ids`, or [`EMPTY_SAMPLE`] when none were.
+pub fn or_empty_marker(text: String, ids: &[u32]) -> String {
+    if ids.is_empty() {
+        EMPTY_SAMPLE.to_string()
+    } else {
+        text
+    }
+}
+
+/// Seed of a sample: the run's seed, the model's step and which draw at that step it is
+/// (0 for the scheduled sample, 1, 2, … for each one asked for by hand), so that asking again
+/// draws anew while a replayed session draws the same texts.
+pub fn sample_seed(run_seed: u64, step: u64, draw: u64) -> u64 {
+    run_seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ draw.wrapping_mul(0xD1B5_4A32_D192_ED03)
+}
+
+/// One sample as text, from zero state: `prime` fed first (its unknown tokens counted and
+/// returned), then up to `length` tokens drawn (stopping at `<eos>` when `lines`), decoded as
+/// a continuation of the prime; [`EMPTY_SAMPLE`] when the first draw ended it.
+pub fn sample_text<F: Scalar>(
+    model: &Model<F>,
+    vocab: &crate::data::Vocab,
+    lines: bool,
+    opts_no_stop: &SampleOpts,
+    prime: &str,
+    seed: u64,
+) -> (String, usize) {
+    let mut s = Sampler::new(model, seed);
+    let (ids_in, unknown) = vocab.encode(prime);
+    s.prime(&ids_in);
+    let opts = SampleOpts {
+        stop: if lines { vocab.eos() } else { None },
+        ..*opts_no_stop
+    };
+    let ids = s.generate(&opts);
+    let text = vocab.decode_after(ids_in.last().copied(), &ids);
+    (or_empty_marker(text, &ids), unknown)
+}
+
 /// Settings of one generation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SampleOpts {

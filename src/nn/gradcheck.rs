@@ -109,7 +109,9 @@ impl Case {
         let mut features = Vec::new();
         if self.dense {
             // x⟨t⟩ in [−1, 1]^V, zero on padding; no tokens.
-            features = (0..t * b * spec.vocab).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+            features = (0..t * b * spec.vocab)
+                .map(|_| rng.random_range(-1.0f32..1.0))
+                .collect();
             if !mask.is_empty() {
                 for (i, &m) in mask.iter().enumerate() {
                     if m == 0 {

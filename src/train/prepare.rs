@@ -149,12 +149,24 @@ impl Trainer {
             notes.extend(c.note.clone());
             let theirs = Vocab::from_json(&c.vocab_json)
                 .map_err(|e| RunError::Mismatch(format!("{}: vocabulary: {e}", ck.display())))?;
+            // A checkpoint of another experiment says so before any detail of what differs.
+            let their_name = crate::config::parse_str(&c.config_toml, ck).ok().map(|e| e.name);
+            let other = their_name
+                .filter(|n| *n != exp.name)
+                .map(|n| format!("it is a checkpoint of experiment `{n}`, not `{}`: ", exp.name))
+                .unwrap_or_default();
             if theirs.tokens() != data.vocab().tokens() {
                 return Err(RunError::Mismatch(format!(
-                    "{}: its vocabulary ({} tokens) differs from the data of {file} ({} tokens); the data changed since the checkpoint",
+                    "{}: {}its vocabulary ({} tokens) differs from the data of {file} ({} tokens){}",
                     ck.display(),
+                    other,
                     theirs.len(),
-                    data.vocab().len()
+                    data.vocab().len(),
+                    if other.is_empty() {
+                        "; the data changed since the checkpoint"
+                    } else {
+                        ""
+                    }
                 )));
             }
             if let Some(task) = data.task() {
@@ -165,16 +177,18 @@ impl Trainer {
                     .map(|i| i.labels);
                 if labels.as_deref() != Some(task.labels.names()) {
                     return Err(RunError::Mismatch(format!(
-                        "{}: its outputs differ from the {} of {file}; the data changed since the checkpoint, or it is another task's",
+                        "{}: {}its outputs differ from the {} of {file}; the data changed since the checkpoint, or it is another task's",
                         ck.display(),
+                        other,
                         if task.kind == crate::task::TaskKind::Tagging { "tags" } else { "classes" }
                     )));
                 }
             }
             if c.model.spec != spec {
                 return Err(RunError::Mismatch(format!(
-                    "{}: its model ({} H={} L={}) differs from [model] in {file} ({} H={} L={})",
+                    "{}: {}its model ({} H={} L={}) differs from [model] in {file} ({} H={} L={})",
                     ck.display(),
+                    other,
                     c.model.spec.cell.name(),
                     c.model.spec.hidden,
                     c.model.spec.layers,
@@ -202,7 +216,8 @@ impl Trainer {
         };
         let out = opts.out.clone().unwrap_or_else(|| PathBuf::from("runs"));
         let run_dir = rundir::create(&out, &exp.name).map_err(io_err(&out))?;
-        std::fs::write(run_dir.join("config.toml"), exp.to_toml()).map_err(io_err(&run_dir))?;
+        let config = rundir::rebased_for(&exp, &run_dir).to_toml();
+        std::fs::write(run_dir.join("config.toml"), config).map_err(io_err(&run_dir))?;
         if let Some(ck) = &opts.resume {
             if let Some(prev) = ck.parent() {
                 rundir::copy_metrics_until(prev, &run_dir, step).map_err(io_err(&run_dir))?;

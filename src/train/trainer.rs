@@ -15,7 +15,7 @@ use super::protocol::{Metrics, RunInfo, SampleEvent, SampleRequest, TaskScores};
 use super::rundir::RunFiles;
 use crate::config::{Experiment, Mode};
 use crate::infer::probe::{probe, ProbeReport};
-use crate::infer::sample::{SampleOpts, Sampler};
+use crate::infer::sample::{sample_seed, sample_text, SampleOpts};
 use crate::nn::{Batch, InputKind, Model, Params, Score, Sharded};
 use crate::optim::Optimizer;
 use crate::task::evaluate::EvalScratch;
@@ -276,29 +276,27 @@ impl Trainer {
         &self.sampling
     }
 
-    /// Generate a sample with `req` from zero state: the text and how many characters of the
-    /// prime text were not in the vocabulary.
+    /// Generate a sample with `req` from zero state: the text and how many tokens of the prime
+    /// text were not in the vocabulary.
     pub fn sample(&self, req: &SampleRequest, seed: u64) -> (String, usize) {
         let Some(data) = self.data.text() else {
             return (String::new(), 0);
         };
-        let vocab = &data.vocab;
-        let mut s = Sampler::new(&self.model, seed);
-        let (prime, unknown) = vocab.encode(&req.prime);
-        s.prime(&prime);
-        let stop = if data.mode == Mode::Lines { vocab.eos() } else { None };
-        let ids = s.generate(&SampleOpts {
+        let opts = SampleOpts {
             temperature: req.temperature,
             top_k: req.top_k,
             length: req.length,
-            stop,
-        });
-        (vocab.decode_after(prime.last().copied(), &ids), unknown)
+            stop: None,
+        };
+        let lines = data.mode == Mode::Lines;
+        sample_text(&self.model, &data.vocab, lines, &opts, &req.prime, seed)
     }
 
-    /// A sample at the current step (seeded by seed and step), appended to `samples.txt`; and a
-    /// warning when the prime text had characters outside the vocabulary.
-    pub fn sample_now(&mut self, req: &SampleRequest) -> (SampleEvent, Option<String>) {
+    /// A sample at the current step, appended to `samples.txt`, seeded by the run's seed, the
+    /// step and `draw` (0 for the scheduled sample, n for the n-th asked for by hand); and a
+    /// warning when the prime text had tokens outside the vocabulary. A task model does not
+    /// generate text: the warning says so.
+    pub fn sample_now(&mut self, req: &SampleRequest, draw: u64) -> (SampleEvent, Option<String>) {
         if self.data.task().is_some() {
             let ev = SampleEvent {
                 step: self.step,
@@ -311,11 +309,15 @@ impl Trainer {
             );
             return (ev, Some(why));
         }
-        let seed = self.exp.seed ^ self.step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let (text, unknown) = self.sample(req, seed);
+        let (text, unknown) = self.sample(req, sample_seed(self.exp.seed, self.step, draw));
         let _ = self.files.sample(self.step, req.temperature, &text);
         let warning = (unknown > 0).then(|| {
-            format!("{unknown} character(s) of the prime text are not in the vocabulary and were mapped to <unk> or dropped")
+            let v = self.data.vocab();
+            format!(
+                "{unknown} token(s) of the prime text are not in the vocabulary ({}) and were {}",
+                v.name_unknown(&req.prime),
+                v.unknown_fate()
+            )
         });
         let ev = SampleEvent {
             step: self.step,
@@ -333,7 +335,12 @@ impl Trainer {
         let mut warnings = Vec::new();
         let (ids, unknown) = self.data.vocab().encode(text);
         if unknown > 0 {
-            warnings.push(format!("{unknown} character(s) of the probe text are not in the vocabulary and were mapped to <unk> or dropped"));
+            let v = self.data.vocab();
+            warnings.push(format!(
+                "{unknown} token(s) of the probe text are not in the vocabulary ({}) and were {}",
+                v.name_unknown(text),
+                v.unknown_fate()
+            ));
         }
         if ids.len() >= 2 {
             self.probe_tokens = ids;

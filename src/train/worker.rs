@@ -95,6 +95,7 @@ pub fn run(trainer: Trainer, commands: Receiver<Command>, events: Sender<Event>)
         paused: false,
         step_once: false,
         gone: false,
+        draws: 0,
         retries: 0,
         save_error: None,
     }
@@ -120,6 +121,8 @@ struct Loop {
     step_once: bool,
     /// A send failed: the receiver is gone.
     gone: bool,
+    /// Samples asked for by hand so far: each draws anew (its seed counts them).
+    draws: u64,
     /// Divergences retried with a lower learning rate ([`OnDivergence::LowerLr`]).
     retries: u32,
     /// A periodic checkpoint failed to save: what failed (handled after the step's work).
@@ -235,14 +238,19 @@ impl Loop {
                 }
                 Command::StepOnce => self.step_once = true,
                 Command::SaveNow => {
-                    let _ = self.checkpoint(false);
+                    if let Err(what) = self.checkpoint(false) {
+                        self.send(Event::Warning(what));
+                    }
                 }
                 Command::SetLr(lr) => {
                     if let Err(w) = self.t.set_lr(lr) {
                         self.send(Event::Warning(w));
                     }
                 }
-                Command::Sample(req) => self.sample(&req),
+                Command::Sample(req) => {
+                    self.draws += 1;
+                    self.sample(&req, self.draws);
+                }
                 Command::SetSampling(req) => self.t.set_sampling(req),
                 Command::Probe(text) => {
                     for w in text.map(|t| self.t.set_probe_text(&t)).unwrap_or_default() {
@@ -281,7 +289,7 @@ impl Loop {
         }
         if sample {
             let req = self.t.sampling().clone();
-            self.sample(&req);
+            self.sample(&req, 0);
         }
         if probe {
             self.probe();
@@ -300,7 +308,8 @@ impl Loop {
         }
     }
 
-    /// Save; on failure a warning is sent and the error returned (one line).
+    /// Save; on failure the error (one line), which the caller reports once: as the run's end
+    /// (headless), as the reason for the pause (interactive), or as a warning (`S`).
     fn checkpoint(&mut self, best: bool) -> Result<(), String> {
         match self.t.save(best) {
             Ok(path) => {
@@ -308,11 +317,7 @@ impl Loop {
                 self.send(Event::Checkpointed { path, step, best });
                 Ok(())
             }
-            Err(e) => {
-                let what = format!("checkpoint not saved: {e}");
-                self.send(Event::Warning(what.clone()));
-                Err(what)
-            }
+            Err(e) => Err(format!("checkpoint not saved: {e}")),
         }
     }
 
@@ -328,8 +333,8 @@ impl Loop {
         RunEnd::SaveFailed { step, what }
     }
 
-    fn sample(&mut self, req: &SampleRequest) {
-        let (ev, warning) = self.t.sample_now(req);
+    fn sample(&mut self, req: &SampleRequest, draw: u64) {
+        let (ev, warning) = self.t.sample_now(req, draw);
         if let Some(w) = warning {
             self.send(Event::Warning(w));
         }

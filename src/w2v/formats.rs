@@ -137,8 +137,11 @@ fn looks_like_text(body: &[u8]) -> bool {
 }
 
 fn parse_text(body: &[u8], file: &str, n: usize, dim: usize) -> Result<Embeddings, W2vError> {
-    let mut words = Vec::with_capacity(n);
-    let mut data = Vec::with_capacity(n.saturating_mul(dim).min(1 << 28));
+    // Reserve for the rows the body can hold (a row has at least 2 bytes per number), not for
+    // what the header claims: a header claiming 10⁹ words must not allocate for them.
+    let rows = n.min(body.len() / dim.saturating_mul(2).max(1) + 1);
+    let mut words = Vec::with_capacity(rows);
+    let mut data = Vec::with_capacity(rows.saturating_mul(dim).min(body.len()));
     let mut lines = body.split(|&b| b == b'\n').enumerate().peekable();
     let mut last_line = 1;
     while let Some((i, raw)) = lines.next() {
@@ -207,9 +210,11 @@ fn parse_text(body: &[u8], file: &str, n: usize, dim: usize) -> Result<Embedding
 }
 
 fn parse_binary(body: &[u8], file: &str, n: usize, dim: usize, offset: usize) -> Result<Embeddings, W2vError> {
-    let width = dim * 4;
-    let mut words = Vec::with_capacity(n);
-    let mut data = Vec::with_capacity(n.saturating_mul(dim).min(1 << 28));
+    let width = dim.saturating_mul(4);
+    // As in parse_text: no more rows reserved than the body can hold.
+    let rows = n.min(body.len() / width + 1);
+    let mut words = Vec::with_capacity(rows);
+    let mut data = Vec::with_capacity(rows.saturating_mul(dim).min(body.len() / 4));
     let mut at = 0;
     let truncated = |k: usize, word: &str, at: usize| {
         W2vError::file(

@@ -37,6 +37,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
 use crate::data::token::visible_token;
 use crate::infer::analysis::describe;
@@ -157,6 +158,12 @@ fn quote(tok: &str) -> String {
     format!("'{}'", visible_token(tok))
 }
 
+/// `s` padded with spaces to `w` terminal columns (CJK characters take two; `{:<w$}` counts
+/// characters and would leave such rows one column short per wide character).
+fn pad(s: &str, w: usize) -> String {
+    format!("{s}{}", " ".repeat(w.saturating_sub(s.width())))
+}
+
 fn num(v: Option<f32>) -> String {
     match v {
         Some(v) if v.is_finite() => format!("{v:+.3}"),
@@ -174,7 +181,7 @@ pub fn to_text(report: &ProbeReport, unit_limit: usize) -> String {
     let tok_w = report
         .tokens
         .iter()
-        .map(|t| quote(t).chars().count())
+        .map(|t| quote(t).width())
         .max()
         .unwrap_or(3)
         .clamp(5, 14);
@@ -196,7 +203,7 @@ pub fn to_text(report: &ProbeReport, unit_limit: usize) -> String {
             .get(t)
             .map(|v| v.iter().map(|(s, p)| format!("{} {p:.2}", quote(s))).collect())
             .unwrap_or_default();
-        let _ = writeln!(out, "{t:>4} {tok:<tok_w$} {ent:>8}  {}", top.join("  "));
+        let _ = writeln!(out, "{t:>4} {} {ent:>8}  {}", pad(&tok, tok_w), top.join("  "));
     }
     for d in &report.dirs {
         let h = width(&d.hidden);
@@ -236,7 +243,7 @@ pub fn to_text(report: &ProbeReport, unit_limit: usize) -> String {
                 let vals: String = (0..shown)
                     .map(|u| format!(" {:>7}", num(m.get(t).and_then(|r| r.get(u)).copied())))
                     .collect();
-                let _ = writeln!(out, "{t:>4} {tok:<tok_w$}{g}{vals}");
+                let _ = writeln!(out, "{t:>4} {}{g}{vals}", pad(&tok, tok_w));
             }
         };
         table("hidden a⟨t⟩", &d.hidden, true);

@@ -30,7 +30,14 @@ impl<F: Scalar> Model<F> {
                 .into(),
             });
         }
-        self.forward_layers_with(&batch.inputs, &batch.features, batch.steps, batch.batch, &batch.mask, ws);
+        self.forward_layers_with(
+            &batch.inputs,
+            &batch.features,
+            batch.steps,
+            batch.batch,
+            &batch.mask,
+            ws,
+        );
         self.forward_head(ws);
         let st = self.loss(batch, score, ws);
         if !st.sum.is_finite() {
