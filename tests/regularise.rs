@@ -182,6 +182,7 @@ fn save_load(model: Model<f32>, path: &Path) -> CheckpointData {
         optim: None,
         carried: None,
         note: None,
+        task_json: None,
     };
     checkpoint::save(path, &data).expect("save");
     checkpoint::load(path).expect("load")

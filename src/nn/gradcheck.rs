@@ -39,6 +39,9 @@ pub struct Case {
     /// The head shares the embedding's tensor (`input` must then be an embedding of H·dirs and
     /// the head per-step; [`Case::spec`] sees to the sizes).
     pub tied: bool,
+    /// Real-valued inputs (`Batch::features`, the adding problem's kind) instead of tokens;
+    /// with one-hot input the model's input weights are the dense input's.
+    pub dense: bool,
 }
 
 /// Result for one checkpoint-named tensor.
@@ -73,7 +76,7 @@ impl Case {
             HeadKind::SeqRegress => "regress",
         };
         format!(
-            "{cell} L{} {} {input} {head}{}{}{}{}",
+            "{cell} L{} {} {input} {head}{}{}{}{}{}",
             self.layers,
             if self.bidirectional { "bi" } else { "uni" },
             if self.masked { " masked" } else { "" },
@@ -83,7 +86,8 @@ impl Case {
                 Some(DropoutKind::Standard) => " dropout",
                 Some(DropoutKind::Variational) => " vardropout",
             },
-            if self.tied { " tied" } else { "" }
+            if self.tied { " tied" } else { "" },
+            if self.dense { " dense" } else { "" }
         )
     }
 
@@ -151,12 +155,28 @@ impl Case {
             HeadKind::SeqClassify => Targets::Class((0..b).map(|_| rng.random_range(0..spec.outputs as u32)).collect()),
             HeadKind::SeqRegress => Targets::Real((0..b * spec.outputs).map(|_| rng.random_range(-1.0..1.0)).collect()),
         };
+        let mut features = Vec::new();
+        if self.dense {
+            // x⟨t⟩ in [−1, 1]^V, zero on padding; no tokens.
+            features = (0..t * b * spec.vocab)
+                .map(|_| rng.random_range(-1.0f32..1.0))
+                .collect();
+            if !mask.is_empty() {
+                for (i, &m) in mask.iter().enumerate() {
+                    if m == 0 {
+                        features[i * spec.vocab..(i + 1) * spec.vocab].fill(0.0);
+                    }
+                }
+            }
+            inputs.fill(NO_INPUT);
+        }
         Batch {
             steps: t,
             batch: b,
             inputs,
             targets,
             mask,
+            features,
         }
     }
 }
@@ -278,8 +298,18 @@ pub fn cases(cells: &[CellKind], layers: usize, bidirectional: bool) -> Vec<Case
                         carried: false,
                         dropout: None,
                         tied: false,
+                        dense: false,
                     };
                     out.push(base);
+                    if head != HeadKind::PerStep && input == InputKind::OneHot {
+                        // Many-to-one over real-valued, variable-length inputs (the adding
+                        // problem), bidirectional or not.
+                        out.push(Case {
+                            masked: true,
+                            dense: true,
+                            ..base
+                        });
+                    }
                     if head == HeadKind::PerStep && input == InputKind::OneHot {
                         out.push(Case { masked: true, ..base });
                         if !bidirectional {
