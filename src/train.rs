@@ -5,8 +5,8 @@
 
 pub mod checkpoint;
 pub mod divergence;
-pub mod inspect;
 mod fault;
+pub mod inspect;
 pub mod prepare;
 pub mod protocol;
 pub mod rundir;
