@@ -138,7 +138,7 @@ fn hidden_heatmap_scrolls() {
     insta::assert_snapshot!("hidden_scrolled_nocolor_80x24", t);
     let v = ProbeView::new(false);
     let t = text(&render(&v, Some(&r), None, 80, 24));
-    assert!(t.contains("units 1–40 of 70"), "two units per row: {t}");
+    assert!(t.contains("units 0–39 of 70"), "two units per row: {t}");
 }
 
 #[test]

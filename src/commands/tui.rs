@@ -26,6 +26,10 @@ impl Backend for RealBackend {
         let w = start(exp.clone(), opts).map_err(|e| format!("cannot start the trainer thread: {e}"))?;
         Ok((w.commands, w.events))
     }
+
+    fn inspect(&self, checkpoint: &Path) -> Result<(Sender<Command>, Receiver<Event>), String> {
+        crate::train::inspect::spawn(checkpoint.to_path_buf()).map_err(|e| format!("cannot start a thread: {e}"))
+    }
 }
 
 /// Open the TUI.

@@ -32,6 +32,8 @@ pub enum Action {
     Interrupt,
     /// SIGTERM/SIGHUP: save (waiting briefly) and quit.
     Terminate,
+    /// Ctrl-Z: suspend to the shell (job control); `fg` comes back.
+    Suspend,
     /// Esc: close the topmost overlay, prompt or question.
     Cancel,
     /// `?`: show or hide the help.

@@ -126,6 +126,18 @@ pub enum Effect {
     LoadCompareProbe(PathBuf),
     /// Drop the trainer channels (the run is over).
     Detach,
+    /// Send a command that needs only the model (`Sample`, `Probe`) to an inspector thread
+    /// holding `checkpoint` (started, or replaced, when it holds another): `g` and `p` after a
+    /// run has finished. Its events come back as trainer events.
+    Inspect {
+        /// The checkpoint to answer from.
+        checkpoint: PathBuf,
+        /// What to ask.
+        command: Command,
+    },
+    /// Ctrl-Z: give the terminal back and stop the process (the shell's job control); `fg`
+    /// continues and redraws.
+    Suspend,
     /// Leave the TUI.
     Quit,
 }
@@ -336,6 +348,7 @@ pub fn update(app: &mut App, action: Action) {
             app.confirm_quit = false;
             app.request_quit(SAVE_WAIT_S);
         }
+        Action::Suspend => app.effect(Effect::Suspend),
         Action::Terminate => {
             app.confirm_quit = false;
             app.request_quit(SIGTERM_WAIT_S);

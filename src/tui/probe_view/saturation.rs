@@ -102,13 +102,13 @@ pub(super) fn render(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
             .x_axis(
                 Axis::default()
                     .bounds([0.0, 1.0])
-                    .labels(["0", "left", "1"])
+                    .labels(["0", "0.5", "1"])
                     .style(theme.dim),
             )
             .y_axis(
                 Axis::default()
                     .bounds([0.0, 1.0])
-                    .labels(["0", "right", "1"])
+                    .labels(["0", "0.5", "1"])
                     .style(theme.dim),
             );
         chart.render(rect, buf);
