@@ -17,6 +17,7 @@ pub mod history;
 pub mod probe_view;
 pub mod theme;
 pub mod ui;
+pub mod w2v;
 pub mod widgets;
 
 use std::io::IsTerminal;
