@@ -6,13 +6,15 @@
 //! - [`vocab`]: tokenisation (characters or words) and the token ↔ id table;
 //! - [`dataset`]: the corpus as one token array, split into train and validation;
 //! - [`batcher`]: mini-batches as pure functions of (seed, step), validation batches;
-//! - [`eval`]: the sequences `rnn-lab eval` scores.
+//! - [`eval`]: the sequences `rnn-lab eval` scores;
+//! - [`token`]: token text made visible (one glyph per newline, tab, control character).
 
 pub mod batcher;
 pub mod dataset;
 pub mod eval;
 pub mod files;
 mod pieces;
+pub mod token;
 pub mod tokens;
 pub mod vocab;
 

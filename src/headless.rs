@@ -182,7 +182,7 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
                         "sample at step {} (T={}): {}",
                         s.step,
                         s.request.temperature,
-                        s.text.replace('\n', "⏎")
+                        crate::data::token::visible_text(&s.text)
                     );
                 }
             }

@@ -1,12 +1,30 @@
 //! The terminal workbench: an experiment browser, a live training dashboard (loss, status,
 //! samples, probes) and a runs screen, driving a background trainer through a [`Backend`].
 //!
-//! Shape (ratatui's example apps, gitui, bottom): [`app::App`] holds all state and
-//! [`app::update`] is its only transition (no I/O, tested without a terminal); `action.rs` maps
-//! keys to actions; `ui.rs` lays out the widgets of `widgets/`; this file owns the terminal and
-//! the main loop, which is generic over the ratatui backend so tests drive it with
-//! `TestBackend`. The UI thread never waits for the trainer: it polls keys with a 30 ms timeout
-//! and drains the trainer's events with `try_recv` every frame.
+//! Shape (ratatui's example apps, gitui, bottom):
+//!
+//! - `action.rs`: the [`action::Action`] enum — app-wide variants and one enum per screen or
+//!   pane; it imports nothing of the app.
+//! - `keys.rs`: the one key table; the key → action mapping, the help screen and the footer are
+//!   all read from it.
+//! - `app.rs`: [`app::App`] (all state) and [`app::update`], its only transition (no I/O,
+//!   tested without a terminal), dispatching to one reducer per screen or pane under `app/`.
+//!   Dependencies run one way: `app` → `keys` → `action`.
+//! - `ui.rs` + `widgets/` + `probe_view/`: pure rendering of the `App`.
+//! - `scanner.rs`: the thread that reads the disk (experiments, run directories, probes).
+//! - this file: the terminal and the main loop, generic over the ratatui backend so tests drive
+//!   it with `TestBackend`.
+//!
+//! The UI thread never waits for the trainer or the disk: each frame it drains the trainer's
+//! events and the scanner's answers with `try_recv`, draws, and polls keys with a 30 ms
+//! timeout.
+//!
+//! Adding a screen: a [`app::Screen`] variant (title-bar name), its state and reducer in
+//! `app/NAME.rs` with a `NAME::update` arm in [`app::update`], an action enum in `action.rs`, a
+//! [`keys::Mode`] with its rows in [`keys::KEYS`] (and its help section), its widget under
+//! `widgets/` drawn from `ui.rs`. Adding a pane to the training screen: a [`app::Pane`] variant
+//! (Tab order is [`app::Pane::ALL`]) and its drawing in `ui.rs`; a pane with its own keys gets a
+//! `Mode` whose chain falls through to `Mode::Train`, like the probes pane.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,7 +32,9 @@ pub mod action;
 pub mod app;
 pub mod files;
 pub mod history;
+pub mod keys;
 pub mod probe_view;
+pub mod scanner;
 pub mod theme;
 pub mod ui;
 pub mod w2v;
@@ -36,10 +56,12 @@ use crate::train::protocol::{Command, Event};
 
 use action::Action;
 use app::{update, App, Effect};
+use scanner::{Job, Scanner};
 
-/// What the TUI needs from the rest of the program (implemented in `main.rs`; tests and the
-/// `tui_demo` example use a fake).
-pub trait Backend {
+/// What the TUI needs from the rest of the program (implemented by
+/// `commands::tui::RealBackend`; tests and the `tui_demo` example use a fake). `Send + Sync`:
+/// the scanner thread checks experiment files with it too.
+pub trait Backend: Send + Sync {
     /// Read and validate an experiment file; Err is a one-line message "file:line:col: ...".
     fn load_experiment(&self, path: &Path) -> Result<Experiment, String>;
     /// Start training `exp` on a background thread (optionally resuming from a checkpoint);
@@ -65,6 +87,10 @@ pub enum TuiError {
 pub trait Input {
     /// Wait up to `timeout` for the next terminal event.
     fn poll(&mut self, timeout: Duration) -> Result<Option<TermEvent>, TuiError>;
+
+    /// Sees the app after each frame is drawn (as a user sees the screen). Does nothing in a
+    /// terminal; a test script uses it to wait for a state instead of for a time.
+    fn observe(&mut self, _app: &App) {}
 }
 
 /// Events from crossterm.
@@ -83,10 +109,11 @@ impl Input for CrosstermInput {
 /// Suspends the terminal, edits a file, resumes (or a fake in tests).
 pub type Editor<'a> = Box<dyn FnMut(&Path) -> Result<(), String> + 'a>;
 
-/// Where files are and what the loop talks to.
+/// Where files are and what the loop talks to: the backend, the editor, the trainer's
+/// channels and the scanner thread.
 pub struct Runtime<'a> {
     /// The program's services.
-    pub backend: Box<dyn Backend + 'a>,
+    pub backend: Arc<dyn Backend>,
     /// `experiments/`.
     pub experiments_dir: PathBuf,
     /// `runs/`.
@@ -99,19 +126,22 @@ pub struct Runtime<'a> {
     channels: Option<(Sender<Command>, Receiver<Event>)>,
     /// A copy of the active run's command sender for the signal watchdog (see [`run`]).
     stop_sender: Arc<Mutex<Option<Sender<Command>>>>,
+    /// The disk reader, started on the first job (`None` until then, or if it could not be).
+    scanner: Option<Scanner>,
 }
 
 impl<'a> Runtime<'a> {
     /// A runtime over `experiments/` and `runs/` of the current directory.
-    pub fn new(backend: Box<dyn Backend + 'a>, editor: Editor<'a>) -> Self {
+    pub fn new(backend: Box<dyn Backend>, editor: Editor<'a>) -> Self {
         Runtime {
-            backend,
+            backend: Arc::from(backend),
             experiments_dir: PathBuf::from("experiments"),
             runs_dir: PathBuf::from("runs"),
             editor,
             terminate: Arc::new(AtomicBool::new(false)),
             channels: None,
             stop_sender: Arc::new(Mutex::new(None)),
+            scanner: None,
         }
     }
 
@@ -122,8 +152,14 @@ impl<'a> Runtime<'a> {
         self.channels = ch;
     }
 
-    /// Drain every pending trainer event into the app (a disconnected channel ends the run).
+    /// Drain every pending trainer event and scanner answer into the app (never blocks).
     pub fn drain(&mut self, app: &mut App) {
+        self.drain_trainer(app);
+        self.drain_scanner(app);
+    }
+
+    /// Trainer events; a disconnected channel ends the run.
+    fn drain_trainer(&mut self, app: &mut App) {
         let mut gone = false;
         let mut ended = false;
         if let Some((_, rx)) = &self.channels {
@@ -151,6 +187,36 @@ impl<'a> Runtime<'a> {
         if gone {
             update(app, Action::TrainerGone);
         }
+    }
+
+    /// The scanner's answers (a scanner that died is started again on the next job).
+    fn drain_scanner(&mut self, app: &mut App) {
+        while let Some(s) = &self.scanner {
+            match s.try_recv() {
+                Ok(a) => update(app, a),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => self.scanner = None,
+            }
+        }
+    }
+
+    /// Give a job to the scanner thread (started on the first job). If no thread can be
+    /// started, the job runs here, on the UI thread: slower, still correct.
+    fn scan(&mut self, app: &mut App, job: Job) {
+        if self.scanner.is_none() {
+            let backend = Arc::clone(&self.backend);
+            self.scanner = Scanner::spawn(Arc::new(move |p: &Path| backend.load_experiment(p))).ok();
+        }
+        let job = match &self.scanner {
+            Some(s) => match s.send(job) {
+                Ok(()) => return,
+                Err(job) => job,
+            },
+            None => job,
+        };
+        self.scanner = None;
+        let backend = Arc::clone(&self.backend);
+        update(app, scanner::run_job(job, &move |p: &Path| backend.load_experiment(p)));
     }
 
     /// Carry out the app's effects until none are left. Returns true when the editor ran (the
@@ -182,10 +248,7 @@ impl<'a> Runtime<'a> {
                     self.drain(app);
                 }
             }
-            Effect::LoadExperiment(path) => {
-                let r = self.backend.load_experiment(&path);
-                update(app, Action::ExperimentLoaded(r));
-            }
+            Effect::LoadExperiment(path) => self.scan(app, Job::Experiment(path)),
             Effect::Start { resume } => {
                 self.set_channels(None);
                 let Some(exp) = app.experiment.clone() else {
@@ -196,33 +259,22 @@ impl<'a> Runtime<'a> {
                     Err(e) => update(app, Action::StartFailed(e)),
                 }
             }
-            Effect::ResumeRun(dir) => {
-                let checkpoint = dir.join("latest.safetensors");
-                let config = dir.join("config.toml");
-                if !checkpoint.is_file() {
-                    let msg = format!("{}: no checkpoint to resume from", checkpoint.display());
-                    update(app, Action::StartFailed(msg));
-                } else {
-                    match self.backend.load_experiment(&config) {
-                        Ok(exp) => update(app, Action::ResumeReady(Box::new(exp), checkpoint)),
-                        Err(e) => update(app, Action::ExperimentLoaded(Err(e))),
-                    }
-                }
-            }
+            Effect::ResumeRun(dir) => self.scan(app, Job::Resume(dir)),
             Effect::OpenEditor(path) => {
                 let r = (self.editor)(&path).and_then(|()| self.backend.load_experiment(&path));
                 update(app, Action::Edited(path, r));
                 return true;
             }
             Effect::ScanExperiments => {
-                let backend = &self.backend;
-                let entries =
-                    files::scan_experiments(&self.experiments_dir, &self.runs_dir, &|p| backend.load_experiment(p));
-                update(app, Action::BrowserScanned(entries));
+                let job = Job::Experiments {
+                    dir: self.experiments_dir.clone(),
+                    runs: self.runs_dir.clone(),
+                };
+                self.scan(app, job);
             }
-            Effect::ScanRuns => update(app, Action::RunsScanned(files::scan_runs(&self.runs_dir))),
-            Effect::OpenRun(dir) => update(app, Action::RunOpened(files::load_run(&dir))),
-            Effect::LoadCompareProbe(path) => update(app, Action::CompareLoaded(files::load_probe(&path))),
+            Effect::ScanRuns => self.scan(app, Job::Runs(self.runs_dir.clone())),
+            Effect::OpenRun(dir) => self.scan(app, Job::OpenRun(dir)),
+            Effect::LoadCompareProbe(path) => self.scan(app, Job::Probe(path)),
             Effect::Detach => self.set_channels(None),
             Effect::Quit => {}
         }
@@ -265,6 +317,7 @@ pub fn run_loop<B: ratatui::backend::Backend>(
         terminal
             .draw(|f| f.render_widget(&*app, f.area()))
             .map_err(|e| TuiError::Backend(e.to_string()))?;
+        input.observe(app);
         frames += 1;
         let dt = fps_since.elapsed().as_secs_f64();
         if dt >= 1.0 {
@@ -284,7 +337,7 @@ pub fn run_loop<B: ratatui::backend::Backend>(
                 if key.kind == KeyEventKind::Release {
                     continue;
                 }
-                if let Some(a) = action::from_key(app, key) {
+                if let Some(a) = app.key_action(key) {
                     update(app, a);
                 }
                 needs_clear |= rt.apply_effects(app);

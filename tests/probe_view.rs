@@ -10,6 +10,7 @@ use ratatui::style::Color;
 use ratatui::widgets::Widget;
 
 use rnn_lab::infer::probe::{Direction, ProbeReport};
+use rnn_lab::tui::keys::{probe_action, Key, Mode, KEYS};
 use rnn_lab::tui::probe_view::{
     decay_per_step, describe, Feature, Palette, ProbeView, ProbeWidget, SortMode, ViewKind,
 };
@@ -35,9 +36,20 @@ fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
 
+/// Press a key through the key table's probe rows; false when the probe pane does not use it.
+fn press_key(view: &mut ProbeView, report: Option<&ProbeReport>, ev: KeyEvent) -> bool {
+    match probe_action(ev) {
+        Some(a) => {
+            view.apply(a, report);
+            true
+        }
+        None => false,
+    }
+}
+
 fn press(view: &mut ProbeView, report: Option<&ProbeReport>, keys: &str) {
     for c in keys.chars() {
-        assert!(view.on_key(key(c), report), "key {c:?} not consumed");
+        assert!(press_key(view, report, key(c)), "key {c:?} not a probe key");
     }
 }
 
@@ -112,10 +124,10 @@ fn hidden_heatmap_scrolls() {
     let r = probes::report(probes::Cell::Gru, &probes::TEXT.repeat(6), 70, 1, false);
     let mut v = ProbeView::new(true);
     for _ in 0..130 {
-        v.on_key(KeyEvent::new(KeyCode::Right, KeyModifiers::NONE), Some(&r));
+        press_key(&mut v, Some(&r), KeyEvent::new(KeyCode::Right, KeyModifiers::NONE));
     }
     for _ in 0..3 {
-        v.on_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE), Some(&r));
+        press_key(&mut v, Some(&r), KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE));
     }
     assert_eq!((v.cursor(), v.unit()), (130, 48));
     let t = text(&render(&v, Some(&r), None, 80, 24));
@@ -265,44 +277,83 @@ fn keys() {
     assert_eq!(v.unit(), 3);
     press(&mut v, Some(&r), "kkkkk");
     assert_eq!(v.unit(), 0);
-    assert!(v.on_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE), Some(&r)));
+    assert!(press_key(
+        &mut v,
+        Some(&r),
+        KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE)
+    ));
     assert_eq!(v.unit(), 16);
-    assert!(v.on_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE), Some(&r)));
+    assert!(press_key(
+        &mut v,
+        Some(&r),
+        KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE)
+    ));
     assert_eq!(v.unit(), 23);
     press(&mut v, Some(&r), "o");
     assert_eq!(v.sort(), SortMode::Variance);
     // Cursor clamps to the probe.
-    assert!(v.on_key(KeyEvent::new(KeyCode::End, KeyModifiers::NONE), Some(&r)));
+    assert!(press_key(
+        &mut v,
+        Some(&r),
+        KeyEvent::new(KeyCode::End, KeyModifiers::NONE)
+    ));
     assert_eq!(v.cursor(), r.tokens.len() - 1);
     press(&mut v, Some(&r), "l");
     assert_eq!(v.cursor(), r.tokens.len() - 1);
-    assert!(v.on_key(KeyEvent::new(KeyCode::Home, KeyModifiers::NONE), Some(&r)));
+    assert!(press_key(
+        &mut v,
+        Some(&r),
+        KeyEvent::new(KeyCode::Home, KeyModifiers::NONE)
+    ));
     assert_eq!(v.cursor(), 0);
     press(&mut v, Some(&r), "m");
     assert_eq!(v.palette(), Palette::Ansi16);
     // Host keys pass through.
     for c in ['q', '?', ' ', '+', '-', 'e', 's', 'S', 'p', 'P', 'r'] {
-        assert!(!v.on_key(key(c), Some(&r)), "{c:?} must not be consumed");
+        assert!(!press_key(&mut v, Some(&r), key(c)), "{c:?} must not be a probe key");
     }
     for code in [KeyCode::Tab, KeyCode::BackTab, KeyCode::Esc, KeyCode::Enter] {
-        assert!(!v.on_key(KeyEvent::new(code, KeyModifiers::NONE), Some(&r)));
+        assert!(!press_key(&mut v, Some(&r), KeyEvent::new(code, KeyModifiers::NONE)));
     }
-    assert!(!v.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), Some(&r)));
-    assert!(!v.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL), Some(&r)));
+    assert!(!press_key(
+        &mut v,
+        Some(&r),
+        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+    ));
+    assert!(!press_key(
+        &mut v,
+        Some(&r),
+        KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL)
+    ));
     // Without a report keys still work and nothing panics.
     let mut v = ProbeView::new(true);
     for c in "12345vVjkuhl[]dgGofm".chars() {
-        assert!(v.on_key(key(c), None));
+        assert!(press_key(&mut v, None, key(c)));
     }
-    // The help lists no host key.
-    let help = ProbeView::key_help();
-    assert!(help.len() >= 10);
-    for (k, _) in &help {
-        for bad in ["q", "?", "space", "Tab", "+", "e", "s", "S", "p", "P", "r"] {
-            assert!(
-                !k.split([' ', '/']).any(|p| p == bad),
-                "help key {k} uses host key {bad}"
-            );
+    // The probe pane's rows take no key the host needs everywhere on the training screen.
+    let rows: Vec<_> = KEYS.iter().filter(|r| r.mode == Mode::Probes).collect();
+    assert!(rows.len() >= 10);
+    for row in rows {
+        for k in row.binds.iter().flat_map(|b| b.keys) {
+            for bad in [
+                "q",
+                "?",
+                "space",
+                "Tab",
+                "Shift-Tab",
+                "+",
+                "-",
+                "e",
+                "s",
+                "S",
+                "p",
+                "P",
+                "r",
+                "Ctrl-c",
+            ] {
+                assert_ne!(k.name(), bad, "probe row {:?} uses host key {bad}", row.help);
+            }
+            assert!(matches!(k, Key::Plain(_)));
         }
     }
 }
@@ -336,4 +387,18 @@ fn degenerate_reports_say_what_is_missing() {
     // 1×1 shows the first character of something, never panics.
     let t = text(&render(&v, Some(&probes::lstm()), None, 1, 1));
     assert_eq!(t.chars().count(), 1);
+}
+
+/// Every glyph of the token escaping (`data::token`) takes exactly one terminal cell, so a
+/// heatmap column stays one token wide.
+#[test]
+fn token_glyphs_are_one_cell_wide() {
+    use ratatui::text::Span;
+    use rnn_lab::data::token::{glyph, visible_token};
+    for c in (0u32..0xa0).filter_map(char::from_u32) {
+        if let Some(g) = glyph(c) {
+            assert_eq!(Span::raw(g.to_string()).width(), 1, "{c:?} → {g:?}");
+        }
+    }
+    assert_eq!(Span::raw(visible_token(" ")).width(), 1);
 }

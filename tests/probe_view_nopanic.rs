@@ -1,7 +1,9 @@
 //! Rendering never panics: every view × colour mode × size from 1×1 to 200×60 × degenerate
 //! reports (empty, T = 0, H = 0/1, ragged rows, NaN/∞, non-positive gradient norms, wide and
 //! control-character tokens, deep bidirectional, long), with and without a compare report,
-//! and with the cursor and unit far outside the report.
+//! and with the selection far outside the report: each view first moves, on a real report (a
+//! 3-layer bidirectional LSTM), to a far unit, the last step, the next gate, another layer and
+//! the backward direction — checked — and is then drawn over reports that have none of them.
 
 #[path = "fixtures/probes.rs"]
 mod probes;
@@ -11,26 +13,57 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
 
-use rnn_lab::tui::probe_view::{Palette, ProbeView, ProbeWidget, ViewKind};
+use rnn_lab::infer::probe::{Direction, ProbeReport};
+use rnn_lab::tui::keys::probe_action;
+use rnn_lab::tui::probe_view::{Palette, ProbeView, ProbeWidget, SortMode, ViewKind};
 
 const WIDTHS: [u16; 10] = [1, 2, 3, 5, 9, 17, 33, 80, 121, 200];
 const HEIGHTS: [u16; 9] = [1, 2, 3, 4, 5, 7, 14, 24, 60];
 
+/// Press a key through the key table's probe rows.
+fn press(v: &mut ProbeView, report: Option<&ProbeReport>, code: KeyCode) {
+    if let Some(a) = probe_action(KeyEvent::new(code, KeyModifiers::NONE)) {
+        v.apply(a, report);
+    }
+}
+
 fn views() -> Vec<ProbeView> {
+    let real = probes::report(probes::Cell::Lstm, probes::TEXT, 24, 3, true);
+    let last_step = real.tokens.len() - 1;
     let mut out = Vec::new();
     for palette in [Palette::Rgb, Palette::Ansi16, Palette::Glyph] {
         for kind in ViewKind::ALL {
             let mut v = ProbeView::with_palette(palette);
             v.set_view(kind);
             out.push(v.clone());
-            // Sorted by correlation, a far unit, cursor at the end, next gate, other layer.
+            // Sorted by correlation, units down, next gate, the layer above, backward.
             for c in "fjjjjg]d".chars() {
-                v.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), None);
+                press(&mut v, Some(&real), KeyCode::Char(c));
             }
+            // The far end: the last step, the last unit in the sort order.
             for _ in 0..300 {
-                v.on_key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::NONE), None);
-                v.on_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE), None);
+                press(&mut v, Some(&real), KeyCode::Char('l'));
+                press(&mut v, Some(&real), KeyCode::PageDown);
             }
+            let at = format!("{kind:?} {palette:?}");
+            assert_eq!(v.sort(), SortMode::Correlation, "{at}");
+            assert_eq!((v.layer(), v.direction()), (1, Direction::Bwd), "{at}");
+            assert_eq!(v.cursor(), last_step, "{at}");
+            if kind != ViewKind::Text {
+                assert_eq!(v.gate(), 1, "{at}: g picks the next gate");
+            }
+            let far = v.unit();
+            press(&mut v, Some(&real), KeyCode::PageDown);
+            assert_eq!(v.unit(), far, "{at}: the unit is the last in the sort order");
+            let mut first = v.clone();
+            press(&mut first, Some(&real), KeyCode::Char('u'));
+            assert_ne!(first.unit(), far, "{at}: the far unit is not the first");
+            press(&mut first, Some(&real), KeyCode::PageDown);
+            assert_ne!(
+                first.unit(),
+                far,
+                "{at}: 16 units down from the first is not the last of 24"
+            );
             out.push(v);
         }
     }
@@ -86,9 +119,9 @@ fn keys_on_degenerate_reports_never_panic() {
         let mut v = ProbeView::new(false);
         for round in 0..3 {
             for c in "12345vVjkuhl[]dgGofm".chars() {
-                v.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), Some(&report));
+                press(&mut v, Some(&report), KeyCode::Char(c));
                 for &code in &codes {
-                    v.on_key(KeyEvent::new(code, KeyModifiers::NONE), Some(&report));
+                    press(&mut v, Some(&report), code);
                 }
                 let area = Rect::new(0, 0, 40 + round * 20, 12);
                 let mut buf = Buffer::empty(area);

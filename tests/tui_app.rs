@@ -4,14 +4,19 @@
 mod fake_backend;
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/tiny_run.rs"]
+mod tiny_run;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 use fixtures::{key, key_mod};
 use rnn_lab::train::protocol::{Command, Event, SampleEvent};
-use rnn_lab::tui::action::{from_key, key_table, parse_key, Action, Ctx};
+use rnn_lab::train::RunOptions;
+use rnn_lab::tui::action::{Action, ProbeAction, PromptAction, RunsAction, TrainAction};
 use rnn_lab::tui::app::{update, App, Effect, Pane, Phase, Screen, HISTORY_CAPACITY};
+use rnn_lab::tui::keys::{action_for, Key, Mode, KEYS};
 
 fn sent(app: &mut App) -> Vec<Command> {
     app.take_effects()
@@ -171,9 +176,20 @@ fn probe_keys_and_probe_pane_focus() {
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::Tab);
     assert_eq!(app.focus, Pane::Probes);
-    // Keys the probe view does not consume fall back to the training keys.
-    let k = parse_key("+").expect("key");
-    assert_eq!(from_key(&app, k), Some(Action::ProbeKey(k)));
+    assert_eq!(app.mode(), Mode::Probes);
+    // The probe pane's keys act on the view; `[`/`]` and `g` are its own there.
+    key(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.probes.view.view(), rnn_lab::tui::probe_view::ViewKind::Saturation);
+    assert_eq!(
+        app.key_action(Key::Plain(KeyCode::Char(']')).event()),
+        Some(Action::Probe(ProbeAction::NextLayer))
+    );
+    key(&mut app, KeyCode::Char('g'));
+    assert!(
+        sent(&mut app).is_empty(),
+        "g picks a gate in the probes pane, not a sample"
+    );
+    // Keys the probe pane does not use fall through to the training screen's.
     key(&mut app, KeyCode::Char('+'));
     assert!(matches!(sent(&mut app).as_slice(), [Command::SetSampling(_)]));
     key(&mut app, KeyCode::Tab);
@@ -192,7 +208,7 @@ fn latest_probe_is_kept() {
     };
     update(&mut app, Action::Trainer(Event::Probe(Box::new(report(100)))));
     update(&mut app, Action::Trainer(Event::Probe(Box::new(report(200)))));
-    assert_eq!(app.probe.as_ref().map(|p| p.step), Some(200));
+    assert_eq!(app.probes.latest.as_ref().map(|p| p.step), Some(200));
 }
 
 #[test]
@@ -384,6 +400,86 @@ fn failure_shows_an_error_and_ends_the_run() {
     assert!(app.take_effects().contains(&Effect::Start { resume: None }));
 }
 
+/// The real trainer at a learning rate that is infinite in f32: step 1 blows up, the trainer
+/// rolls back to the initial parameters and pauses; the error says so and what to do next.
+#[test]
+fn a_divergence_says_where_the_run_rolled_back_to_and_that_it_paused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exp = tiny_run::experiment(
+        dir.path(),
+        "optimizer = \"sgd\"\nlr = 1e300\nclip_norm = 0\nsteps = 50\nlog_every = 1\ncheckpoint_every = 0",
+    );
+    let opts = RunOptions {
+        out: Some(dir.path().join("runs")),
+        threads: Some(1),
+        ..RunOptions::default()
+    };
+    let w = rnn_lab::train::start(exp, opts).expect("start");
+    let mut app = fixtures::training(100);
+    loop {
+        let ev = w.events.recv_timeout(Duration::from_secs(120)).expect("an event");
+        let paused = ev == Event::Paused;
+        update(&mut app, Action::Trainer(ev));
+        if paused {
+            break;
+        }
+    }
+    w.commands.send(Command::Stop).expect("send");
+    drop(w.commands);
+    w.thread.join().expect("thread").expect("prepared");
+    assert_eq!(app.run.phase, Phase::Paused);
+    let e = app.error.as_deref().expect("an error");
+    assert!(e.starts_with("training diverged at step 1: numerical blow-up: "), "{e}");
+    assert!(
+        e.contains("no checkpoint had been saved: rolled back to the initial parameters (step 0)."),
+        "{e}"
+    );
+    assert!(
+        e.ends_with(
+            "Paused. Press L to halve the learning rate (2.000e-3 → 1.000e-3) and resume, or Esc, \
+             then [ / ] and space."
+        ),
+        "{e}"
+    );
+    assert!(!e.contains("if any"), "{e}");
+    // The error box offers L; L halves the learning rate and resumes.
+    assert_eq!(app.mode(), Mode::Diverged);
+    let labels: Vec<&str> = rnn_lab::tui::ui::footer_hints(&app).iter().map(|h| h.label).collect();
+    assert_eq!(labels, ["halve lr & resume", "dismiss", "edit", "quit"]);
+    app.take_effects();
+    key(&mut app, KeyCode::Char('L'));
+    assert_eq!(sent(&mut app), [Command::SetLr(1e-3), Command::Resume]);
+    assert_eq!(
+        (app.run.phase, app.error.is_none(), app.run.diverged),
+        (Phase::Running, true, false)
+    );
+    assert_eq!(app.mode(), Mode::Train);
+}
+
+/// Nothing good to roll back to: the trainer ends after `Diverged`; the error says the run
+/// ended, and the run is over (no stray "ended without finishing" warning).
+#[test]
+fn a_divergence_the_run_cannot_recover_from_ends_the_run() {
+    let mut app = fixtures::training(100);
+    let what = "numerical blow-up: parameter embed.weight is NaN (non-finite); no good state to roll back to";
+    update(
+        &mut app,
+        Action::Trainer(Event::Diverged {
+            step: 101,
+            what: what.into(),
+        }),
+    );
+    update(&mut app, Action::TrainerGone);
+    assert_eq!(app.run.phase, Phase::Failed);
+    assert_eq!(
+        app.error.as_deref(),
+        Some(format!("training diverged at step 101: {what}. The run ended; nothing more was saved.").as_str())
+    );
+    assert!(app.take_effects().contains(&Effect::Detach));
+    assert!(!app.messages.iter().any(|(_, m)| m.contains("without finishing")));
+    assert_eq!(app.mode(), Mode::Error, "no L to offer once the run is over");
+}
+
 #[test]
 fn chart_keys_toggle_settings() {
     let mut app = fixtures::training(100);
@@ -430,7 +526,7 @@ fn a_run_resumes_from_its_checkpoint_once_stopped() {
         overlay: false,
         has_probe: false,
     };
-    update(&mut app, Action::RunsScanned(vec![entry]));
+    update(&mut app, Action::Runs(RunsAction::Scanned(vec![entry])));
     app.take_effects();
     key(&mut app, KeyCode::Char('t'));
     assert!(app.take_effects().is_empty(), "not while a run is active");
@@ -447,42 +543,128 @@ fn a_run_resumes_from_its_checkpoint_once_stopped() {
     assert_eq!(app.screen, Screen::Train);
 }
 
-/// Every key the help screen lists produces the action listed beside it, in its context.
+/// Every key of the table produces its row's action in an app in the row's mode (the app's
+/// own mode resolution included); no key is bound twice within one mode; the footer shows only
+/// rows whose keys reach them.
 #[test]
-fn help_and_footer_keys_do_what_they_say() {
+fn every_key_in_the_table_does_what_its_row_says() {
     let train = fixtures::training(100);
     let browser = fixtures::browser();
     let mut runs = fixtures::training(100);
     key(&mut runs, KeyCode::Char('r'));
-    for entry in key_table() {
-        let apps: Vec<&App> = match entry.ctx {
-            Ctx::Global => vec![&train, &browser, &runs],
-            Ctx::Train => vec![&train],
-            Ctx::Browser => vec![&browser],
-            Ctx::Runs => vec![&runs],
-        };
-        for k in entry.keys {
-            let ev = parse_key(k).unwrap_or_else(|| panic!("unparsable key {k:?}"));
-            let want = if *k == "↑" { Action::Up } else { entry.action.clone() };
-            for app in &apps {
-                assert_eq!(from_key(app, ev), Some(want.clone()), "key {k:?} in {:?}", entry.ctx);
+    let mut probes = fixtures::training(100);
+    key(&mut probes, KeyCode::Tab);
+    key(&mut probes, KeyCode::Tab);
+    let help = fixtures::help();
+    let error = fixtures::error();
+    let mut diverged = fixtures::training(100);
+    let what = "numerical blow-up: loss is NaN (non-finite); rolled back to the checkpoint of step 0";
+    update(
+        &mut diverged,
+        Action::Trainer(Event::Diverged {
+            step: 101,
+            what: what.into(),
+        }),
+    );
+    update(&mut diverged, Action::Trainer(Event::Paused));
+    let mut prompt = fixtures::training(100);
+    key(&mut prompt, KeyCode::Char('i'));
+    let mut confirm = fixtures::training(100);
+    key(&mut confirm, KeyCode::Char('q'));
+    let mut saving = fixtures::training(100);
+    key_mod(&mut saving, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    let apps = [
+        &train, &browser, &runs, &probes, &help, &error, &diverged, &prompt, &confirm, &saving,
+    ];
+    let modes: Vec<Mode> = apps.iter().map(|a| a.mode()).collect();
+    use Mode::*;
+    assert_eq!(
+        modes,
+        [Train, Browser, Runs, Probes, Help, Error, Diverged, Prompt, Confirm, Saving]
+    );
+    for row in KEYS.iter() {
+        let in_mode: Vec<&&App> = apps.iter().filter(|a| a.mode().chain().contains(&row.mode)).collect();
+        assert!(!in_mode.is_empty(), "no app state reaches {:?}", row.mode);
+        for bind in row.binds {
+            for k in bind.keys {
+                let ev = k.event();
+                // A typed key passes its character on: compare the kind of action.
+                let same = |a: Option<Action>| match a {
+                    Some(Action::Prompt(PromptAction::Char(_))) => Some(bind.action.clone()),
+                    a => a,
+                };
+                // A row applies in its own mode…
+                assert_eq!(
+                    same(action_for(row.mode, ev)),
+                    Some(bind.action.clone()),
+                    "{} in {:?}",
+                    k.name(),
+                    row.mode
+                );
+                // …and in every app whose mode chain reaches it, unless a row earlier in the
+                // chain takes the key over (the probes pane over the training screen).
+                for app in &in_mode {
+                    let got = same(app.key_action(ev));
+                    let shadowed = app.mode().chain().iter().take_while(|&&m| m != row.mode).any(|&m| {
+                        KEYS.iter()
+                            .filter(|r| r.mode == m)
+                            .flat_map(|r| r.binds)
+                            .any(|b| b.keys.contains(k))
+                    });
+                    if !shadowed {
+                        assert_eq!(got, Some(bind.action.clone()), "{} in {:?}", k.name(), app.mode());
+                    }
+                }
             }
         }
     }
-    // The footer lists only keys of the table.
-    let keys: Vec<String> = key_table()
-        .iter()
-        .flat_map(|k| k.keys.iter().map(|s| s.to_string()))
-        .collect();
-    for (k, _) in rnn_lab::tui::ui::footer_hints(&train) {
-        for part in k.split('/') {
-            let part = if part == "↑↓" { "↓" } else { part };
-            assert!(
-                keys.iter().any(|x| x == part),
-                "footer key {part:?} not in the key table"
-            );
+    for mode in [
+        Always, Screens, Browser, Train, Probes, Runs, Help, Error, Diverged, Prompt, Confirm, Saving,
+    ] {
+        let mut seen: Vec<Key> = Vec::new();
+        for row in KEYS.iter().filter(|r| r.mode == mode) {
+            for k in row.binds.iter().flat_map(|b| b.keys) {
+                assert!(!seen.contains(k), "{} bound twice in {mode:?}", k.name());
+                seen.push(*k);
+            }
         }
     }
+    // The footer of the probes pane drops the training keys it shadows ([ ] lr, g sample).
+    let labels: Vec<&str> = rnn_lab::tui::ui::footer_hints(&probes)
+        .iter()
+        .map(|h| h.label)
+        .collect();
+    assert!(
+        labels.contains(&"layer") && labels.contains(&"gate") && labels.contains(&"temp"),
+        "{labels:?}"
+    );
+    assert!(!labels.contains(&"lr") && !labels.contains(&"sample"), "{labels:?}");
+    let train_labels: Vec<&str> = rnn_lab::tui::ui::footer_hints(&train).iter().map(|h| h.label).collect();
+    assert!(
+        train_labels.contains(&"lr") && train_labels.contains(&"pause"),
+        "{train_labels:?}"
+    );
+}
+
+/// Typed text reaches the prompt character by character, commands included; Ctrl and Alt
+/// combinations do not type.
+#[test]
+fn the_prompt_takes_typed_characters_only() {
+    use crossterm::event::KeyEvent;
+    let mut app = fixtures::training(100);
+    key(&mut app, KeyCode::Char('P'));
+    assert_eq!(
+        app.key_action(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)),
+        Some(Action::Prompt(rnn_lab::tui::action::PromptAction::Char('q')))
+    );
+    assert_eq!(
+        app.key_action(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::ALT)),
+        None
+    );
+    assert_eq!(
+        app.key_action(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        Some(Action::Interrupt)
+    );
 }
 
 /// `K` keeps more tokens (up to all), `k` fewer (down to 1); "all" is the top of the scale.
@@ -490,13 +672,13 @@ fn help_and_footer_keys_do_what_they_say() {
 fn top_k_keys_move_towards_all_and_towards_one() {
     let mut app = App::new(true);
     app.sampling.top_k = 0;
-    update(&mut app, Action::TopKUp);
+    update(&mut app, Action::Train(TrainAction::TopKUp));
     assert_eq!(app.sampling.top_k, 0, "more than all stays all");
-    update(&mut app, Action::TopKDown);
+    update(&mut app, Action::Train(TrainAction::TopKDown));
     assert_eq!(app.sampling.top_k, 100);
     app.sampling.top_k = 1;
-    update(&mut app, Action::TopKDown);
+    update(&mut app, Action::Train(TrainAction::TopKDown));
     assert_eq!(app.sampling.top_k, 1);
-    update(&mut app, Action::TopKUp);
+    update(&mut app, Action::Train(TrainAction::TopKUp));
     assert_eq!(app.sampling.top_k, 2);
 }

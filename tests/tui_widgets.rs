@@ -8,7 +8,7 @@ mod fixtures;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::{Block, Widget};
-use rnn_lab::tui::action::Action;
+use rnn_lab::tui::action::{Action, RunsAction, TrainAction};
 use rnn_lab::tui::app::{update, App};
 use rnn_lab::tui::files::RunEntry;
 use rnn_lab::tui::history::{History, Point};
@@ -73,7 +73,7 @@ fn sample_pane_shows_settings_samples_and_checkpoints() {
         &mut app,
         Action::Trainer(rnn_lab::train::protocol::Event::Sample(Box::new(ev))),
     );
-    update(&mut app, Action::TempDown);
+    update(&mut app, Action::Train(TrainAction::TempDown));
     let buf = render(
         Samples {
             app: &app,
@@ -101,11 +101,37 @@ fn sample_pane_shows_settings_samples_and_checkpoints() {
     );
 }
 
+/// Tabs and other control characters in a sample show as their glyphs; line breaks stay breaks.
+#[test]
+fn sample_control_characters_are_visible() {
+    let mut app = fixtures::training(10);
+    let ev = rnn_lab::train::protocol::SampleEvent {
+        step: 10,
+        request: app.sampling.request(),
+        text: "a\tb\rc\nd".into(),
+    };
+    update(
+        &mut app,
+        Action::Trainer(rnn_lab::train::protocol::Event::Sample(Box::new(ev))),
+    );
+    let buf = render(
+        Samples {
+            app: &app,
+            block: Block::new(),
+        },
+        30,
+        8,
+    );
+    let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("The a⇥b␍c"), "{text}");
+    assert!(text.contains("d "), "{text}");
+}
+
 #[test]
 fn greedy_is_named() {
     let mut app = fixtures::training(10);
     for _ in 0..16 {
-        update(&mut app, Action::TempDown);
+        update(&mut app, Action::Train(TrainAction::TempDown));
     }
     let buf = render(
         Samples {
@@ -126,10 +152,16 @@ fn help_lists_every_section() {
         scroll: 0,
     };
     let text: Vec<String> = help.lines().iter().map(|l| l.to_string()).collect();
-    for section in ["Everywhere", "Training screen", "Experiment browser", "Runs"] {
+    for section in [
+        "Everywhere",
+        "Training screen",
+        "Experiment browser",
+        "Runs",
+        "Probes pane (Tab to it)",
+    ] {
         assert!(text.iter().any(|l| l == section), "{section} missing");
     }
-    assert!(text.iter().any(|l| l.contains("temperature + 0.05")));
+    assert!(text.iter().any(|l| l.contains("temperature ± 0.05")));
     // Scrolled past the end it still draws the last page, never panics.
     render(
         Help {
@@ -185,11 +217,11 @@ fn runs_screen_overlays_curves() {
     let mut app = App::new(true);
     update(
         &mut app,
-        Action::RunsScanned(vec![
+        Action::Runs(RunsAction::Scanned(vec![
             run_entry("lstm-20261130-1", 3.0, true),
             run_entry("gru-20261130-2", 2.0, true),
             run_entry("rnn-20261129-1", 1.0, false),
-        ]),
+        ])),
     );
     let buf = render(Runs { app: &app }, 80, 20);
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 20)).expect("backend");

@@ -384,14 +384,10 @@ impl Vocab {
         self.tokens.get(id as usize).map_or("", String::as_str)
     }
 
-    /// Token text made visible for views: `\n` → `↵`, `\t` → `⇥`, space → `␣`.
+    /// Token text made visible for views ([`super::token::visible_token`]: `\n` → `↵`,
+    /// `\t` → `⇥`, space → `␣`, other control characters → their glyphs).
     pub fn display(&self, id: u32) -> String {
-        match self.token(id) {
-            "\n" => "↵".to_string(),
-            "\t" => "⇥".to_string(),
-            " " => "␣".to_string(),
-            t => t.to_string(),
-        }
+        super::token::visible_token(self.token(id))
     }
 
     /// Id of a token text, if present.

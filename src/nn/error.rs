@@ -56,10 +56,12 @@ pub enum NnError {
         /// The value.
         value: f64,
     },
-    /// The loss or a gradient became NaN or infinite: training cannot go on from here.
+    /// The loss, a gradient, a parameter or the optimizer state became NaN or infinite (or a
+    /// shard's worker thread panicked): training cannot go on from this state.
     #[error("numerical blow-up: {what} is {value} (non-finite)")]
     Diverged {
-        /// "loss" or "gradient of <tensor>".
+        /// Where: `loss`, `gradient of W`, `parameter W` or `optimizer state of W` (W a tensor's
+        /// name, e.g. `layers.0.fwd.w`), or `a worker thread`.
         what: String,
         /// The offending value, as text.
         value: String,

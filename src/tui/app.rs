@@ -2,44 +2,49 @@
 //! whatever needs the outside world (send a command, start a run, open the editor, read files)
 //! is queued as an [`Effect`] that the main loop in `tui.rs` carries out, feeding the result
 //! back as another [`Action`]. Tests drive `update` directly, without a terminal.
+//!
+//! This file holds the [`App`], the app-wide actions (quitting, overlays, the prompt, loading
+//! and editing an experiment) and the dispatch; each screen or pane reduces its own actions in
+//! its own file: `app/browser.rs`, `app/train.rs` (keys of the training screen, sampling and
+//! chart settings), `app/run.rs` (the run's life and the trainer's events), `app/runs.rs`,
+//! `app/probes.rs`.
+
+mod browser;
+mod probes;
+mod run;
+mod runs;
+mod train;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
-use crate::config::Experiment;
-use crate::infer::probe::ProbeReport;
-use crate::train::protocol::{Command, Event, Metrics, RunInfo, SampleEvent, SampleRequest};
-use crate::tui::history::{History, Point};
+use crossterm::event::KeyEvent;
 
-use super::action::{self, Action};
-use super::files::{BrowserEntry, RunEntry};
-use super::probe_view::ProbeView;
+use crate::config::Experiment;
+use crate::train::protocol::Command;
+
+use super::action::{Action, PromptAction};
+use super::keys::{self, Mode};
 use super::theme::Theme;
 
-/// Points kept in the full (halved) view of a loss history.
-pub const HISTORY_CAPACITY: usize = 2048;
-/// Raw points kept in the recent window.
-pub const RECENT_WINDOW: usize = 300;
-/// Samples kept in the sample pane.
-pub const SAMPLES_KEPT: usize = 12;
-/// Checkpoints whose sample is kept for comparison.
-pub const CHECKPOINT_SAMPLES_KEPT: usize = 4;
-/// Temperature step of the `+`/`-` keys.
-pub const TEMPERATURE_STEP: f64 = 0.05;
-/// Highest temperature the keys reach.
-pub const TEMPERATURE_MAX: f64 = 2.0;
-/// Top-k values the `k`/`K` keys step through, from fewest tokens kept to all (0 = all tokens).
-pub const TOP_K_STEPS: [usize; 9] = [1, 2, 3, 5, 10, 20, 40, 100, 0];
-/// Smoothing strengths (EMA β) the `,`/`.` keys cycle through.
-pub const SMOOTHING_STEPS: [f64; 8] = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995];
-/// Factor of one learning-rate key press.
-pub const LR_FACTOR: f64 = 1.25;
+pub use browser::BrowserState;
+pub use probes::ProbesState;
+pub use run::{
+    CheckpointSample, Phase, RunState, CHECKPOINT_SAMPLES_KEPT, HISTORY_CAPACITY, RECENT_WINDOW, SAMPLES_KEPT,
+};
+pub use runs::RunsState;
+pub use train::{
+    ChartSettings, Pane, SamplingState, LR_FACTOR, SMOOTHING_STEPS, TEMPERATURE_MAX, TEMPERATURE_STEP, TOP_K_STEPS,
+};
+
 /// Seconds to wait for the final checkpoint after `q`→`y` or Ctrl-C.
 pub const SAVE_WAIT_S: f64 = 30.0;
 /// Seconds to wait for the final checkpoint after SIGTERM.
 pub const SIGTERM_WAIT_S: f64 = 3.0;
+/// Messages kept in the message log.
+const MESSAGES_KEPT: usize = 8;
 
-/// Top-level screens.
+/// Top-level screens, in title-bar order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
     /// The list of `experiments/*.toml`.
@@ -50,53 +55,17 @@ pub enum Screen {
     Runs,
 }
 
-/// Which pane of the training screen has the focus (Tab cycles).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pane {
-    /// Loss chart.
-    Loss,
-    /// Samples.
-    Samples,
-    /// Probes (the network's insides), shown full width when focused.
-    Probes,
-}
+impl Screen {
+    /// Every screen, in title-bar order.
+    pub const ALL: [Screen; 3] = [Screen::Browser, Screen::Train, Screen::Runs];
 
-impl Pane {
-    fn next(self) -> Pane {
+    /// Name on the title bar.
+    pub fn name(self) -> &'static str {
         match self {
-            Pane::Loss => Pane::Samples,
-            Pane::Samples => Pane::Probes,
-            Pane::Probes => Pane::Loss,
+            Screen::Browser => "Browser",
+            Screen::Train => "Train",
+            Screen::Runs => "Runs",
         }
-    }
-    fn prev(self) -> Pane {
-        self.next().next()
-    }
-}
-
-/// Where the current run is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// No run: an experiment is loaded (or not) and can be started.
-    Idle,
-    /// `start` was asked for; waiting for `Event::Started`.
-    Starting,
-    /// Training steps are running.
-    Running,
-    /// Paused; space resumes, `s` steps once.
-    Paused,
-    /// `Command::Stop` sent; waiting for `Event::Finished`.
-    Stopping,
-    /// The run ended and its checkpoint is saved.
-    Finished,
-    /// The trainer failed or went away.
-    Failed,
-}
-
-impl Phase {
-    /// A trainer thread is alive for this run.
-    pub fn active(self) -> bool {
-        matches!(self, Phase::Starting | Phase::Running | Phase::Paused | Phase::Stopping)
     }
 }
 
@@ -134,7 +103,7 @@ pub enum Level {
 pub enum Effect {
     /// Send a command to the trainer (ignored when no run is active).
     Send(Command),
-    /// Read and validate an experiment file → [`Action::ExperimentLoaded`].
+    /// Read and validate an experiment file (scanner thread) → [`Action::ExperimentLoaded`].
     LoadExperiment(PathBuf),
     /// Start training `App::experiment` (resuming from a checkpoint when given) → channels
     /// kept by the loop, or [`Action::StartFailed`].
@@ -142,18 +111,18 @@ pub enum Effect {
         /// Checkpoint to resume from.
         resume: Option<PathBuf>,
     },
-    /// Read a run directory's `config.toml` and resume its `latest.safetensors`
-    /// → [`Action::ResumeReady`] or an error.
+    /// Read a run directory's `config.toml` and resume its `latest.safetensors` (scanner
+    /// thread) → [`Action::ResumeReady`] or an error.
     ResumeRun(PathBuf),
     /// Suspend the terminal, run `$EDITOR` on the file, re-read it → [`Action::Edited`].
     OpenEditor(PathBuf),
-    /// List `experiments/*.toml` → [`Action::BrowserScanned`].
+    /// List `experiments/*.toml` (scanner thread) → `BrowserAction::Scanned`.
     ScanExperiments,
-    /// List `runs/*/` → [`Action::RunsScanned`].
+    /// List `runs/*/` (scanner thread) → `RunsAction::Scanned`.
     ScanRuns,
-    /// Read one run directory → [`Action::RunOpened`].
+    /// Read one run directory (scanner thread) → `RunsAction::Opened`.
     OpenRun(PathBuf),
-    /// Read a run's `probe.json` → [`Action::CompareLoaded`].
+    /// Read a run's `probe.json` (scanner thread) → `RunsAction::CompareLoaded`.
     LoadCompareProbe(PathBuf),
     /// Drop the trainer channels (the run is over).
     Detach,
@@ -166,181 +135,6 @@ pub enum Effect {
 pub struct QuitWait {
     /// `App::clock` after which we quit anyway.
     pub deadline: f64,
-}
-
-/// The browser's list.
-#[derive(Clone, Debug, Default)]
-pub struct BrowserState {
-    /// One row per experiment file.
-    pub entries: Vec<BrowserEntry>,
-    /// Selected row.
-    pub selected: usize,
-    /// Whether the first scan has come back.
-    pub scanned: bool,
-}
-
-/// Everything known about the current run.
-#[derive(Clone, Debug)]
-pub struct RunState {
-    /// Where the run is.
-    pub phase: Phase,
-    /// Sent once at start.
-    pub info: Option<RunInfo>,
-    /// The latest logged step.
-    pub last: Option<Metrics>,
-    /// The latest validation loss.
-    pub last_val: Option<f64>,
-    /// The best validation loss.
-    pub best_val: Option<f64>,
-    /// Training loss per logged step.
-    pub train: History,
-    /// Validation loss per evaluation.
-    pub val: History,
-    /// Step of the last checkpoint written (or the start step).
-    pub saved_step: u64,
-    /// The last checkpoint file written.
-    pub last_checkpoint: Option<PathBuf>,
-    /// Base learning rate as set by the user (None = the experiment's).
-    pub lr: Option<f64>,
-    /// Restart with the (pending) experiment once `Finished` arrives.
-    pub restart_after_stop: bool,
-    /// Training diverged and rolled back: `L` halves the learning rate and resumes.
-    pub diverged: bool,
-}
-
-impl RunState {
-    fn new() -> Self {
-        RunState {
-            phase: Phase::Idle,
-            info: None,
-            last: None,
-            last_val: None,
-            best_val: None,
-            train: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
-            val: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
-            saved_step: 0,
-            last_checkpoint: None,
-            lr: None,
-            restart_after_stop: false,
-            diverged: false,
-        }
-    }
-
-    /// The latest step done.
-    pub fn step(&self) -> u64 {
-        self.last
-            .as_ref()
-            .map(|m| m.step)
-            .or(self.info.as_ref().map(|i| i.start_step))
-            .unwrap_or(0)
-    }
-
-    /// Whether steps have run since the last checkpoint.
-    pub fn unsaved(&self) -> bool {
-        self.phase.active() && self.step() > self.saved_step
-    }
-}
-
-/// A checkpoint and the sample generated right after it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CheckpointSample {
-    /// Step saved.
-    pub step: u64,
-    /// New best by validation loss.
-    pub best: bool,
-    /// The sample (None until it arrives).
-    pub sample: Option<SampleEvent>,
-}
-
-/// Sampling settings and received samples.
-#[derive(Clone, Debug)]
-pub struct SamplingState {
-    /// Temperature in units of [`TEMPERATURE_STEP`] (integer, so `+`/`-` never drift).
-    pub temp_steps: u32,
-    /// Top-k (0 = all).
-    pub top_k: usize,
-    /// Prime text.
-    pub prime: String,
-    /// Tokens per sample.
-    pub length: usize,
-    /// Newest first.
-    pub samples: VecDeque<SampleEvent>,
-    /// Newest first.
-    pub checkpoints: VecDeque<CheckpointSample>,
-    /// Lines scrolled down in the sample pane.
-    pub scroll: u16,
-}
-
-impl SamplingState {
-    fn new() -> Self {
-        SamplingState {
-            temp_steps: 16,
-            top_k: 0,
-            prime: String::new(),
-            length: 200,
-            samples: VecDeque::new(),
-            checkpoints: VecDeque::new(),
-            scroll: 0,
-        }
-    }
-
-    /// The temperature, a multiple of 0.05 (0 = greedy).
-    pub fn temperature(&self) -> f64 {
-        f64::from(self.temp_steps) * TEMPERATURE_STEP
-    }
-
-    /// The request the current settings make.
-    pub fn request(&self) -> SampleRequest {
-        SampleRequest {
-            temperature: self.temperature(),
-            top_k: self.top_k,
-            prime: self.prime.clone(),
-            length: self.length,
-        }
-    }
-
-    fn apply_experiment(&mut self, exp: &Experiment) {
-        let t = exp.sampling.temperature / TEMPERATURE_STEP;
-        self.temp_steps = if t.is_finite() {
-            t.round().clamp(0.0, TEMPERATURE_MAX / TEMPERATURE_STEP) as u32
-        } else {
-            16
-        };
-        self.top_k = exp.sampling.top_k;
-        self.prime = exp.sampling.prime.clone();
-        self.length = exp.sampling.length;
-    }
-}
-
-/// How the loss chart is drawn.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ChartSettings {
-    /// Index into [`SMOOTHING_STEPS`].
-    pub smoothing: usize,
-    /// Logarithmic y axis.
-    pub log_y: bool,
-    /// x axis in wall-clock seconds instead of steps.
-    pub x_time: bool,
-    /// Show only the recent window instead of the whole run.
-    pub recent: bool,
-}
-
-impl ChartSettings {
-    /// EMA decay β.
-    pub fn beta(&self) -> f64 {
-        SMOOTHING_STEPS.get(self.smoothing).copied().unwrap_or(0.0)
-    }
-}
-
-/// The runs screen.
-#[derive(Clone, Debug, Default)]
-pub struct RunsState {
-    /// Known run directories, newest first.
-    pub entries: Vec<RunEntry>,
-    /// Selected row.
-    pub selected: usize,
-    /// Whether the first scan came back.
-    pub scanned: bool,
 }
 
 /// The whole TUI state.
@@ -382,12 +176,8 @@ pub struct App {
     pub sampling: SamplingState,
     /// Loss chart settings.
     pub chart: ChartSettings,
-    /// The latest probe.
-    pub probe: Option<ProbeReport>,
-    /// Probe view state (layer, unit, cursor…).
-    pub probe_view: ProbeView,
-    /// A probe from another run to compare with (run name, report).
-    pub compare: Option<(String, ProbeReport)>,
+    /// The probes pane: latest probe, view state, a probe to compare with.
+    pub probes: ProbesState,
     /// Runs screen.
     pub runs: RunsState,
     /// Last few messages, newest last.
@@ -417,19 +207,41 @@ impl App {
             pending: None,
             run: RunState::new(),
             sampling: SamplingState::new(),
-            chart: ChartSettings {
-                smoothing: 3,
-                log_y: false,
-                x_time: false,
-                recent: false,
-            },
-            probe: None,
-            probe_view: ProbeView::new(no_color),
-            compare: None,
+            chart: ChartSettings::default(),
+            probes: ProbesState::new(no_color),
             runs: RunsState::default(),
             messages: VecDeque::new(),
             effects: Vec::new(),
         }
+    }
+
+    /// The input mode the keys are read in: the topmost overlay, else the screen (and pane).
+    pub fn mode(&self) -> Mode {
+        if self.quit_wait.is_some() {
+            Mode::Saving
+        } else if self.confirm_quit {
+            Mode::Confirm
+        } else if self.prompt.is_some() {
+            Mode::Prompt
+        } else if self.error.is_some() && self.run.diverged {
+            Mode::Diverged
+        } else if self.error.is_some() {
+            Mode::Error
+        } else if self.help {
+            Mode::Help
+        } else {
+            match self.screen {
+                Screen::Browser => Mode::Browser,
+                Screen::Runs => Mode::Runs,
+                Screen::Train if self.focus == Pane::Probes => Mode::Probes,
+                Screen::Train => Mode::Train,
+            }
+        }
+    }
+
+    /// The action of a key in the current mode (from the key table, `keys.rs`).
+    pub fn key_action(&self, key: KeyEvent) -> Option<Action> {
+        keys::action_for(self.mode(), key)
     }
 
     /// Take the queued effects.
@@ -450,7 +262,7 @@ impl App {
 
     /// Add a line to the message log.
     pub fn message(&mut self, level: Level, text: impl Into<String>) {
-        if self.messages.len() == 8 {
+        if self.messages.len() == MESSAGES_KEPT {
             self.messages.pop_front();
         }
         self.messages.push_back((level, text.into()));
@@ -468,27 +280,15 @@ impl App {
         self.pending = None;
     }
 
-    fn start_run(&mut self) {
-        self.start_run_from(None);
+    fn open_prompt(&mut self, kind: PromptKind, text: impl Into<String>) {
+        self.prompt = Some(Prompt {
+            kind,
+            text: text.into(),
+        });
     }
 
-    fn start_run_from(&mut self, resume: Option<PathBuf>) {
-        if self.experiment.is_none() {
-            self.message(Level::Warn, "no experiment loaded: pick one in the browser (b)");
-            return;
-        }
-        if let Some(p) = self.pending.take() {
-            self.use_experiment(p);
-        }
-        self.run = RunState::new();
-        self.run.phase = Phase::Starting;
-        self.sampling.samples.clear();
-        self.sampling.checkpoints.clear();
-        self.probe = None;
-        self.screen = Screen::Train;
-        self.effect(Effect::Start { resume });
-    }
-
+    /// Quit now, or stop the run and quit once its last checkpoint is saved (at the latest
+    /// `deadline_s` seconds from now).
     fn request_quit(&mut self, deadline_s: f64) {
         if self.run.phase.active() {
             if self.run.phase != Phase::Stopping {
@@ -510,39 +310,26 @@ impl App {
     }
 }
 
-/// The one state transition. Never does I/O; queues [`Effect`]s instead.
+/// The one state transition. Never does I/O; queues [`Effect`]s instead. App-wide actions are
+/// reduced here, the rest by the file of their screen or pane.
 pub fn update(app: &mut App, action: Action) {
     match action {
-        Action::Tick(t) => {
-            app.clock = t;
-            if let Some(w) = app.quit_wait {
-                if app.clock >= w.deadline && !app.quit {
-                    app.message(Level::Warn, "gave up waiting for the checkpoint");
+        Action::Browser(a) => browser::update(app, a),
+        Action::Train(a) => train::update(app, a),
+        Action::Runs(a) => runs::update(app, a),
+        Action::Probe(a) => probes::update(app, a),
+        Action::Trainer(ev) => run::on_event(app, ev),
+        Action::TrainerGone => run::trainer_gone(app),
+        Action::Tick(t) => tick(app, t),
+        Action::Quit => quit(app),
+        Action::ConfirmYes | Action::ConfirmNo => {
+            if app.confirm_quit {
+                app.confirm_quit = false;
+                if action == Action::ConfirmYes {
+                    app.request_quit(SAVE_WAIT_S);
+                } else {
                     app.do_quit();
                 }
-            }
-        }
-        Action::Quit => {
-            if app.run.unsaved() {
-                app.confirm_quit = true;
-            } else if app.run.phase.active() {
-                // Nothing unsaved: tell the trainer to stop, but do not wait for it.
-                app.send(Command::Stop);
-                app.do_quit();
-            } else {
-                app.do_quit();
-            }
-        }
-        Action::ConfirmYes => {
-            if app.confirm_quit {
-                app.confirm_quit = false;
-                app.request_quit(SAVE_WAIT_S);
-            }
-        }
-        Action::ConfirmNo => {
-            if app.confirm_quit {
-                app.confirm_quit = false;
-                app.do_quit();
             }
         }
         Action::Interrupt => {
@@ -553,31 +340,12 @@ pub fn update(app: &mut App, action: Action) {
             app.confirm_quit = false;
             app.request_quit(SIGTERM_WAIT_S);
         }
-        Action::Cancel => {
-            if app.confirm_quit {
-                app.confirm_quit = false;
-            } else if app.prompt.is_some() {
-                app.prompt = None;
-            } else if app.error.is_some() {
-                app.error = None;
-            } else if app.help {
-                app.help = false;
-            } else if app.screen == Screen::Runs {
-                app.screen = if app.experiment.is_some() {
-                    Screen::Train
-                } else {
-                    Screen::Browser
-                };
-            }
-        }
+        Action::Cancel => cancel(app),
         Action::ToggleHelp => {
             app.help = !app.help;
             app.help_scroll = 0;
         }
-        Action::NextPane => app.focus = app.focus.next(),
-        Action::PrevPane => app.focus = app.focus.prev(),
-        Action::Up => move_selection(app, -1),
-        Action::Down => move_selection(app, 1),
+        Action::ScrollHelp(d) => app.help_scroll = app.help_scroll.saturating_add_signed(d),
         Action::ShowBrowser => {
             app.screen = Screen::Browser;
             app.effect(Effect::ScanExperiments);
@@ -591,352 +359,105 @@ pub fn update(app: &mut App, action: Action) {
                 app.screen = Screen::Train;
             }
         }
-        Action::OpenSelected => {
-            if let Some(e) = app.browser.entries.get(app.browser.selected) {
-                let path = e.path.clone();
-                app.effect(Effect::LoadExperiment(path));
-            }
-        }
-        Action::StartPause => match app.run.phase {
-            Phase::Idle | Phase::Finished | Phase::Failed => app.start_run(),
-            Phase::Running => {
-                app.send(Command::Pause);
-                app.run.phase = Phase::Paused;
-            }
-            Phase::Paused => {
-                app.send(Command::Resume);
-                app.run.phase = Phase::Running;
-                app.run.diverged = false;
-            }
-            Phase::Starting | Phase::Stopping => {}
-        },
-        Action::StepOnce => match app.run.phase {
-            Phase::Paused => app.send(Command::StepOnce),
-            Phase::Running => {
-                app.send(Command::Pause);
-                app.run.phase = Phase::Paused;
-                app.message(Level::Info, "paused: press s again to run one step");
-            }
-            _ => app.message(Level::Info, "start training first (space)"),
-        },
-        Action::SaveNow => {
-            if app.run.phase.active() {
-                app.send(Command::SaveNow);
-                app.message(Level::Info, "saving a checkpoint…");
-            } else {
-                app.message(Level::Info, "no run to save");
-            }
-        }
-        Action::LrUp | Action::LrDown => {
-            if let Some(lr) = app.base_lr() {
-                let lr = if action == Action::LrUp {
-                    lr * LR_FACTOR
-                } else {
-                    lr / LR_FACTOR
-                };
-                app.run.lr = Some(lr);
-                app.send(Command::SetLr(lr));
-                app.message(Level::Info, format!("learning rate → {lr:.3e}"));
-            }
-        }
-        Action::ResumeLowerLr => match (app.run.phase, app.base_lr()) {
-            (Phase::Paused, Some(lr)) => {
-                let lr = lr / 2.0;
-                app.error = None;
-                app.run.diverged = false;
-                app.run.lr = Some(lr);
-                app.send(Command::SetLr(lr));
-                app.send(Command::Resume);
-                app.run.phase = Phase::Running;
-                app.message(
-                    Level::Info,
-                    format!("learning rate halved to {lr:.3e}; training resumed"),
-                );
-            }
-            _ => app.message(
-                Level::Info,
-                "L halves the learning rate and resumes a paused run (after a divergence)",
-            ),
-        },
-        Action::Stop => {
-            if app.run.phase.active() && app.run.phase != Phase::Stopping {
-                app.send(Command::Stop);
-                app.run.phase = Phase::Stopping;
-                app.message(Level::Info, "stopping: saving the final checkpoint…");
-            }
-        }
-        Action::Restart => {
-            if app.experiment.is_none() {
-                return;
-            }
-            if app.run.phase.active() {
-                app.run.restart_after_stop = true;
-                if app.run.phase != Phase::Stopping {
-                    app.send(Command::Stop);
-                    app.run.phase = Phase::Stopping;
-                }
-                app.message(Level::Info, "restarting: saving this run first…");
-            } else {
-                app.start_run();
-            }
-        }
-        Action::SmoothMore => {
-            app.chart.smoothing = (app.chart.smoothing + 1).min(SMOOTHING_STEPS.len() - 1);
-        }
-        Action::SmoothLess => app.chart.smoothing = app.chart.smoothing.saturating_sub(1),
-        Action::ToggleLogY => app.chart.log_y = !app.chart.log_y,
-        Action::ToggleXTime => app.chart.x_time = !app.chart.x_time,
-        Action::ToggleRecent => app.chart.recent = !app.chart.recent,
-        Action::TempUp | Action::TempDown => {
-            let max = (TEMPERATURE_MAX / TEMPERATURE_STEP).round() as u32;
-            let s = &mut app.sampling.temp_steps;
-            *s = if action == Action::TempUp {
-                (*s + 1).min(max)
-            } else {
-                s.saturating_sub(1)
-            };
-            sampling_changed(app);
-        }
-        Action::TopKUp | Action::TopKDown => {
-            // 0 (all tokens) is the top of the scale; any other k sits at the first step ≥ k.
-            let last = TOP_K_STEPS.len() - 1;
-            let k = app.sampling.top_k;
-            let i = if k == 0 {
-                last
-            } else {
-                TOP_K_STEPS.iter().position(|&s| s != 0 && s >= k).unwrap_or(last)
-            };
-            let i = if action == Action::TopKUp {
-                (i + 1).min(last)
-            } else {
-                i.saturating_sub(1)
-            };
-            app.sampling.top_k = TOP_K_STEPS[i];
-            sampling_changed(app);
-        }
-        Action::SampleNow => {
-            if app.run.phase.active() {
-                let req = app.sampling.request();
-                app.send(Command::Sample(req));
-            } else {
-                app.message(Level::Info, "start training first (space)");
-            }
-        }
-        Action::EditPrime => {
-            app.prompt = Some(Prompt {
-                kind: PromptKind::Prime,
-                text: app.sampling.prime.clone(),
-            })
-        }
-        Action::ProbeNow => {
-            if app.run.phase.active() {
-                app.send(Command::Probe(None));
-            } else {
-                app.message(Level::Info, "start training first (space)");
-            }
-        }
-        Action::ProbeText => {
-            app.prompt = Some(Prompt {
-                kind: PromptKind::ProbeText,
-                text: String::new(),
-            })
-        }
-        Action::OpenRunPrompt => {
-            app.prompt = Some(Prompt {
-                kind: PromptKind::OpenRun,
-                text: String::from("runs/"),
-            })
-        }
-        Action::PromptChar(c) => {
-            if let Some(p) = app.prompt.as_mut() {
-                p.text.push(c);
-            }
-        }
-        Action::PromptBackspace => {
-            if let Some(p) = app.prompt.as_mut() {
-                p.text.pop();
-            }
-        }
-        Action::PromptSubmit => {
-            if let Some(p) = app.prompt.take() {
-                match p.kind {
-                    PromptKind::Prime => {
-                        app.sampling.prime = p.text;
-                        sampling_changed(app);
-                    }
-                    PromptKind::ProbeText => {
-                        let text = Some(p.text).filter(|t| !t.is_empty());
-                        if app.run.phase.active() {
-                            app.send(Command::Probe(text));
-                        } else {
-                            app.message(Level::Info, "start training first (space)");
-                        }
-                    }
-                    PromptKind::OpenRun => {
-                        app.effect(Effect::OpenRun(PathBuf::from(p.text.trim())));
-                        app.screen = Screen::Runs;
-                    }
-                }
-            }
-        }
-        Action::Edit => {
-            let path = match app.screen {
-                Screen::Browser => app.browser.entries.get(app.browser.selected).map(|e| e.path.clone()),
-                _ => app.experiment.as_ref().and_then(|e| e.path.clone()),
-            };
-            app.error = None;
-            match path {
-                Some(p) => app.effect(Effect::OpenEditor(p)),
-                None => app.message(Level::Warn, "this experiment has no file to edit"),
-            }
-        }
-        Action::ToggleOverlay => {
-            if let Some(r) = app.runs.entries.get_mut(app.runs.selected) {
-                r.overlay = !r.overlay;
-            }
-        }
-        Action::ResumeSelected => {
-            if app.run.phase.active() {
-                app.message(Level::Warn, "a run is active: stop it first (x on the training screen)");
-            } else if let Some(r) = app.runs.entries.get(app.runs.selected) {
-                let dir = r.dir.clone();
-                app.effect(Effect::ResumeRun(dir));
-            }
-        }
+        Action::Edit => edit(app),
+        Action::Prompt(a) => prompt(app, a),
+        Action::ExperimentLoaded(Ok(exp)) => experiment_loaded(app, exp),
+        Action::ExperimentLoaded(Err(e)) => app.error = Some(e),
+        Action::Edited(path, result) => edited(app, path, result),
         Action::ResumeReady(exp, checkpoint) => {
             app.message(Level::Info, format!("resuming from {}", checkpoint.display()));
             app.use_experiment(*exp);
-            app.start_run_from(Some(checkpoint));
+            run::start(app, Some(checkpoint));
         }
-        Action::CompareProbe => {
-            if let Some(r) = app.runs.entries.get(app.runs.selected) {
-                let path = r.dir.join("probe.json");
-                app.effect(Effect::LoadCompareProbe(path));
-            }
-        }
-        Action::ProbeKey(key) => {
-            let consumed = app.probe_view.on_key(key, app.probe.as_ref());
-            if !consumed {
-                if let Some(a) = action::train_key(key) {
-                    update(app, a);
-                }
-            }
-        }
-
-        // Results of effects.
-        Action::ExperimentLoaded(Ok(exp)) => {
-            app.message(Level::Info, format!("loaded experiment {}", exp.name));
-            if app.run.phase.active() {
-                app.pending = Some(exp);
-                app.message(Level::Info, "a run is active: R restarts with this experiment");
-            } else {
-                app.use_experiment(exp);
-                app.run = RunState::new();
-            }
-            app.screen = Screen::Train;
-            app.focus = Pane::Loss;
-        }
-        Action::ExperimentLoaded(Err(e)) => app.error = Some(e),
-        Action::Edited(path, result) => on_edited(app, path, result),
         Action::StartFailed(e) => {
             app.run.phase = Phase::Failed;
             app.error = Some(format!("could not start training: {e}"));
         }
-        Action::BrowserScanned(entries) => {
-            app.browser.selected = app.browser.selected.min(entries.len().saturating_sub(1));
-            app.browser.entries = entries;
-            app.browser.scanned = true;
+    }
+}
+
+fn tick(app: &mut App, t: f64) {
+    app.clock = t;
+    if let Some(w) = app.quit_wait {
+        if app.clock >= w.deadline && !app.quit {
+            app.message(Level::Warn, "gave up waiting for the checkpoint");
+            app.do_quit();
         }
-        Action::RunsScanned(entries) => {
-            // Keep overlay marks of runs already known.
-            let marked: Vec<PathBuf> = app
-                .runs
-                .entries
-                .iter()
-                .filter(|r| r.overlay)
-                .map(|r| r.dir.clone())
-                .collect();
-            app.runs.entries = entries;
-            for r in &mut app.runs.entries {
-                r.overlay |= marked.contains(&r.dir);
+    }
+}
+
+fn quit(app: &mut App) {
+    if app.run.unsaved() {
+        app.confirm_quit = true;
+    } else {
+        // Nothing unsaved: tell an active trainer to stop, but do not wait for it.
+        app.send(Command::Stop);
+        app.do_quit();
+    }
+}
+
+/// Esc: close the topmost overlay, prompt or question.
+fn cancel(app: &mut App) {
+    if app.confirm_quit {
+        app.confirm_quit = false;
+    } else if app.prompt.is_some() {
+        app.prompt = None;
+    } else if app.error.is_some() {
+        app.error = None;
+    } else {
+        app.help = false;
+    }
+}
+
+fn edit(app: &mut App) {
+    let path = match app.screen {
+        Screen::Browser => app.browser.selected_path(),
+        _ => app.experiment.as_ref().and_then(|e| e.path.clone()),
+    };
+    app.error = None;
+    match path {
+        Some(p) => app.effect(Effect::OpenEditor(p)),
+        None => app.message(Level::Warn, "this experiment has no file to edit"),
+    }
+}
+
+fn prompt(app: &mut App, action: PromptAction) {
+    match action {
+        PromptAction::Char(c) => {
+            if let Some(p) = app.prompt.as_mut() {
+                p.text.push(c);
             }
-            app.runs.selected = app.runs.selected.min(app.runs.entries.len().saturating_sub(1));
-            app.runs.scanned = true;
         }
-        Action::RunOpened(Ok(mut entry)) => {
-            entry.overlay = true;
-            let dir = entry.dir.clone();
-            if let Some(i) = app.runs.entries.iter().position(|r| r.dir == dir) {
-                app.runs.entries[i] = entry;
-                app.runs.selected = i;
-            } else {
-                app.runs.entries.insert(0, entry);
-                app.runs.selected = 0;
+        PromptAction::Backspace => {
+            if let Some(p) = app.prompt.as_mut() {
+                p.text.pop();
             }
-            app.message(Level::Info, format!("opened {}", dir.display()));
         }
-        Action::RunOpened(Err(e)) | Action::CompareLoaded(Err(e)) => app.error = Some(e),
-        Action::CompareLoaded(Ok((name, report))) => {
-            app.message(
-                Level::Info,
-                format!("comparing probes with {name} (Tab to the Probes pane)"),
-            );
-            app.compare = Some((name, *report));
-        }
-        Action::Trainer(ev) => on_event(app, ev),
-        Action::TrainerGone => {
-            if app.run.phase.active() {
-                app.run.phase = Phase::Failed;
-                app.message(Level::Warn, "the trainer thread ended without finishing");
-            }
-            app.effect(Effect::Detach);
-            if app.quit_wait.is_some() {
-                app.do_quit();
+        PromptAction::Submit => {
+            let Some(p) = app.prompt.take() else { return };
+            match p.kind {
+                PromptKind::Prime => train::set_prime(app, p.text),
+                PromptKind::ProbeText => train::probe_text(app, p.text),
+                PromptKind::OpenRun => runs::open(app, PathBuf::from(p.text.trim())),
             }
         }
     }
 }
 
-fn move_selection(app: &mut App, delta: i32) {
-    fn step(i: usize, len: usize, delta: i32) -> usize {
-        if len == 0 {
-            0
-        } else if delta < 0 {
-            i.saturating_sub(1)
-        } else {
-            (i + 1).min(len - 1)
-        }
+fn experiment_loaded(app: &mut App, exp: Experiment) {
+    app.message(Level::Info, format!("loaded experiment {}", exp.name));
+    if app.run.phase.active() {
+        app.pending = Some(exp);
+        app.message(Level::Info, "a run is active: R restarts with this experiment");
+    } else {
+        app.use_experiment(exp);
+        app.run = RunState::new();
     }
-    if app.help {
-        app.help_scroll = if delta < 0 {
-            app.help_scroll.saturating_sub(1)
-        } else {
-            app.help_scroll.saturating_add(1)
-        };
-        return;
-    }
-    match app.screen {
-        Screen::Browser => app.browser.selected = step(app.browser.selected, app.browser.entries.len(), delta),
-        Screen::Runs => app.runs.selected = step(app.runs.selected, app.runs.entries.len(), delta),
-        Screen::Train => {
-            if app.focus == Pane::Samples {
-                let s = &mut app.sampling.scroll;
-                *s = if delta < 0 {
-                    s.saturating_sub(1)
-                } else {
-                    s.saturating_add(1)
-                };
-            }
-        }
-    }
+    app.screen = Screen::Train;
+    app.focus = Pane::Loss;
 }
 
-fn sampling_changed(app: &mut App) {
-    let req = app.sampling.request();
-    app.send(Command::SetSampling(req));
-}
-
-fn on_edited(app: &mut App, path: PathBuf, result: Result<Experiment, String>) {
+fn edited(app: &mut App, path: PathBuf, result: Result<Experiment, String>) {
     match result {
         Err(e) => {
             let kept = if app.experiment.is_some() {
@@ -961,118 +482,6 @@ fn on_edited(app: &mut App, path: PathBuf, result: Result<Experiment, String>) {
             } else {
                 app.pending = Some(exp);
                 app.message(Level::Info, "experiment changed and valid: R restarts the run with it");
-            }
-        }
-    }
-}
-
-fn on_event(app: &mut App, ev: Event) {
-    match ev {
-        Event::Started(info) => {
-            app.run.saved_step = info.start_step;
-            app.message(
-                Level::Info,
-                format!("training {} → {}", info.model, info.run_dir.display()),
-            );
-            app.run.info = Some(*info);
-            if matches!(app.run.phase, Phase::Starting | Phase::Idle) {
-                app.run.phase = Phase::Running;
-            }
-            // Periodic samples follow the user's settings from the start.
-            let req = app.sampling.request();
-            app.send(Command::SetSampling(req));
-        }
-        Event::Step(m) => {
-            app.run.train.push(Point {
-                step: m.step,
-                time_s: m.time_s,
-                value: m.train_loss,
-            });
-            if let Some(v) = m.val_loss {
-                app.run.val.push(Point {
-                    step: m.step,
-                    time_s: m.time_s,
-                    value: v,
-                });
-                app.run.last_val = Some(v);
-                if v.is_finite() && app.run.best_val.is_none_or(|b| v < b) {
-                    app.run.best_val = Some(v);
-                }
-            }
-            app.run.last = Some(m);
-        }
-        Event::Sample(s) => {
-            if let Some(c) = app.sampling.checkpoints.iter_mut().find(|c| c.sample.is_none()) {
-                c.sample = Some((*s).clone());
-            }
-            if app.sampling.samples.len() == SAMPLES_KEPT {
-                app.sampling.samples.pop_back();
-            }
-            app.sampling.samples.push_front(*s);
-            app.sampling.scroll = 0;
-        }
-        Event::Probe(r) => app.probe = Some(*r),
-        Event::Checkpointed { path, step, best } => {
-            app.run.saved_step = step;
-            let tag = if best { " (best)" } else { "" };
-            app.message(
-                Level::Info,
-                format!("checkpoint at step {step}{tag} → {}", path.display()),
-            );
-            app.run.last_checkpoint = Some(path);
-            if app.sampling.checkpoints.len() == CHECKPOINT_SAMPLES_KEPT {
-                app.sampling.checkpoints.pop_back();
-            }
-            app.sampling.checkpoints.push_front(CheckpointSample {
-                step,
-                best,
-                sample: None,
-            });
-            if app.run.phase != Phase::Stopping {
-                let req = app.sampling.request();
-                app.send(Command::Sample(req));
-            }
-        }
-        Event::Paused => {
-            if app.run.phase == Phase::Running {
-                app.run.phase = Phase::Paused;
-            }
-        }
-        Event::Resumed => {
-            if app.run.phase == Phase::Paused {
-                app.run.phase = Phase::Running;
-            }
-        }
-        Event::Warning(w) => app.message(Level::Warn, w),
-        Event::Diverged { step, what } => {
-            app.run.phase = Phase::Paused;
-            app.run.diverged = true;
-            let lr = app
-                .base_lr()
-                .map_or(String::new(), |lr| format!(" ({lr:.3e} → {:.3e})", lr / 2.0));
-            app.error = Some(format!(
-                "training diverged at step {step}: {what}. Paused. Press L to halve the learning \
-                 rate{lr} and resume, or Esc, then [ / ] and space."
-            ));
-        }
-        Event::Failed(e) => {
-            app.run.phase = Phase::Failed;
-            app.error = Some(format!("training failed: {e}"));
-            app.effect(Effect::Detach);
-            if app.quit_wait.is_some() {
-                app.do_quit();
-            }
-        }
-        Event::Finished { step } => {
-            app.run.phase = Phase::Finished;
-            app.run.saved_step = step;
-            app.message(Level::Info, format!("run finished at step {step}; checkpoint saved"));
-            app.effect(Effect::Detach);
-            if app.quit_wait.is_some() {
-                app.do_quit();
-            } else if app.run.restart_after_stop {
-                app.run.restart_after_stop = false;
-                app.start_run();
             }
         }
     }

@@ -15,21 +15,22 @@
 //! 5. **text** — the probe text, each character's background coloured by the selected unit,
 //!    with the model's top-5 guesses and entropy at the cursor.
 //!
-//! [`ProbeView`] holds the UI state and handles keys; [`ProbeWidget`] renders it. Rendering is
+//! [`ProbeView`] holds the UI state and carries out [`ProbeAction`]s; [`ProbeWidget`] renders it. Rendering is
 //! pure and never panics: every index into the report is checked, so ragged, empty or
 //! non-finite reports and areas down to 1×1 draw something sensible.
 
+mod action;
+mod channel;
 mod draw;
 mod gradient;
 mod heatmap;
 mod palette;
 mod saturation;
+mod style;
 mod text;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::Widget;
 
 use crate::infer::probe::{DirProbe, Direction, ProbeReport};
@@ -38,7 +39,11 @@ pub use crate::infer::analysis::{
     correlation, order, saturation, variance, Feature, Saturation, SortMode, LEFT_SATURATED, RIGHT_SATURATED,
 };
 pub use crate::infer::analysis::{decay_per_step, describe};
+pub use action::ProbeAction;
 pub use palette::{Palette, Scale, RAMP};
+
+use channel::{gate_sources, gate_title, pick, text_sources, Channel, Source};
+use style::Theme;
 
 /// Public access to the colour scales (for tests and the help screen).
 pub mod scale {
@@ -100,7 +105,7 @@ impl ViewKind {
 const UNIT_PAGE: usize = 16;
 
 /// State of the probe views: which view, layer and direction, selected unit, time cursor,
-/// sort order, gate, colour mode. Owned by the host's `App`; changed only by [`Self::on_key`]
+/// sort order, gate, colour mode. Owned by the host's `App`; changed only by [`Self::apply`]
 /// and the setters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProbeView {
@@ -124,8 +129,8 @@ pub struct ProbeView {
 
 impl ProbeView {
     /// A fresh view on the hidden-state heatmap, layer 0 forward, unit 0. `no_color` (the
-    /// NO_COLOR convention) switches to the glyph ramp; otherwise 24-bit colour (see
-    /// [`Palette::detect`] and [`Self::with_palette`] for 16-colour terminals).
+    /// NO_COLOR convention) switches to the glyph ramp; otherwise 24-bit colour (`m` cycles to
+    /// 16 colours; see [`Self::with_palette`] to start in another mode).
     pub fn new(no_color: bool) -> Self {
         Self::with_palette(if no_color { Palette::Glyph } else { Palette::Rgb })
     }
@@ -193,64 +198,41 @@ impl ProbeView {
         self.palette
     }
 
-    /// (key, what it does) pairs for the help screen and footer.
-    pub fn key_help() -> Vec<(&'static str, &'static str)> {
-        vec![
-            ("1-5", "view: hidden, gates, saturation, gradient, text"),
-            ("v / V", "next / previous view"),
-            ("↑ ↓ / k j", "previous / next unit (in sort order)"),
-            ("PgUp PgDn", "unit 16 up / down"),
-            ("u", "select the first unit in sort order"),
-            ("← → / h l", "move the time cursor"),
-            ("Home End", "cursor to first / last step"),
-            ("[ ]", "previous / next layer"),
-            ("d", "toggle direction (fwd / bwd)"),
-            ("g / G", "next / previous gate (text view: colour source)"),
-            ("o", "sort units: index, variance, correlation"),
-            ("f", "next feature to correlate with (sorts by it)"),
-            ("m", "colour mode: rgb, 16 colours, glyphs"),
-        ]
+    /// Selected gate (gates and saturation views) as an index into the layer's gate
+    /// channels, before wrapping to the layer's count.
+    pub fn gate(&self) -> usize {
+        self.gate
     }
 
-    /// Returns true when the key was consumed.
-    pub fn on_key(&mut self, key: KeyEvent, report: Option<&ProbeReport>) -> bool {
-        if key.kind == KeyEventKind::Release
-            || key
-                .modifiers
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SUPER)
-        {
-            return false;
-        }
-        match key.code {
-            KeyCode::Char(c @ '1'..='5') => {
-                let i = (c as usize).saturating_sub('1' as usize);
-                self.kind = ViewKind::ALL.get(i).copied().unwrap_or(self.kind);
-            }
-            KeyCode::Char('v') => self.kind = self.kind.cycle(true),
-            KeyCode::Char('V') => self.kind = self.kind.cycle(false),
-            KeyCode::Up | KeyCode::Char('k') => self.move_unit(report, -1),
-            KeyCode::Down | KeyCode::Char('j') => self.move_unit(report, 1),
-            KeyCode::PageUp => self.move_unit(report, -(UNIT_PAGE as isize)),
-            KeyCode::PageDown => self.move_unit(report, UNIT_PAGE as isize),
-            KeyCode::Char('u') => self.move_unit(report, isize::MIN),
-            KeyCode::Left | KeyCode::Char('h') => self.move_cursor(report, -1),
-            KeyCode::Right | KeyCode::Char('l') => self.move_cursor(report, 1),
-            KeyCode::Home => self.cursor = 0,
-            KeyCode::End => self.move_cursor(report, isize::MAX),
-            KeyCode::Char('[') => self.move_layer(report, false),
-            KeyCode::Char(']') => self.move_layer(report, true),
-            KeyCode::Char('d') => self.toggle_direction(report),
-            KeyCode::Char('g') => self.cycle_gate(report, true),
-            KeyCode::Char('G') => self.cycle_gate(report, false),
-            KeyCode::Char('o') => self.sort = self.sort.next(),
-            KeyCode::Char('f') => {
+    /// Carry out one probe-pane action against the shown report (`None` before the first
+    /// probe: moves that need the report's shape do nothing).
+    pub fn apply(&mut self, action: ProbeAction, report: Option<&ProbeReport>) {
+        use ProbeAction as P;
+        match action {
+            P::View(kind) => self.kind = kind,
+            P::NextView => self.kind = self.kind.cycle(true),
+            P::PrevView => self.kind = self.kind.cycle(false),
+            P::PrevUnit => self.move_unit(report, -1),
+            P::NextUnit => self.move_unit(report, 1),
+            P::PageUp => self.move_unit(report, -(UNIT_PAGE as isize)),
+            P::PageDown => self.move_unit(report, UNIT_PAGE as isize),
+            P::FirstUnit => self.move_unit(report, isize::MIN),
+            P::CursorLeft => self.move_cursor(report, -1),
+            P::CursorRight => self.move_cursor(report, 1),
+            P::CursorHome => self.cursor = 0,
+            P::CursorEnd => self.move_cursor(report, isize::MAX),
+            P::PrevLayer => self.move_layer(report, false),
+            P::NextLayer => self.move_layer(report, true),
+            P::ToggleDirection => self.toggle_direction(report),
+            P::NextGate => self.cycle_gate(report, true),
+            P::PrevGate => self.cycle_gate(report, false),
+            P::NextSort => self.sort = self.sort.next(),
+            P::NextFeature => {
                 self.feature = self.feature.next();
                 self.sort = SortMode::Correlation;
             }
-            KeyCode::Char('m') => self.palette = self.palette.next(),
-            _ => return false,
+            P::NextPalette => self.palette = self.palette.next(),
         }
-        true
     }
 
     /// The layer and direction shown: the selected one, else the selected layer's first
@@ -363,143 +345,6 @@ impl ProbeView {
 /// Number of time steps of a probe: the longest of tokens and the shown layer's hidden rows.
 fn steps(report: &ProbeReport, dir: Option<&DirProbe>) -> usize {
     report.tokens.len().max(dir.map_or(0, |d| d.hidden.len()))
-}
-
-/// Where a coloured matrix comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Source {
-    Hidden,
-    Gate(usize),
-    Cell,
-}
-
-fn gate_sources(dir: &DirProbe) -> Vec<Source> {
-    let mut v: Vec<Source> = (0..dir.gates.len()).map(Source::Gate).collect();
-    if dir.cell.is_some() {
-        v.push(Source::Cell);
-    }
-    v
-}
-
-fn text_sources(dir: &DirProbe) -> Vec<Source> {
-    let mut v = vec![Source::Hidden];
-    v.extend(gate_sources(dir));
-    v
-}
-
-fn pick(sources: &[Source], i: usize) -> Option<Source> {
-    if sources.is_empty() {
-        None
-    } else {
-        sources.get(i % sources.len()).copied()
-    }
-}
-
-/// One `[T][H]` matrix with how to colour it.
-#[derive(Clone, Debug)]
-struct Channel<'r> {
-    /// Name for titles, e.g. "Γf forget".
-    name: String,
-    values: &'r [Vec<f32>],
-    scale: Scale,
-    /// Pass values through tanh before colouring (the unbounded LSTM cell).
-    squash: bool,
-}
-
-impl<'r> Channel<'r> {
-    fn of(dir: &'r DirProbe, source: Source) -> Option<Self> {
-        match source {
-            Source::Hidden => Some(Self {
-                name: "hidden a⟨t⟩".into(),
-                values: &dir.hidden,
-                scale: Scale::Diverging,
-                squash: false,
-            }),
-            Source::Gate(i) => dir.gates.get(i).map(|g| Self {
-                name: gate_title(&g.name),
-                values: &g.values,
-                scale: Scale::Sequential,
-                squash: false,
-            }),
-            Source::Cell => dir.cell.as_ref().map(|c| Self {
-                name: "cell tanh(c⟨t⟩)".into(),
-                values: c,
-                scale: Scale::Diverging,
-                squash: true,
-            }),
-        }
-    }
-
-    /// Value at `[t][u]` ready for the scale (squashed if needed), when present and finite.
-    fn get(&self, t: usize, u: usize) -> Option<f32> {
-        crate::infer::analysis::value(self.values, t, u).map(|v| if self.squash { palette::squash(v) } else { v })
-    }
-}
-
-/// "update" → "Γu update" and so on, in the course notation.
-fn gate_title(name: &str) -> String {
-    let sym = match name {
-        "update" => "Γu ",
-        "relevance" => "Γr ",
-        "forget" => "Γf ",
-        "output" => "Γo ",
-        "reset" => "r ",
-        "update_z" => "z ",
-        _ => "",
-    };
-    format!("{sym}{name}")
-}
-
-/// Every style the probe views use, per colour mode.
-#[derive(Clone, Copy, Debug)]
-struct Theme {
-    palette: Palette,
-    /// Titles.
-    title: Style,
-    /// Secondary text.
-    dim: Style,
-    /// Selected unit, cursor, current tab.
-    selected: Style,
-    /// The current model's series.
-    series: Style,
-    /// The compared model's series.
-    compare: Style,
-    /// Warnings and "no data" messages.
-    note: Style,
-}
-
-impl Theme {
-    fn new(palette: Palette) -> Self {
-        let bold = Style::new().add_modifier(Modifier::BOLD);
-        match palette {
-            Palette::Glyph => Self {
-                palette,
-                title: bold,
-                dim: Style::new().add_modifier(Modifier::DIM),
-                selected: Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
-                series: Style::new(),
-                compare: Style::new(),
-                note: Style::new().add_modifier(Modifier::ITALIC),
-            },
-            Palette::Rgb | Palette::Ansi16 => Self {
-                palette,
-                title: bold.fg(Color::Cyan),
-                dim: Style::new().fg(Color::DarkGray),
-                selected: Style::new()
-                    .fg(Color::Black)
-                    .bg(Color::Yellow)
-                    .add_modifier(Modifier::BOLD),
-                series: Style::new().fg(Color::Yellow),
-                compare: Style::new().fg(Color::Magenta),
-                note: Style::new().fg(Color::Yellow),
-            },
-        }
-    }
-
-    /// The colour of a value, `None` in glyph mode.
-    fn color(&self, scale: Scale, v: f32) -> Option<Color> {
-        palette::color(self.palette, scale, v)
-    }
 }
 
 /// Renders a [`ProbeView`] over the latest report (and, in the gradient view, a second report

@@ -6,8 +6,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
-use super::action::{key_table, Action, Ctx};
+use super::action::{Action, PromptAction, TrainAction};
 use super::app::{App, Level, Pane, Phase, PromptKind, Screen};
+use super::keys::{self, Hint};
 use super::probe_view::ProbeWidget;
 use super::widgets::browser::Browser;
 use super::widgets::centered;
@@ -68,19 +69,11 @@ fn too_small(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let tab = |name: &'static str, s: Screen| {
-        if app.screen == s {
-            Span::styled(format!(" {name} "), t.tab_active)
-        } else {
-            Span::styled(format!(" {name} "), t.dim)
-        }
-    };
-    let mut spans = vec![
-        Span::styled("rnn-lab ", t.title),
-        tab("Browser", Screen::Browser),
-        tab("Train", Screen::Train),
-        tab("Runs", Screen::Runs),
-    ];
+    let mut spans = vec![Span::styled("rnn-lab ", t.title)];
+    for s in Screen::ALL {
+        let style = if app.screen == s { t.tab_active } else { t.dim };
+        spans.push(Span::styled(format!(" {} ", s.name()), style));
+    }
     if let Some(e) = &app.experiment {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(e.name.clone(), t.value));
@@ -112,6 +105,7 @@ fn pane_block<'a>(app: &'a App, pane: Pane, title: String) -> Block<'a> {
 fn train_body(app: &App, area: Rect, buf: &mut Buffer) {
     if app.focus == Pane::Probes {
         let compare_title = app
+            .probes
             .compare
             .as_ref()
             .map(|(n, _)| format!(" vs {n} "))
@@ -120,9 +114,9 @@ fn train_body(app: &App, area: Rect, buf: &mut Buffer) {
         let inner = block.inner(area);
         block.render(area, buf);
         ProbeWidget {
-            view: &app.probe_view,
-            report: app.probe.as_ref(),
-            compare: app.compare.as_ref().map(|(_, r)| r),
+            view: &app.probes.view,
+            report: app.probes.latest.as_ref(),
+            compare: app.probes.compare.as_ref().map(|(_, r)| r),
         }
         .render(inner, buf);
         return;
@@ -195,103 +189,47 @@ fn message_line(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(line).render(area, buf);
 }
 
-/// The footer's (key, label) hints for the current mode, from the key table.
-pub fn footer_hints(app: &App) -> Vec<(String, String)> {
-    let pair = |k: &str, l: &str| (k.to_string(), l.to_string());
-    if app.quit_wait.is_some() {
-        return vec![pair("Ctrl-c", "saving… (waits for the checkpoint)")];
-    }
-    if app.confirm_quit {
-        return vec![
-            pair("y", "save and quit"),
-            pair("n", "quit without saving"),
-            pair("Esc", "cancel"),
-        ];
-    }
-    if let Some(p) = &app.prompt {
-        let what = match p.kind {
-            PromptKind::Prime => "set prime",
-            PromptKind::ProbeText => "probe this text",
-            PromptKind::OpenRun => "open run",
+/// The footer's hints for the current mode, from the key table (`keys.rs`), with the labels
+/// that depend on the state filled in.
+pub fn footer_hints(app: &App) -> Vec<Hint> {
+    let mut hints = keys::footer(app.mode());
+    for h in &mut hints {
+        h.label = match (&h.action, app.run.phase) {
+            (Action::Train(TrainAction::StartPause), Phase::Running) => "pause",
+            (Action::Train(TrainAction::StartPause), Phase::Paused) => "resume",
+            (Action::Train(TrainAction::StartPause), Phase::Idle | Phase::Finished | Phase::Failed) => "start",
+            (Action::Prompt(PromptAction::Submit), _) => match app.prompt.as_ref().map(|p| p.kind) {
+                Some(PromptKind::Prime) => "set prime",
+                Some(PromptKind::ProbeText) => "probe this text",
+                Some(PromptKind::OpenRun) => "open run",
+                None => h.label,
+            },
+            _ => h.label,
         };
-        return vec![pair("Enter", what), pair("Esc", "cancel")];
     }
-    if app.error.is_some() && app.run.diverged {
-        return vec![
-            pair("L", "halve lr & resume"),
-            pair("Esc", "dismiss"),
-            pair("q", "quit"),
-        ];
-    }
-    if app.error.is_some() {
-        return vec![pair("Esc", "dismiss"), pair("e", "edit"), pair("q", "quit")];
-    }
-    if app.help {
-        return vec![pair("↑↓", "scroll"), pair("Esc", "close"), pair("q", "quit")];
-    }
-    let ctx = match app.screen {
-        Screen::Browser => Ctx::Browser,
-        Screen::Train => Ctx::Train,
-        Screen::Runs => Ctx::Runs,
-    };
-    let mut hints: Vec<(String, String)> = key_table()
-        .into_iter()
-        .filter(|k| k.ctx == ctx)
-        .filter_map(|k| {
-            let label = k.footer?;
-            let label = match (&k.action, app.run.phase) {
-                (Action::StartPause, Phase::Running) => "pause",
-                (Action::StartPause, Phase::Paused) => "resume",
-                (Action::StartPause, Phase::Idle | Phase::Finished | Phase::Failed) => "start",
-                _ => label,
-            };
-            let keys = match k.action {
-                Action::TempDown => "+/-".to_string(),
-                Action::LrDown => "[/]".to_string(),
-                Action::Down => "↑↓".to_string(),
-                _ => k.keys[0].to_string(),
-            };
-            Some((keys, label.to_string()))
-        })
-        .collect();
-    if app.focus == Pane::Probes && app.screen == Screen::Train {
-        let probe: Vec<(String, String)> = super::probe_view::ProbeView::key_help()
-            .into_iter()
-            .map(|(k, w)| (k.to_string(), w.to_string()))
-            .collect();
-        hints.splice(0..0, probe);
-    }
-    hints.extend(
-        key_table()
-            .into_iter()
-            .filter(|k| k.ctx == Ctx::Global)
-            .filter_map(|k| Some((k.keys[0].to_string(), k.footer?.to_string()))),
-    );
     hints
 }
 
 fn footer_line(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let width = area.width as usize;
     let hints = footer_hints(app);
-    let len = |(k, l): &(String, String)| k.chars().count() + l.chars().count() + 3;
-    // The global hints (help, quit) come last but are always kept; the screen's own hints fill
+    let len = |h: &Hint| h.keys.chars().count() + h.label.chars().count() + 3;
+    // The pinned hints (help, quit) come last but are always kept; the mode's own hints fill
     // the room before them in table order.
-    let global: Vec<&(String, String)> = hints.iter().filter(|(k, _)| k == "?" || k == "q").collect();
-    let mut room = width.saturating_sub(global.iter().map(|h| len(h)).sum());
-    let mut shown: Vec<&(String, String)> = Vec::new();
-    for h in hints.iter().filter(|(k, _)| k != "?" && k != "q") {
+    let mut room = (area.width as usize).saturating_sub(hints.iter().filter(|h| h.pinned).map(len).sum());
+    let mut shown: Vec<&Hint> = Vec::new();
+    for h in hints.iter().filter(|h| !h.pinned) {
         if len(h) > room {
             break;
         }
         room -= len(h);
         shown.push(h);
     }
-    shown.extend(global);
+    shown.extend(hints.iter().filter(|h| h.pinned));
     let mut spans = Vec::new();
-    for (k, label) in shown {
-        spans.push(Span::styled(k.clone(), t.key));
-        spans.push(Span::raw(format!(" {label}  ")));
+    for h in shown {
+        spans.push(Span::styled(h.keys.clone(), t.key));
+        spans.push(Span::raw(format!(" {}  ", h.label)));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }

@@ -9,7 +9,9 @@ use std::fs;
 use std::io::Write;
 use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -30,6 +32,11 @@ pub struct FakeBackend {
     pub runs_dir: PathBuf,
     /// Write the run directory.
     pub write_files: bool,
+    /// While set, a training step does not finish (a step that takes as long as the test
+    /// wants).
+    pub hold_steps: Arc<AtomicBool>,
+    /// While set, reading an experiment file does not finish (a slow disk).
+    pub hold_loads: Arc<AtomicBool>,
 }
 
 impl FakeBackend {
@@ -39,7 +46,16 @@ impl FakeBackend {
             step_time,
             runs_dir: runs_dir.into(),
             write_files: true,
+            hold_steps: Arc::new(AtomicBool::new(false)),
+            hold_loads: Arc::new(AtomicBool::new(false)),
         }
+    }
+}
+
+/// Wait while `hold` is set.
+fn wait_while(hold: &AtomicBool) {
+    while hold.load(Ordering::SeqCst) {
+        thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -197,6 +213,7 @@ pub fn load(path: &Path) -> Result<Experiment, String> {
 
 impl Backend for FakeBackend {
     fn load_experiment(&self, path: &Path) -> Result<Experiment, String> {
+        wait_while(&self.hold_loads);
         load(path)
     }
 
@@ -219,6 +236,7 @@ impl Backend for FakeBackend {
             step_time: self.step_time,
             write_files: self.write_files,
             start_step: if resume.is_some() { 100 } else { 0 },
+            hold: Arc::clone(&self.hold_steps),
         };
         thread::Builder::new()
             .name("fake-trainer".into())
@@ -234,6 +252,7 @@ struct FakeTrainer {
     step_time: Duration,
     write_files: bool,
     start_step: u64,
+    hold: Arc<AtomicBool>,
 }
 
 const WORDS: [&str; 24] = [
@@ -455,6 +474,7 @@ impl FakeTrainer {
             // One "training step".
             let t0 = Instant::now();
             thread::sleep(self.step_time);
+            wait_while(&self.hold);
             run_time += t0.elapsed();
             step += 1;
             let s = step as f64;

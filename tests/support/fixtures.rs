@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rnn_lab::train::protocol::{Event, Metrics, RunInfo, SampleEvent, SampleRequest};
-use rnn_lab::tui::action::{from_key, Action};
+use rnn_lab::tui::action::{Action, BrowserAction};
 use rnn_lab::tui::app::{update, App};
 use rnn_lab::tui::files::BrowserEntry;
 
@@ -16,9 +16,9 @@ pub fn key(app: &mut App, code: KeyCode) {
     key_mod(app, code, KeyModifiers::NONE);
 }
 
-/// Feed a key with modifiers through the real key mapping.
+/// Feed a key with modifiers through the real key mapping (the key table, in the app's mode).
 pub fn key_mod(app: &mut App, code: KeyCode, mods: KeyModifiers) {
-    if let Some(a) = from_key(app, KeyEvent::new(code, mods)) {
+    if let Some(a) = app.key_action(KeyEvent::new(code, mods)) {
         update(app, a);
     }
 }
@@ -54,7 +54,7 @@ pub fn browser() -> App {
             last_best: None,
         },
     ];
-    update(&mut app, Action::BrowserScanned(entries));
+    update(&mut app, Action::Browser(BrowserAction::Scanned(entries)));
     app
 }
 

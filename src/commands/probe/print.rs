@@ -38,6 +38,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::data::token::visible_token;
 use crate::infer::analysis::describe;
 use crate::infer::probe::{Direction, ProbeReport};
 
@@ -150,19 +151,10 @@ pub fn to_json(report: &ProbeReport) -> String {
     serde_json::to_string(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
-/// A token quoted for a table cell: `'a'`, `'␣'` for space, `'↵'` for newline.
+/// A token quoted for a table cell: `'a'`, `'␣'` for space, `'↵'` for newline (see
+/// [`visible_token`]).
 fn quote(tok: &str) -> String {
-    let s: String = tok
-        .chars()
-        .map(|c| match c {
-            ' ' => '␣',
-            '\n' => '↵',
-            '\t' => '→',
-            c if c.is_control() => '?',
-            c => c,
-        })
-        .collect();
-    format!("'{s}'")
+    format!("'{}'", visible_token(tok))
 }
 
 fn num(v: Option<f32>) -> String {

@@ -86,6 +86,7 @@ fn softmax_ce<F: Scalar>(z: &[F], target: usize, d: &mut [F], scale: f64) -> f64
         *dk = F::of(dk.f64() * inv); // p_k · scale
     }
     d[target] = F::of(d[target].f64() - scale); // − 1{target} · scale
-                                                // −log p(target) = ln Σ e^(z_k − m) − (z_target − m), stable for huge logits.
+
+    // −log p(target) = ln Σ e^(z_k − m) − (z_target − m), stable for huge logits.
     sum.ln() - (z[target].f64() - m)
 }

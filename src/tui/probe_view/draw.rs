@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 
 use super::palette::{self, Scale};
 use super::{steps, Theme, ViewKind};
+use crate::data::token::{visible_text, visible_token};
 use crate::infer::probe::{DirProbe, ProbeReport};
 
 /// Write `s` at (x, y) relative to `area`, clipped to the area; returns the columns used.
@@ -109,20 +110,14 @@ pub(super) fn page(i: usize, window: usize, n: usize) -> usize {
     }
 }
 
-/// A token as exactly one terminal cell: space → `·`, newline → `↵`, tab → `→`, empty → `∅`,
-/// other control or wide characters → `?`; longer tokens show their first character.
+/// A token as exactly one terminal cell (a column label): its first character made visible
+/// ([`visible_token`]: space → `␣`, newline → `↵`, tab → `⇥`…), `∅` for an empty token, `?`
+/// for a character wider than one cell.
 pub(super) fn token_cell(tok: &str) -> String {
     let Some(c) = tok.chars().next() else {
         return "∅".into();
     };
-    let s = match c {
-        ' ' => "·".to_string(),
-        '\n' => "↵".to_string(),
-        '\t' => "→".to_string(),
-        '\r' => "␍".to_string(),
-        c if c.is_control() => "?".to_string(),
-        c => c.to_string(),
-    };
+    let s = visible_token(c.encode_utf8(&mut [0; 4]));
     if Span::raw(s.as_str()).width() == 1 {
         s
     } else {
@@ -130,19 +125,10 @@ pub(super) fn token_cell(tok: &str) -> String {
     }
 }
 
-/// A token for running text: newline → `↵`, tab → `→`, other control characters → `?`,
-/// zero-width tokens → `∅`.
+/// A token in running text ([`visible_text`]: spaces stay spaces); `∅` when it would take no
+/// room at all.
 pub(super) fn token_text(tok: &str) -> String {
-    let s: String = tok
-        .chars()
-        .map(|c| match c {
-            '\n' => '↵',
-            '\t' => '→',
-            '\r' => '␍',
-            c if c.is_control() => '?',
-            c => c,
-        })
-        .collect();
+    let s = visible_text(tok).into_owned();
     if Span::raw(s.as_str()).width() == 0 {
         "∅".into()
     } else {
@@ -150,12 +136,11 @@ pub(super) fn token_text(tok: &str) -> String {
     }
 }
 
-/// A token standing alone (a candidate in a list): like [`token_text`], with space shown as
-/// `␣` so it is visible.
+/// A token standing alone (a candidate in a list): [`visible_token`], `∅` when empty.
 pub(super) fn token_label(tok: &str) -> String {
-    let s = token_text(tok);
-    if s.chars().all(|c| c == ' ') {
-        s.replace(' ', "␣")
+    let s = visible_token(tok);
+    if Span::raw(s.as_str()).width() == 0 {
+        "∅".into()
     } else {
         s
     }

@@ -19,22 +19,6 @@ pub enum Palette {
 }
 
 impl Palette {
-    /// A best guess from the environment: `NO_COLOR` → glyphs; `COLORTERM` = truecolor/24bit
-    /// → RGB; a `TERM` naming 256 colours → RGB (terminals approximate); otherwise 16 colours.
-    pub fn detect() -> Self {
-        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
-        if set("NO_COLOR") {
-            return Palette::Glyph;
-        }
-        let colorterm = std::env::var("COLORTERM").unwrap_or_default().to_lowercase();
-        let term = std::env::var("TERM").unwrap_or_default().to_lowercase();
-        if colorterm.contains("truecolor") || colorterm.contains("24bit") || term.contains("256") {
-            Palette::Rgb
-        } else {
-            Palette::Ansi16
-        }
-    }
-
     /// The next mode in the cycle RGB → 16 colours → glyphs → RGB.
     pub fn next(self) -> Self {
         match self {

@@ -57,6 +57,26 @@ impl Widget for Browser<'_> {
                 .render(area, buf);
             return;
         }
+        // The size column fits the widest size ("bi 2×1024 emb 300"); the data column gets what
+        // is left, and text too long for it ends in `…` rather than being cut silently.
+        let size_w = b
+            .entries
+            .iter()
+            .filter_map(|e| e.experiment.as_ref().ok())
+            .map(|x| size_text(x).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(11) as u16;
+        let widths = [
+            Constraint::Fill(2),
+            Constraint::Length(7),
+            Constraint::Length(size_w),
+            Constraint::Fill(3),
+            Constraint::Length(9),
+        ];
+        // As the table lays them out: inside the borders, after the highlight symbol, 1 apart.
+        let inner = list_area.width.saturating_sub(2 + 2);
+        let data_w = Layout::horizontal(widths).spacing(1).split(Rect::new(0, 0, inner, 1))[3].width as usize;
         let rows: Vec<Row> = b
             .entries
             .iter()
@@ -67,7 +87,7 @@ impl Widget for Browser<'_> {
                         x.name.clone(),
                         x.model.cell.name().to_string(),
                         size_text(x),
-                        data_text(x),
+                        ellipsize(&data_text(x), data_w),
                         best,
                     ]),
                     Err(_) => Row::new(vec![
@@ -81,20 +101,11 @@ impl Widget for Browser<'_> {
                 }
             })
             .collect();
-        let table = Table::new(
-            rows,
-            [
-                Constraint::Fill(2),
-                Constraint::Length(7),
-                Constraint::Length(11),
-                Constraint::Fill(3),
-                Constraint::Length(9),
-            ],
-        )
-        .header(Row::new(["name", "cell", "size", "data", "best loss"]).style(t.label))
-        .row_highlight_style(t.selected)
-        .highlight_symbol("▶ ")
-        .block(block);
+        let table = Table::new(rows, widths)
+            .header(Row::new(["name", "cell", "size", "data", "best loss"]).style(t.label))
+            .row_highlight_style(t.selected)
+            .highlight_symbol("▶ ")
+            .block(block);
         let mut state = TableState::default().with_selected(Some(b.selected));
         StatefulWidget::render(table, list_area, buf, &mut state);
 

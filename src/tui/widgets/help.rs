@@ -1,13 +1,12 @@
-//! The help overlay: every key, from the same table the footer and the key mapping are checked
-//! against.
+//! The help overlay: every key, read from the one key table (`keys.rs`) that the key mapping
+//! and the footer are read from too.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::tui::action::{key_table, Ctx};
-use crate::tui::probe_view::ProbeView;
+use crate::tui::keys::help_sections;
 use crate::tui::theme::Theme;
 
 /// The help overlay.
@@ -22,41 +21,22 @@ impl Help<'_> {
     /// The help text, one line per key group.
     pub fn lines(&self) -> Vec<Line<'static>> {
         let t = self.theme;
-        let table = key_table();
         let mut lines = Vec::new();
-        let section = |title: &str, rows: Vec<(String, String)>, lines: &mut Vec<Line<'static>>| {
+        for (title, rows) in help_sections() {
             if rows.is_empty() {
-                return;
+                continue;
             }
             if !lines.is_empty() {
                 lines.push(Line::from(""));
             }
-            lines.push(Line::from(Span::styled(title.to_string(), t.title)));
-            for (keys, what) in rows {
+            lines.push(Line::from(Span::styled(title, t.title)));
+            for row in rows {
                 lines.push(Line::from(vec![
-                    Span::styled(format!("  {keys:<13}"), t.key),
-                    Span::raw(what),
+                    Span::styled(format!("  {:<13}", row.keys_text()), t.key),
+                    Span::raw(row.help),
                 ]));
             }
-        };
-        for (ctx, title) in [
-            (Ctx::Global, "Everywhere"),
-            (Ctx::Train, "Training screen"),
-            (Ctx::Browser, "Experiment browser"),
-            (Ctx::Runs, "Runs"),
-        ] {
-            let rows = table
-                .iter()
-                .filter(|k| k.ctx == ctx)
-                .map(|k| (k.keys.join("/"), k.what.to_string()))
-                .collect();
-            section(title, rows, &mut lines);
         }
-        let probe_rows = ProbeView::key_help()
-            .into_iter()
-            .map(|(k, w)| (k.to_string(), w.to_string()))
-            .collect();
-        section("Probes pane (Tab to it)", probe_rows, &mut lines);
         lines
     }
 }

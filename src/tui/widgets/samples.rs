@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
+use crate::data::token::visible_text;
 use crate::train::protocol::SampleEvent;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
@@ -46,14 +47,15 @@ fn sample_lines<'a>(s: &'a SampleEvent, theme: &Theme, out: &mut Vec<Line<'a>>) 
         ),
         theme.dim,
     )));
+    // Line breaks stay line breaks; tabs and other control characters show as their glyphs.
     let mut first = true;
     for text_line in s.text.split('\n') {
         let mut spans = Vec::new();
         if first && !s.request.prime.is_empty() {
-            spans.push(Span::styled(s.request.prime.as_str(), theme.prime));
+            spans.push(Span::styled(visible_text(&s.request.prime), theme.prime));
         }
         first = false;
-        spans.push(Span::styled(text_line, theme.sample));
+        spans.push(Span::styled(visible_text(text_line), theme.sample));
         out.push(Line::from(spans));
     }
 }
@@ -69,7 +71,7 @@ impl Widget for Samples<'_> {
             Span::styled("  top-k ", t.label),
             Span::styled(top_k_text(sm.top_k), t.value),
             Span::styled("  prime ", t.label),
-            Span::styled(format!("{:?}", sm.prime), t.prime),
+            Span::styled(format!("\"{}\"", visible_text(&sm.prime)), t.prime),
         ])];
         if sm.samples.is_empty() {
             lines.push(Line::from(Span::styled(

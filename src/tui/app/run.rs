@@ -1,0 +1,301 @@
+//! The current run's life: its phase, loss histories and checkpoints, starting it, and what
+//! the trainer thread's events do to the app.
+
+use std::path::PathBuf;
+
+use crate::train::protocol::{Command, Event, Metrics, RunInfo, SampleEvent};
+use crate::tui::history::{History, Point};
+
+use super::{App, Effect, Level, Screen};
+
+/// Points kept in the full (halved) view of a loss history.
+pub const HISTORY_CAPACITY: usize = 2048;
+/// Raw points kept in the recent window.
+pub const RECENT_WINDOW: usize = 300;
+/// Samples kept in the sample pane.
+pub const SAMPLES_KEPT: usize = 12;
+/// Checkpoints whose sample is kept for comparison.
+pub const CHECKPOINT_SAMPLES_KEPT: usize = 4;
+
+/// Where the current run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// No run: an experiment is loaded (or not) and can be started.
+    Idle,
+    /// `start` was asked for; waiting for `Event::Started`.
+    Starting,
+    /// Training steps are running.
+    Running,
+    /// Paused; space resumes, `s` steps once.
+    Paused,
+    /// `Command::Stop` sent; waiting for `Event::Finished`.
+    Stopping,
+    /// The run ended and its checkpoint is saved.
+    Finished,
+    /// The trainer failed or went away.
+    Failed,
+}
+
+impl Phase {
+    /// A trainer thread is alive for this run.
+    pub fn active(self) -> bool {
+        matches!(self, Phase::Starting | Phase::Running | Phase::Paused | Phase::Stopping)
+    }
+}
+
+/// Everything known about the current run.
+#[derive(Clone, Debug)]
+pub struct RunState {
+    /// Where the run is.
+    pub phase: Phase,
+    /// Sent once at start.
+    pub info: Option<RunInfo>,
+    /// The latest logged step.
+    pub last: Option<Metrics>,
+    /// The latest validation loss.
+    pub last_val: Option<f64>,
+    /// The best validation loss.
+    pub best_val: Option<f64>,
+    /// Training loss per logged step.
+    pub train: History,
+    /// Validation loss per evaluation.
+    pub val: History,
+    /// Step of the last checkpoint written (or the start step).
+    pub saved_step: u64,
+    /// The last checkpoint file written.
+    pub last_checkpoint: Option<PathBuf>,
+    /// Base learning rate as set by the user (None = the experiment's).
+    pub lr: Option<f64>,
+    /// Restart with the (pending) experiment once `Finished` arrives.
+    pub restart_after_stop: bool,
+    /// Training diverged and rolled back, and has not been resumed since: `L` halves the
+    /// learning rate and resumes.
+    pub diverged: bool,
+}
+
+impl RunState {
+    /// No run yet.
+    pub fn new() -> Self {
+        RunState {
+            phase: Phase::Idle,
+            info: None,
+            last: None,
+            last_val: None,
+            best_val: None,
+            train: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
+            val: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
+            saved_step: 0,
+            last_checkpoint: None,
+            lr: None,
+            restart_after_stop: false,
+            diverged: false,
+        }
+    }
+
+    /// The latest step done.
+    pub fn step(&self) -> u64 {
+        self.last
+            .as_ref()
+            .map(|m| m.step)
+            .or(self.info.as_ref().map(|i| i.start_step))
+            .unwrap_or(0)
+    }
+
+    /// Whether steps have run since the last checkpoint.
+    pub fn unsaved(&self) -> bool {
+        self.phase.active() && self.step() > self.saved_step
+    }
+}
+
+impl Default for RunState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A checkpoint and the sample generated right after it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckpointSample {
+    /// Step saved.
+    pub step: u64,
+    /// New best by validation loss.
+    pub best: bool,
+    /// The sample (None until it arrives).
+    pub sample: Option<SampleEvent>,
+}
+
+/// Start a fresh run of the experiment in use (the pending edit first, if any), resuming from
+/// `resume` when given.
+pub(super) fn start(app: &mut App, resume: Option<PathBuf>) {
+    if app.experiment.is_none() {
+        app.message(Level::Warn, "no experiment loaded: pick one in the browser (b)");
+        return;
+    }
+    if let Some(p) = app.pending.take() {
+        app.use_experiment(p);
+    }
+    app.run = RunState::new();
+    app.run.phase = Phase::Starting;
+    app.sampling.samples.clear();
+    app.sampling.checkpoints.clear();
+    app.probes.latest = None;
+    app.screen = Screen::Train;
+    app.effect(Effect::Start { resume });
+}
+
+/// Ask the trainer to stop (it saves a checkpoint and answers `Finished`).
+pub(super) fn stop(app: &mut App) {
+    if app.run.phase.active() && app.run.phase != Phase::Stopping {
+        app.send(Command::Stop);
+        app.run.phase = Phase::Stopping;
+    }
+}
+
+/// An event from the trainer thread.
+pub(super) fn on_event(app: &mut App, ev: Event) {
+    match ev {
+        Event::Started(info) => {
+            app.run.saved_step = info.start_step;
+            app.message(
+                Level::Info,
+                format!("training {} → {}", info.model, info.run_dir.display()),
+            );
+            app.run.info = Some(*info);
+            if matches!(app.run.phase, Phase::Starting | Phase::Idle) {
+                app.run.phase = Phase::Running;
+            }
+            // Periodic samples follow the user's settings from the start.
+            let req = app.sampling.request();
+            app.send(Command::SetSampling(req));
+        }
+        Event::Step(m) => step(app, m),
+        Event::Sample(s) => {
+            let sm = &mut app.sampling;
+            if let Some(c) = sm.checkpoints.iter_mut().find(|c| c.sample.is_none()) {
+                c.sample = Some((*s).clone());
+            }
+            if sm.samples.len() == SAMPLES_KEPT {
+                sm.samples.pop_back();
+            }
+            sm.samples.push_front(*s);
+            sm.scroll = 0;
+        }
+        Event::Probe(r) => app.probes.latest = Some(*r),
+        Event::Checkpointed { path, step, best } => checkpointed(app, path, step, best),
+        Event::Paused => {
+            if app.run.phase == Phase::Running {
+                app.run.phase = Phase::Paused;
+                // The pause that follows a divergence: say so, and how to go on.
+                if app.run.diverged {
+                    let lr = app
+                        .base_lr()
+                        .map_or(String::new(), |lr| format!(" ({lr:.3e} → {:.3e})", lr / 2.0));
+                    if let Some(e) = &mut app.error {
+                        e.push_str(&format!(
+                            " Paused. Press L to halve the learning rate{lr} and resume, or Esc, \
+                             then [ / ] and space."
+                        ));
+                    }
+                }
+            }
+        }
+        Event::Resumed => {
+            if app.run.phase == Phase::Paused {
+                app.run.phase = Phase::Running;
+            }
+        }
+        Event::Warning(w) => app.message(Level::Warn, w),
+        // `what` says where the trainer rolled back to; what follows says whether the run goes
+        // on: `Paused` (it waits for commands), or the channel closing (nothing good to roll
+        // back to: the run ended without saving).
+        Event::Diverged { step, what } => {
+            app.run.diverged = true;
+            app.error = Some(format!("training diverged at step {step}: {what}."));
+        }
+        Event::Failed(e) => {
+            app.run.phase = Phase::Failed;
+            app.error = Some(format!("training failed: {e}"));
+            ended(app);
+        }
+        Event::Finished { step } => {
+            app.run.phase = Phase::Finished;
+            app.run.saved_step = step;
+            app.message(Level::Info, format!("run finished at step {step}; checkpoint saved"));
+            ended(app);
+            if !app.quit && app.run.restart_after_stop {
+                app.run.restart_after_stop = false;
+                start(app, None);
+            }
+        }
+    }
+}
+
+/// The trainer's channel closed without a last event.
+pub(super) fn trainer_gone(app: &mut App) {
+    if app.run.phase.active() {
+        app.run.phase = Phase::Failed;
+        // After a divergence with nothing good to roll back to, the trainer ends on its own.
+        if std::mem::take(&mut app.run.diverged) {
+            if let Some(e) = &mut app.error {
+                e.push_str(" The run ended; nothing more was saved.");
+            }
+        } else {
+            app.message(Level::Warn, "the trainer thread ended without finishing");
+        }
+    }
+    ended(app);
+}
+
+/// The run is over: drop its channels, and quit if the user was waiting for that.
+fn ended(app: &mut App) {
+    app.run.diverged = false;
+    app.effect(Effect::Detach);
+    if app.quit_wait.is_some() {
+        app.do_quit();
+    }
+}
+
+fn step(app: &mut App, m: Metrics) {
+    let run = &mut app.run;
+    run.train.push(Point {
+        step: m.step,
+        time_s: m.time_s,
+        value: m.train_loss,
+    });
+    if let Some(v) = m.val_loss {
+        run.val.push(Point {
+            step: m.step,
+            time_s: m.time_s,
+            value: v,
+        });
+        run.last_val = Some(v);
+        if v.is_finite() && run.best_val.is_none_or(|b| v < b) {
+            run.best_val = Some(v);
+        }
+    }
+    run.last = Some(m);
+}
+
+fn checkpointed(app: &mut App, path: PathBuf, step: u64, best: bool) {
+    app.run.saved_step = step;
+    let tag = if best { " (best)" } else { "" };
+    app.message(
+        Level::Info,
+        format!("checkpoint at step {step}{tag} → {}", path.display()),
+    );
+    app.run.last_checkpoint = Some(path);
+    let sm = &mut app.sampling;
+    if sm.checkpoints.len() == CHECKPOINT_SAMPLES_KEPT {
+        sm.checkpoints.pop_back();
+    }
+    sm.checkpoints.push_front(CheckpointSample {
+        step,
+        best,
+        sample: None,
+    });
+    // A sample right after each checkpoint, to compare how the model improved.
+    if app.run.phase != Phase::Stopping {
+        let req = app.sampling.request();
+        app.send(Command::Sample(req));
+    }
+}
