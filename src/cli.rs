@@ -234,6 +234,8 @@ pub struct GradcheckArgs {
 pub enum BenchModeArg {
     /// Training steps.
     Train,
+    /// Evaluation: forward passes with loss, no backward.
+    Eval,
     /// Batch-1 sampling.
     Sample,
 }
@@ -262,9 +264,19 @@ pub struct BenchArgs {
     /// Timed steps (train) or tokens per repetition (sample).
     #[arg(long, default_value_t = 30)]
     pub steps: usize,
-    /// Train or sample.
+    /// Train, eval (forward only) or sample (batch 1).
     #[arg(long, value_enum, default_value_t = BenchModeArg::Train)]
     pub mode: BenchModeArg,
+    /// Learned embedding of this size instead of one-hot input.
+    #[arg(long)]
+    pub embedding: Option<usize>,
+    /// Bidirectional layers (separate sequences: the state is not carried between batches).
+    #[arg(long)]
+    pub bidirectional: bool,
+    /// Masked batches of variable-length sequences, lengths uniform in [T/4, T] (only real
+    /// tokens are counted).
+    #[arg(long)]
+    pub variable_length: bool,
     /// One JSON line per result on stdout.
     #[arg(long)]
     pub json: bool,

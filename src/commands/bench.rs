@@ -9,9 +9,14 @@ use measure::{run as bench_run, BenchMode, BenchOpts};
 
 /// Run the benchmark(s) and print results.
 pub fn run(a: &BenchArgs) -> Result<(), CliError> {
-    if a.hidden == 0 || a.layers == 0 || a.seq == 0 || a.batch == 0 || a.steps == 0 {
+    if a.hidden == 0 || a.layers == 0 || a.seq == 0 || a.batch == 0 || a.steps == 0 || a.embedding == Some(0) {
         return Err(CliError::input(
-            "--hidden, --layers, --seq, --batch and --steps must be at least 1",
+            "--hidden, --layers, --seq, --batch, --steps and --embedding must be at least 1",
+        ));
+    }
+    if a.bidirectional && a.mode == BenchModeArg::Sample {
+        return Err(CliError::input(
+            "--bidirectional cannot sample: a bidirectional model needs the future",
         ));
     }
     let threads = a.threads.unwrap_or_else(default_threads).max(1);
@@ -23,16 +28,19 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
             seq: a.seq,
             batch: a.batch,
             vocab: 65,
+            embedding: a.embedding,
+            bidirectional: a.bidirectional,
+            variable_length: a.variable_length,
             steps: if a.mode == BenchModeArg::Sample && a.steps == 30 {
                 2000
             } else {
                 a.steps
             },
             warmup: 3,
-            mode: if a.mode == BenchModeArg::Train {
-                BenchMode::Train
-            } else {
-                BenchMode::Sample
+            mode: match a.mode {
+                BenchModeArg::Train => BenchMode::Train,
+                BenchModeArg::Eval => BenchMode::Eval,
+                BenchModeArg::Sample => BenchMode::Sample,
             },
             threads,
         };
@@ -40,8 +48,18 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
         if a.json {
             println!("{}", serde_json::to_string(&r).map_err(CliError::other)?);
         } else {
+            let mut shape = String::new();
+            if r.embedding > 0 {
+                shape.push_str(&format!(" E={}", r.embedding));
+            }
+            if r.bidirectional {
+                shape.push_str(" bi");
+            }
+            if r.variable_length {
+                shape.push_str(" var-len");
+            }
             println!(
-                "{:<6} {:<5} H={:<4} L={} T={:<3} B={:<3} threads={}  {:>10.0} tokens/s (median; mean {:.0})  {:.3} ms/{}  peak {:.0} MiB",
+                "{:<6} {:<5} H={:<4} L={} T={:<3} B={:<3}{shape} threads={}  {:>10.0} tokens/s (median; mean {:.0})  {:.3} ms/{}  {:.1} GFLOP/s  peak {:.0} MiB",
                 r.mode,
                 r.cell,
                 r.hidden,
@@ -52,7 +70,8 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
                 r.tokens_per_sec,
                 r.tokens_per_sec_mean,
                 r.ms_median,
-                if r.mode == "train" { "step" } else { "token" },
+                if r.mode == "sample" { "token" } else { "step" },
+                r.gflops,
                 r.peak_rss_mib
             );
         }

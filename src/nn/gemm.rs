@@ -8,8 +8,11 @@
 //!   blocks of 256) on operands packed once per time loop ([`pack_panels`]): W_aa in forward
 //!   (when T > 1; a single step, as in sampling, reads W_aa in place) and W_aaᵀ in backward,
 //!   reused by all T steps;
-//! - everything else (f64 for gradient checks, other CPUs, large M) calls
-//!   `general_mat_mul`.
+//! - the whole-sequence products (input projections, head, weight gradients: M up to T·B or
+//!   H, K up to T·B) use the same kernel, with the right operand copied 256 × 16 slices at a
+//!   time into an L1-resident buffer; measured against matrixmultiply (`general_mat_mul`,
+//!   which the project used before) in docs/performance.md;
+//! - everything else (f64 for gradient checks, other CPUs) calls `general_mat_mul`.
 //!
 //! [`with_simd`] runs a closure compiled a second time with AVX2 + FMA enabled, so the
 //! elementwise loops of the cells, the loss and the optimizer vectorise 8 wide without
@@ -20,9 +23,6 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 /// Columns per panel of a packed operand.
 pub const NR: usize = 16;
-
-/// Largest row count the small kernel takes; bigger products go to `general_mat_mul`.
-const MAX_ROWS: usize = 64;
 
 /// A right operand B `[K, N]` packed by [`pack_panels`]: panel p (columns 16p..16p+16,
 /// zero-padded) holds its `k_total` rows contiguously, element (k, j) at
@@ -99,7 +99,14 @@ pub fn pack_panels(b: &ArrayView2<'_, f32>, out: &mut Vec<f32>) {
 }
 
 /// c ← a · b, or c ← c + a · b when `accumulate` (f32). `panels`, when not empty, is `b`
-/// packed by [`pack_panels`] (rows `k0..k0 + K`). a `[M, K]`, b `[K, N]`, c `[M, N]`.
+/// packed by [`pack_panels`] (rows `k0..k0 + K`). a `[M, K]`, b `[K, N]`, c `[M, N]`; a and b
+/// may have any non-negative strides (transposed views included), c needs unit column stride.
+///
+/// Any size goes to the AVX2/FMA kernel: operands that are not packed already are copied
+/// 256 × 16 slices at a time into an L1-resident buffer ("packing on the fly") when more than
+/// one block of six rows will read them, or read in place for the one- to six-row products
+/// of the time loops. The rest (no AVX2, negative strides, c not row-contiguous, or a small
+/// product whose b is not row-contiguous) goes to `general_mat_mul`.
 pub fn mat_mul_f32(
     a: &ArrayView2<'_, f32>,
     b: &ArrayView2<'_, f32>,
@@ -115,12 +122,22 @@ pub fn mat_mul_f32(
         b.dim(),
         c.dim()
     );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c.fill(0.0);
+        }
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     {
-        let rows_ok = |s: &[isize]| s[1] == 1 && s[0] >= 0;
-        if m > 0 && m <= MAX_ROWS && k > 0 && n > 0 && rows_ok(a.strides()) && rows_ok(c.strides()) && has_avx2_fma() {
-            let (lda, ldc) = (a.strides()[0] as usize, c.strides()[0] as usize);
-            if !panels.data.is_empty() {
+        let nonneg = |s: &[isize]| s[0] >= 0 && s[1] >= 0;
+        let (sa, sb, sc) = (a.strides(), b.strides(), c.strides());
+        if nonneg(sa) && nonneg(sb) && sc[1] == 1 && sc[0] >= 0 && has_avx2_fma() {
+            let (rsa, csa, ldc) = (sa[0] as usize, sa[1] as usize, sc[0] as usize);
+            let bop = if !panels.data.is_empty() {
                 assert!(
                     panels.k0 + k <= panels.k_total,
                     "packed rows {}..{} of {}",
@@ -132,47 +149,35 @@ pub fn mat_mul_f32(
                     panels.data.len() >= n.div_ceil(NR) * panels.k_total * NR,
                     "packed operand too short"
                 );
-                let bp = &panels.data[panels.k0 * NR..];
-                // SAFETY: AVX2/FMA checked above. The kernel reads a[r·lda + kk] and writes
-                // c[r·ldc + j] for r < m, kk < k, j < n: inside the views (unit column stride,
-                // non-negative row stride). It reads packed element (kk, j) at
-                // (j / 16)·k_total·16 + kk·16 + j mod 16 (from row k0): the largest such index,
-                // with k0 + k ≤ k_total, is below np·k_total·16 ≤ data.len() (asserted above).
-                unsafe {
-                    avx2::gemm(
-                        m,
-                        n,
-                        k,
-                        a.as_ptr(),
-                        lda,
-                        bp.as_ptr(),
-                        NR,
-                        panels.k_total * NR,
-                        c.as_mut_ptr(),
-                        ldc,
-                        accumulate,
-                    )
-                };
-                return;
-            }
-            if rows_ok(b.strides()) {
-                // SAFETY: as above for a and c; b is read at kk·ldb + j for kk < k, j < n, which
-                // is element (kk, j) of the view b (unit column stride): in bounds.
-                unsafe {
-                    avx2::gemm(
-                        m,
-                        n,
-                        k,
-                        a.as_ptr(),
-                        lda,
-                        b.as_ptr(),
-                        b.strides()[0] as usize,
-                        NR,
-                        c.as_mut_ptr(),
-                        ldc,
-                        accumulate,
-                    )
-                };
+                Some(avx2::BOp {
+                    ptr: panels.data[panels.k0 * NR..].as_ptr(),
+                    rsb: NR,
+                    csb: 1,
+                    bps: panels.k_total * NR,
+                    packed: true,
+                    copy: false,
+                })
+            } else {
+                let (rsb, csb) = (sb[0] as usize, sb[1] as usize);
+                // Copy slices when several row blocks reuse them or b is not row-contiguous.
+                let copy = m > 6 || csb != 1;
+                (copy || csb == 1).then_some(avx2::BOp {
+                    ptr: b.as_ptr(),
+                    rsb,
+                    csb,
+                    bps: NR * csb,
+                    packed: false,
+                    copy,
+                })
+            };
+            if let Some(bop) = bop {
+                // SAFETY: AVX2/FMA checked above. The kernel reads a at r·rsa + kk·csa and
+                // writes c at r·ldc + j for r < m, kk < k, j < n: inside the views (non-negative
+                // strides, unit column stride for c). It reads b element (kk, j) at
+                // (j / 16)·bps + kk·rsb + (j mod 16)·csb, only for j < n unless `packed`:
+                // inside the view b; packed, up to the panel's 16 columns, whose largest index
+                // with k0 + k ≤ k_total is below np·k_total·16 ≤ data.len() (asserted above).
+                unsafe { avx2::gemm(m, n, k, a.as_ptr(), rsa, csa, bop, c.as_mut_ptr(), ldc, accumulate) };
                 return;
             }
         }
@@ -190,12 +195,38 @@ mod avx2 {
     /// Depth of a K block (A block 6 × 256 and B slice 256 × 16: 6 KiB + 16 KiB).
     const KC: usize = 256;
 
-    /// C `[m, n]` (+)= A `[m, k]` · B `[k, n]`, row-major with leading dimensions lda, ldc.
-    /// B element (kk, j) is at `b + (j / 16)·bps + kk·ldb + j mod 16`.
+    /// Rows of a register block.
+    const MR: usize = 6;
+
+    /// The right operand B `[k, n]`: element (kk, j) at `ptr + (j / 16)·bps + kk·rsb +
+    /// (j mod 16)·csb`.
+    #[derive(Clone, Copy)]
+    pub struct BOp {
+        /// Element (0, 0).
+        pub ptr: *const f32,
+        /// Row stride.
+        pub rsb: usize,
+        /// Column stride within a 16-column panel (1 unless `copy`).
+        pub csb: usize,
+        /// Panel stride.
+        pub bps: usize,
+        /// Packed by `pack_panels`: a last partial panel is zero-padded to 16 columns.
+        pub packed: bool,
+        /// Copy each 256 × 16 slice into an aligned buffer before use.
+        pub copy: bool,
+    }
+
+    /// One K slice of a 16-column panel, 32-byte aligned.
+    #[repr(align(32))]
+    struct Slice([f32; KC * NR]);
+
+    /// C `[m, n]` (+)= A `[m, k]` · B `[k, n]`; A element (r, kk) at `a + r·rsa + kk·csa`,
+    /// C element (r, j) at `c + r·ldc + j`, B as [`BOp`] says.
     ///
     /// # Safety
-    /// The CPU has AVX2 and FMA; every address above, for r < m, kk < k, j < n, is valid
-    /// (and c's are writable and not aliased by a or b).
+    /// The CPU has AVX2 and FMA; every address above, for r < m, kk < k, j < n (and, when B is
+    /// `packed`, every column of the last panel) is valid, c's are writable and not aliased
+    /// by a or b; `csb == 1` unless `copy`.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn gemm(
@@ -203,70 +234,128 @@ mod avx2 {
         n: usize,
         k: usize,
         a: *const f32,
-        lda: usize,
-        b: *const f32,
-        ldb: usize,
-        bps: usize,
+        rsa: usize,
+        csa: usize,
+        b: BOp,
         c: *mut f32,
         ldc: usize,
         acc: bool,
     ) {
         let full = n / NR;
-        // SAFETY (whole body): offsets stay within the ranges the caller guarantees.
+        // SAFETY (whole body): offsets stay within the ranges the caller guarantees; the
+        // buffers `slice` and `tile` are local.
         unsafe {
-            if m == 1 {
+            if m == 1 && !b.copy {
                 // One row (sampling): four panels at a time keeps eight independent sums.
                 let mut p = 0;
                 while p + 4 <= full {
-                    row4(k, a, b.add(p * bps), ldb, bps, c.add(p * NR), acc);
+                    row4(k, a, csa, b.ptr.add(p * b.bps), b.rsb, b.bps, c.add(p * NR), acc);
                     p += 4;
                 }
                 while p < full {
-                    block::<1>(k, a, lda, b.add(p * bps), ldb, c.add(p * NR), ldc, acc);
+                    block::<1>(k, a, rsa, csa, b.ptr.add(p * b.bps), b.rsb, c.add(p * NR), ldc, acc);
                     p += 1;
                 }
-            } else {
-                // K in blocks of KC, so that a block's rows of A and its slice of a B panel
-                // stay in L1 together while all row blocks of the panel pass over them.
-                let mut k0 = 0;
-                while k0 < k {
-                    let kc = KC.min(k - k0);
-                    let acc = acc || k0 > 0;
-                    let (a, b) = (a.add(k0), b.add(k0 * ldb));
-                    for p in 0..full {
-                        let (bp, cp) = (b.add(p * bps), c.add(p * NR));
-                        let mut r = 0;
-                        while r + 6 <= m {
-                            block::<6>(kc, a.add(r * lda), lda, bp, ldb, cp.add(r * ldc), ldc, acc);
-                            r += 6;
-                        }
-                        let (ar, cr) = (a.add(r * lda), cp.add(r * ldc));
-                        match m - r {
-                            1 => block::<1>(kc, ar, lda, bp, ldb, cr, ldc, acc),
-                            2 => block::<2>(kc, ar, lda, bp, ldb, cr, ldc, acc),
-                            3 => block::<3>(kc, ar, lda, bp, ldb, cr, ldc, acc),
-                            4 => block::<4>(kc, ar, lda, bp, ldb, cr, ldc, acc),
-                            5 => block::<5>(kc, ar, lda, bp, ldb, cr, ldc, acc),
-                            _ => {}
-                        }
+                // Last partial panel (N not a multiple of 16): plain dot products.
+                let bt = b.ptr.add(full * b.bps);
+                for j in full * NR..n {
+                    let cj = c.add(j);
+                    let mut s = if acc { *cj } else { 0.0 };
+                    for kk in 0..k {
+                        s += *a.add(kk * csa) * *bt.add(kk * b.rsb + (j - full * NR));
                     }
-                    k0 += kc;
+                    *cj = s;
                 }
+                return;
             }
-            // Last partial panel (N not a multiple of 16): plain dot products.
-            let j0 = full * NR;
-            if j0 < n {
-                let bt = b.add(full * bps);
-                for r in 0..m {
-                    for j in j0..n {
-                        let cj = c.add(r * ldc + j);
-                        let mut s = if acc { *cj } else { 0.0 };
-                        for kk in 0..k {
-                            s += *a.add(r * lda + kk) * *bt.add(kk * ldb + (j - j0));
+            let mut slice = Slice([0.0; KC * NR]);
+            let mut tile = [0.0f32; MR * NR];
+            // K in blocks of KC, so that a block's rows of A and its slice of a B panel
+            // stay in L1 together while all row blocks of the panel pass over them.
+            let mut k0 = 0;
+            while k0 < k {
+                let kc = KC.min(k - k0);
+                let acc = acc || k0 > 0;
+                let ak = a.add(k0 * csa);
+                for p in 0..n.div_ceil(NR) {
+                    let cols = NR.min(n - p * NR);
+                    let src = b.ptr.add(p * b.bps + k0 * b.rsb);
+                    let (bp, ldb) = if b.copy || (cols < NR && !b.packed) {
+                        // The slice rows k0..k0 + kc of panel p, zero-padded to 16 columns.
+                        for kk in 0..kc {
+                            let dst = &mut slice.0[kk * NR..(kk + 1) * NR];
+                            let row = src.add(kk * b.rsb);
+                            if b.csb == 1 && cols == NR {
+                                std::ptr::copy_nonoverlapping(row, dst.as_mut_ptr(), NR);
+                            } else {
+                                for (jj, d) in dst.iter_mut().enumerate() {
+                                    *d = if jj < cols { *row.add(jj * b.csb) } else { 0.0 };
+                                }
+                            }
                         }
-                        *cj = s;
+                        (slice.0.as_ptr(), NR)
+                    } else {
+                        (src, b.rsb)
+                    };
+                    let cp = c.add(p * NR);
+                    let mut r = 0;
+                    while r < m {
+                        let rows = MR.min(m - r);
+                        let ar = ak.add(r * rsa);
+                        if cols == NR {
+                            rows_block(rows, kc, ar, rsa, csa, bp, ldb, cp.add(r * ldc), ldc, acc);
+                        } else {
+                            // Partial panel: through a 16-wide tile, only `cols` columns stored.
+                            for rr in 0..rows {
+                                for jj in 0..NR {
+                                    tile[rr * NR + jj] = if acc && jj < cols {
+                                        *cp.add((r + rr) * ldc + jj)
+                                    } else {
+                                        0.0
+                                    };
+                                }
+                            }
+                            rows_block(rows, kc, ar, rsa, csa, bp, ldb, tile.as_mut_ptr(), NR, true);
+                            for rr in 0..rows {
+                                for jj in 0..cols {
+                                    *cp.add((r + rr) * ldc + jj) = tile[rr * NR + jj];
+                                }
+                            }
+                        }
+                        r += rows;
                     }
                 }
+                k0 += kc;
+            }
+        }
+    }
+
+    /// [`block`] for 1 ≤ `rows` ≤ 6.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn rows_block(
+        rows: usize,
+        k: usize,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        ldb: usize,
+        c: *mut f32,
+        ldc: usize,
+        acc: bool,
+    ) {
+        // SAFETY: as for `block`, with MR = rows.
+        unsafe {
+            match rows {
+                6 => block::<6>(k, a, rsa, csa, b, ldb, c, ldc, acc),
+                5 => block::<5>(k, a, rsa, csa, b, ldb, c, ldc, acc),
+                4 => block::<4>(k, a, rsa, csa, b, ldb, c, ldc, acc),
+                3 => block::<3>(k, a, rsa, csa, b, ldb, c, ldc, acc),
+                2 => block::<2>(k, a, rsa, csa, b, ldb, c, ldc, acc),
+                1 => block::<1>(k, a, rsa, csa, b, ldb, c, ldc, acc),
+                _ => {}
             }
         }
     }
@@ -278,7 +367,8 @@ mod avx2 {
     unsafe fn block<const MR: usize>(
         k: usize,
         a: *const f32,
-        lda: usize,
+        rsa: usize,
+        csa: usize,
         b: *const f32,
         ldb: usize,
         c: *mut f32,
@@ -298,8 +388,9 @@ mod avx2 {
             for kk in 0..k {
                 let b0 = _mm256_loadu_ps(b.add(kk * ldb));
                 let b1 = _mm256_loadu_ps(b.add(kk * ldb + 8));
+                let ak = a.add(kk * csa);
                 for r in 0..MR {
-                    let av = _mm256_broadcast_ss(&*a.add(r * lda + kk));
+                    let av = _mm256_broadcast_ss(&*ak.add(r * rsa));
                     lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
                     hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
                 }
@@ -314,7 +405,8 @@ mod avx2 {
     /// One row × four panels (64 columns): eight independent accumulators.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    unsafe fn row4(k: usize, a: *const f32, b: *const f32, ldb: usize, bps: usize, c: *mut f32, acc: bool) {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn row4(k: usize, a: *const f32, csa: usize, b: *const f32, ldb: usize, bps: usize, c: *mut f32, acc: bool) {
         // SAFETY: four full panels and one row, within the caller's guarantee.
         unsafe {
             let mut s = [_mm256_setzero_ps(); 8];
@@ -324,7 +416,7 @@ mod avx2 {
                 }
             }
             for kk in 0..k {
-                let av = _mm256_broadcast_ss(&*a.add(kk));
+                let av = _mm256_broadcast_ss(&*a.add(kk * csa));
                 for (q, v) in s.iter_mut().enumerate() {
                     let bq = b.add((q / 2) * bps + kk * ldb + (q % 2) * 8);
                     *v = _mm256_fmadd_ps(av, _mm256_loadu_ps(bq), *v);
@@ -373,7 +465,7 @@ mod tests {
     #[test]
     fn small_products_match_naive() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        for &m in &[1, 2, 3, 5, 6, 7, 12, 13, 16, 32, 64] {
+        for &m in &[1, 2, 3, 5, 6, 7, 12, 13, 16, 32, 64, 100] {
             for &k in &[1, 3, 16, 17, 64, 300] {
                 for &n in &[1, 5, 16, 17, 40, 64, 80] {
                     // a and c live inside wider buffers: row strides > their widths.
@@ -398,7 +490,13 @@ mod tests {
                         // Untouched outside the view.
                         assert_eq!(cbig.slice(s![.., ..2]), cbig0.slice(s![.., ..2]));
                         assert_eq!(cbig.slice(s![.., n + 2..]), cbig0.slice(s![.., n + 2..]));
-                        // Transposed operand: general_mat_mul unless packed.
+                        // Transposed a (strided broadcasts) and transposed b (copied on the fly).
+                        let at_own = random(k, m, &mut rng);
+                        let at = at_own.t();
+                        let mut c = cbig0.clone();
+                        let mut cv = c.slice_mut(s![.., 2..n + 2]);
+                        mat_mul_f32(&at, &b, Panels::none(), acc, &mut cv);
+                        close(&cv, &naive(&at, &b, &c0, acc), &format!("transposed a m{m} k{k} n{n}"));
                         let mut c = cbig0.clone();
                         let mut cv = c.slice_mut(s![.., 2..n + 2]);
                         mat_mul_f32(&a, &bt, Panels::none(), acc, &mut cv);

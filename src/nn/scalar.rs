@@ -58,8 +58,7 @@ pub trait Scalar:
         }
     }
 
-    /// c ← a · b, or c ← c + a · b when `accumulate`: the per-step products of the time loops
-    /// (a has B ≤ 64 rows). `panels`, when not empty, is `b` packed by [`Scalar::pack_panels`].
+    /// c ← a · b, or c ← c + a · b when `accumulate`: the per-step products of the time loops. `panels`, when not empty, is `b` packed by [`Scalar::pack_panels`].
     /// Default (f64): `general_mat_mul`, exactly as before.
     #[inline]
     fn small_mat_mul(
@@ -72,6 +71,13 @@ pub trait Scalar:
         let _ = panels;
         let beta = if accumulate { Self::one() } else { Self::zero() };
         general_mat_mul(Self::one(), a, b, beta, c);
+    }
+
+    /// c ← a · b, or c ← c + a · b when `accumulate`, for any shapes and non-negative strides:
+    /// the whole-sequence products (input projections, head, weight gradients).
+    #[inline]
+    fn mat_mul(a: &ArrayView2<'_, Self>, b: &ArrayView2<'_, Self>, accumulate: bool, c: &mut ArrayViewMut2<'_, Self>) {
+        Self::small_mat_mul(a, b, Panels::none(), accumulate, c);
     }
 
     /// Pack `b` for [`Scalar::small_mat_mul`] into `out`; the default leaves `out` empty
@@ -95,7 +101,7 @@ impl Scalar for f32 {
         0.5 + 0.5 * tanh_f32(0.5 * self)
     }
 
-    /// The AVX2/FMA kernel of [`super::gemm`] where it applies.
+    /// The AVX2/FMA kernel of [`super::gemm`] where it applies (any size).
     #[inline]
     fn small_mat_mul(
         a: &ArrayView2<'_, f32>,

@@ -2,7 +2,6 @@
 //! top down, each walking time in reverse and carrying ∂L/∂a (and ∂L/∂c) to the step before;
 //! the weight gradients are then one product over all time steps per weight block.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{s, ArrayView2};
 
 use super::super::batch::{Batch, NO_INPUT};
@@ -26,7 +25,6 @@ impl<F: Scalar> Model<F> {
         let gh = self.cell.gates() * h;
         let (steps, b) = (batch.steps, batch.batch);
         let rows = steps * b;
-        let one = F::one();
         let zero = F::zero();
         let top0 = (self.spec.layers - 1) * dirs;
         // Head: ∂W_y = inputᵀ · ∂z; ∂b_y = Σ rows ∂z; ∂input = ∂z · W_yᵀ.
@@ -42,30 +40,28 @@ impl<F: Scalar> Model<F> {
                 for p in 0..dirs {
                     let c = &mut ws.dirs[top0 + p];
                     let x = view(rows, h, &c.a);
-                    general_mat_mul(
-                        one,
+                    F::mat_mul(
                         &x.t(),
                         &dz,
-                        one,
+                        true,
                         &mut grads.values[self.head_w].slice_mut(s![p * h..(p + 1) * h, ..]),
                     );
-                    general_mat_mul(
-                        one,
+                    F::mat_mul(
                         &dz,
                         &w.slice(s![p * h..(p + 1) * h, ..]).t(),
-                        zero,
+                        false,
                         &mut view_mut(rows, h, &mut c.da_above),
                     );
                 }
             } else {
                 let hd = h * dirs;
                 let x = view(b, hd, &ws.head_in);
-                general_mat_mul(one, &x.t(), &dz, one, &mut grads.values[self.head_w]);
+                F::mat_mul(&x.t(), &dz, true, &mut grads.values[self.head_w].view_mut());
                 for p in 0..dirs {
                     let t = if p == 0 { steps - 1 } else { 0 };
                     let c = &mut ws.dirs[top0 + p];
                     let mut dst = view_mut(b, h, &mut c.da_above[t * b * h..(t + 1) * b * h]);
-                    general_mat_mul(one, &dz, &w.slice(s![p * h..(p + 1) * h, ..]).t(), zero, &mut dst);
+                    F::mat_mul(&dz, &w.slice(s![p * h..(p + 1) * h, ..]).t(), false, &mut dst);
                 }
             }
         }
@@ -103,17 +99,16 @@ impl<F: Scalar> Model<F> {
                             dr.slice(s![..rows - b, ..]),
                         )
                     };
-                    general_mat_mul(one, &a0.t(), &first, one, &mut gwh);
-                    general_mat_mul(one, &rest_prev.t(), &rest_d, one, &mut gwh);
+                    F::mat_mul(&a0.t(), &first, true, &mut gwh);
+                    F::mat_mul(&rest_prev.t(), &rest_d, true, &mut gwh);
                 }
                 if self.cell == Cell::Gru {
                     // The candidate block acts on Γr ∗ c⟨t−1⟩, not on c⟨t−1⟩.
                     let rc = view(rows, h, &c.gamma_r_c);
-                    general_mat_mul(
-                        one,
+                    F::mat_mul(
                         &rc.t(),
                         &dpre.slice(s![.., 2 * h..]),
-                        one,
+                        true,
                         &mut gw.slice_mut(s![..h, 2 * h..]),
                     );
                 }
@@ -138,19 +133,12 @@ impl<F: Scalar> Model<F> {
                         }
                         InputKind::Embedding(ew) => {
                             let emb = view(rows, ew, &ws.emb);
-                            general_mat_mul(
-                                one,
-                                &emb.t(),
-                                &dpre,
-                                one,
-                                &mut grads.values[dp.w].slice_mut(s![h.., ..]),
-                            );
-                            let beta = if d == 0 { zero } else { one };
-                            general_mat_mul(
-                                one,
+                            F::mat_mul(&emb.t(), &dpre, true, &mut grads.values[dp.w].slice_mut(s![h.., ..]));
+                            let acc = d != 0; // the first direction overwrites ∂x, the second adds
+                            F::mat_mul(
                                 &dpre,
                                 &w.slice(s![h.., ..]).t(),
-                                beta,
+                                acc,
                                 &mut view_mut(rows, ew, &mut ws.demb),
                             );
                         }
@@ -158,18 +146,16 @@ impl<F: Scalar> Model<F> {
                 } else {
                     for (p, part) in below[(l - 1) * dirs..].iter_mut().enumerate() {
                         let rows_w = s![h + p * h..h + (p + 1) * h, ..];
-                        general_mat_mul(
-                            one,
+                        F::mat_mul(
                             &view(rows, h, &part.a).t(),
                             &dpre,
-                            one,
+                            true,
                             &mut grads.values[dp.w].slice_mut(rows_w),
                         );
-                        general_mat_mul(
-                            one,
+                        F::mat_mul(
                             &dpre,
                             &w.slice(rows_w).t(),
-                            one,
+                            true,
                             &mut view_mut(rows, h, &mut part.da_above),
                         );
                     }

@@ -1,6 +1,5 @@
 //! The forward pass: input projection, the time loop of every layer and direction, the head.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{s, ArrayView2};
 
 use super::super::batch::{Batch, Targets, NO_INPUT};
@@ -55,7 +54,6 @@ impl<F: Scalar> Model<F> {
         let (h, dirs) = (self.spec.hidden, self.spec.dirs());
         let gh = self.cell.gates() * h;
         let rows = steps * b;
-        let one = F::one();
         if let (Some(e), InputKind::Embedding(ew)) = (self.embed, self.spec.input) {
             // x⟨t⟩ = embed.weight[token] (zero for NO_INPUT).
             let table = &self.params.values[e];
@@ -100,14 +98,14 @@ impl<F: Scalar> Model<F> {
                         InputKind::Embedding(ew) => {
                             // xw += x⟨t⟩ · W_ax for the embedded inputs.
                             let emb = view(rows, ew, &ws.emb);
-                            general_mat_mul(one, &emb, &w.slice(s![h.., ..]), one, &mut xw);
+                            F::mat_mul(&emb, &w.slice(s![h.., ..]), true, &mut xw);
                         }
                     }
                 } else {
                     // x⟨t⟩ = [a→⟨t⟩; a←⟨t⟩] of the layer below: one product per direction below.
                     for (p, part) in below[(l - 1) * dirs..].iter().enumerate() {
                         let x = view(rows, h, &part.a);
-                        general_mat_mul(one, &x, &w.slice(s![h + p * h..h + (p + 1) * h, ..]), one, &mut xw);
+                        F::mat_mul(&x, &w.slice(s![h + p * h..h + (p + 1) * h, ..]), true, &mut xw);
                     }
                 }
                 let b_hn = dp.b_hn.map(|i| self.params.values[i].as_slice().unwrap_or(&[]));
@@ -191,10 +189,9 @@ impl<F: Scalar> Model<F> {
                 .for_each(|(x, &bb)| *x = bb);
         }
         let mut out = view_mut(rows, y, &mut ws.logits);
-        let one = F::one();
         if self.spec.head == HeadKind::PerStep {
             // ŷ⟨t⟩ logits = [a→⟨t⟩; a←⟨t⟩] · W_y + b_y, all rows in one product per direction.
-            // (Batch-1 sampling takes the small-product kernel; training rows go to general_mat_mul.)
+            // (One product of all T·B rows in training, one row in batch-1 sampling.)
             for (p, part) in top.iter().enumerate() {
                 F::small_mat_mul(
                     &view(rows, h, &part.a),
@@ -214,7 +211,7 @@ impl<F: Scalar> Model<F> {
                         .copy_from_slice(&part.a[(t * b + r) * h..(t * b + r + 1) * h]);
                 }
             }
-            general_mat_mul(one, &view(b, hd, &ws.head_in), w, one, &mut out);
+            F::mat_mul(&view(b, hd, &ws.head_in), &w.view(), true, &mut out);
         }
     }
 }
