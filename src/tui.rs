@@ -37,6 +37,7 @@ pub mod probe_view;
 pub mod scanner;
 pub mod theme;
 pub mod ui;
+pub mod w2v;
 pub mod widgets;
 
 use std::io::IsTerminal;

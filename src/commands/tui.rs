@@ -34,6 +34,16 @@ impl Backend for RealBackend {
 
 /// Open the TUI.
 pub fn run(experiment: Option<PathBuf>) -> Result<(), CliError> {
+    if let Some(p) = experiment
+        .as_ref()
+        .filter(|p| crate::w2v::experiment::is_word2vec_file(p))
+    {
+        let exp = crate::w2v::experiment::load(p).map_err(super::w2v::cli)?;
+        return tui::w2v::run(exp, p, None).map_err(|e| match e {
+            TuiError::NotATerminal => CliError::input(e),
+            other => CliError::other(other),
+        });
+    }
     if let Some(p) = &experiment {
         // Fail early, before the terminal is taken over, on an unreadable or invalid file.
         crate::config::load(p).map_err(CliError::input)?;
