@@ -26,6 +26,10 @@ impl Backend for RealBackend {
         let w = start(exp.clone(), opts).map_err(|e| format!("cannot start the trainer thread: {e}"))?;
         Ok((w.commands, w.events))
     }
+
+    fn rnn_lab(&self) -> Option<PathBuf> {
+        std::env::current_exe().ok()
+    }
 }
 
 /// Open the TUI.
