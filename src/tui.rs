@@ -11,7 +11,8 @@
 //!   tested without a terminal), dispatching to one reducer per screen or pane under `app/`.
 //!   Dependencies run one way: `app` → `keys` → `action`.
 //! - `ui.rs` + `widgets/` + `probe_view/`: pure rendering of the `App`.
-//! - `scanner.rs`: the thread that reads the disk (experiments, run directories, probes).
+//! - `scanner.rs`: the thread that reads the disk (experiments, run directories, probes,
+//!   sweep folders) and starts or stops sweeps; `sweeps.rs`: a sweep as the runs screen shows it.
 //! - this file: the terminal and the main loop, generic over the ratatui backend so tests drive
 //!   it with `TestBackend`.
 //!
@@ -35,6 +36,7 @@ pub mod history;
 pub mod keys;
 pub mod probe_view;
 pub mod scanner;
+pub mod sweeps;
 pub mod theme;
 pub mod ui;
 pub mod w2v;
@@ -75,6 +77,12 @@ pub trait Backend: Send + Sync {
             "{}: cannot sample from a finished run here",
             checkpoint.display()
         ))
+    }
+
+    /// The `rnn-lab` binary that runs sweeps started from the runs screen (`rnn-lab sweep`);
+    /// `None` (the default) when this program cannot, as the demo's fake backend.
+    fn rnn_lab(&self) -> Option<PathBuf> {
+        None
     }
 }
 
@@ -127,6 +135,10 @@ pub struct Runtime<'a> {
     pub experiments_dir: PathBuf,
     /// `runs/`.
     pub runs_dir: PathBuf,
+    /// `sweeps/`.
+    pub sweeps_dir: PathBuf,
+    /// The `rnn-lab` binary that runs sweeps started from the TUI ([`Backend::rnn_lab`]).
+    pub rnn_lab: Option<PathBuf>,
     /// Runs `$EDITOR` on a file.
     pub editor: Editor<'a>,
     /// Set by SIGTERM/SIGHUP/SIGINT.
@@ -144,10 +156,13 @@ pub struct Runtime<'a> {
 impl<'a> Runtime<'a> {
     /// A runtime over `experiments/` and `runs/` of the current directory.
     pub fn new(backend: Box<dyn Backend>, editor: Editor<'a>) -> Self {
+        let rnn_lab = backend.rnn_lab();
         Runtime {
             backend: Arc::from(backend),
             experiments_dir: PathBuf::from("experiments"),
             runs_dir: PathBuf::from("runs"),
+            sweeps_dir: PathBuf::from("sweeps"),
+            rnn_lab,
             editor,
             terminate: Arc::new(AtomicBool::new(false)),
             channels: None,
@@ -312,7 +327,21 @@ impl<'a> Runtime<'a> {
                 };
                 self.scan(app, job);
             }
-            Effect::ScanRuns => self.scan(app, Job::Runs(self.runs_dir.clone())),
+            Effect::ScanRuns => {
+                self.scan(app, Job::Runs(self.runs_dir.clone()));
+                self.scan(app, Job::Sweeps(self.sweeps_dir.clone()));
+            }
+            Effect::ScanSweeps => self.scan(app, Job::Sweeps(self.sweeps_dir.clone())),
+            Effect::StartSweep { file, slurm } => {
+                let job = Job::StartSweep {
+                    file,
+                    out: self.sweeps_dir.clone(),
+                    slurm,
+                    rnn_lab: self.rnn_lab.clone(),
+                };
+                self.scan(app, job);
+            }
+            Effect::StopSweep(root) => self.scan(app, Job::StopSweep(root)),
             Effect::OpenRun(dir) => self.scan(app, Job::OpenRun(dir)),
             Effect::LoadCompareProbe(path) => self.scan(app, Job::Probe(path)),
             Effect::Detach => self.set_channels(None),

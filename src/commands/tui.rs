@@ -30,6 +30,10 @@ impl Backend for RealBackend {
     fn inspect(&self, checkpoint: &Path) -> Result<(Sender<Command>, Receiver<Event>), String> {
         crate::train::inspect::spawn(checkpoint.to_path_buf()).map_err(|e| format!("cannot start a thread: {e}"))
     }
+
+    fn rnn_lab(&self) -> Option<PathBuf> {
+        std::env::current_exe().ok()
+    }
 }
 
 /// Open the TUI.

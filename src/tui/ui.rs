@@ -221,6 +221,8 @@ pub fn footer_hints(app: &App) -> Vec<Hint> {
                 Some(PromptKind::Prime) => "set prime",
                 Some(PromptKind::ProbeText) => "probe this text",
                 Some(PromptKind::OpenRun) => "open run",
+                Some(PromptKind::Sweep { slurm: false }) => "run the sweep here",
+                Some(PromptKind::Sweep { slurm: true }) => "submit to Slurm",
                 None => h.label,
             },
             _ => h.label,
@@ -320,6 +322,8 @@ fn overlays(app: &App, area: Rect, buf: &mut Buffer) {
             PromptKind::Prime => " Prime text (fed in before sampling) ",
             PromptKind::ProbeText => " Text to probe (empty = default snippet) ",
             PromptKind::OpenRun => " Run directory to open ",
+            PromptKind::Sweep { slurm: false } => " Sweep file to run here ",
+            PromptKind::Sweep { slurm: true } => " Sweep file to submit to Slurm ",
         };
         let w = 60.min(area.width);
         let popup = centered(area, w, 3);
