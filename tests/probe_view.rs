@@ -132,7 +132,7 @@ fn hidden_heatmap_scrolls() {
     assert_eq!((v.cursor(), v.unit()), (130, 48));
     let t = text(&render(&v, Some(&r), None, 80, 24));
     assert!(
-        t.contains("units 41–60 of 70") && t.contains("steps 77–153 of 300"),
+        t.contains("units 40–59 of 70") && t.contains("steps 77–153 of 300"),
         "{t}"
     );
     insta::assert_snapshot!("hidden_scrolled_nocolor_80x24", t);

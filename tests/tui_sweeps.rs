@@ -131,7 +131,7 @@ fn a_sweep_groups_its_points_best_first_with_their_slurm_states() -> Result<(), 
     let states: Vec<&str> = entry.points.iter().map(|p| p.row.status.as_str()).collect();
     assert_eq!(states, ["finished", "finished", "running", "queued"]);
     assert_eq!(entry.activity().as_deref(), Some("Slurm job 17"));
-    assert_eq!(entry.summary(), "4 points · 2 finished · 1 running · 1 queued");
+    assert_eq!(entry.summary(), "4 points: 2 finished, 1 running, 1 queued");
 
     let mut app = App::new(true);
     update(&mut app, Action::ShowRuns);
@@ -154,7 +154,7 @@ fn a_sweep_groups_its_points_best_first_with_their_slurm_states() -> Result<(), 
     for want in [
         "sweep grid",
         "Slurm job 17",
-        "4 points · 2 finished · 1 running · 1 queued",
+        "4 points: 2 finished, 1 running, 1 queued",
         " 1. p001 hidden=16",
         " 2. p000 hidden=8",
         "best 1.200 · 10 steps · finished",

@@ -273,7 +273,7 @@ pub static KEYS: &[Row] = {
         row!(Screens, [([c('?')], A::ToggleHelp)], "show / hide this help", Some("help")),
         row!(Screens, [([c('q')], A::Quit)], "quit (asks to save an unsaved run)", Some("quit")),
         row!(Always, [([Key::Ctrl('c')], A::Interrupt)], "save the run and quit", None),
-        row!(Always, [([Key::Ctrl('z')], A::Suspend)], "suspend to the shell; fg comes back (training waits meanwhile)", None),
+        row!(Always, [([Key::Ctrl('z')], A::Suspend)], "suspend (fg resumes; training waits)", None),
         // The training screen.
         row!(Train, [([c(' ')], tr(T::StartPause))], "start / pause / resume training", Some("start/pause")),
         row!(Train, [([c('s')], tr(T::StepOnce))], "single step (pauses first)", Some("step")),

@@ -43,16 +43,22 @@ impl SweepEntry {
         &self.overview.manifest.name
     }
 
-    /// `12 points · 7 finished · 2 running · 3 queued`: the counts that are not zero.
+    /// `12 points: 7 finished, 2 running, 3 queued`: the counts that are not zero (short enough
+    /// for the runs list at 120 columns).
     pub fn summary(&self) -> String {
-        let mut parts = vec![format!("{} points", self.points.len())];
+        let mut parts = vec![];
         for s in ["finished", "diverged", "running", "queued", "interrupted", "failed"] {
             let n = self.overview.count(s);
             if n > 0 {
                 parts.push(format!("{n} {s}"));
             }
         }
-        parts.join(" · ")
+        let n = self.points.len();
+        if parts.is_empty() {
+            format!("{n} points")
+        } else {
+            format!("{n} points: {}", parts.join(", "))
+        }
     }
 
     /// What is driving it now: `running here (pid 4242)`, `Slurm job 17`, or nothing.
