@@ -32,8 +32,19 @@ pub enum Command {
     Train(TrainArgs),
     /// Generate text from a checkpoint.
     Sample(SampleArgs),
-    /// Cross-entropy, bits/token and perplexity of a checkpoint on a text file.
+    /// Score a checkpoint on a file: cross-entropy, bits/token and perplexity (language models), or
+    /// the task's metrics (tagging: accuracy and conlleval chunk F1; classification: accuracy,
+    /// macro-F1, confusion matrix; regression: MSE; generated tasks: the solved test).
     Eval(EvalArgs),
+    /// Run a task model (tagging, classification, regression) on a file: tags per token, the
+    /// class with its probabilities per line, or the predicted value.
+    Predict(PredictArgs),
+    /// A task's baseline without a network (most frequent tag per word, or the majority class),
+    /// fitted on the experiment's training data and scored on its validation and test data.
+    Baseline(BaselineArgs),
+    /// The long-memory suite: cell × task × seed on the generated tasks, several runs at once,
+    /// each stopped when solved; a live table, then suite.md, suite.csv and suite.json.
+    Suite(SuiteArgs),
     /// Validate an experiment file and print the resolved config with defaults.
     Check(CheckArgs),
     /// Print the JSON Schema of experiment files.
@@ -211,11 +222,64 @@ pub struct EvalArgs {
     /// Checkpoint: a .safetensors file, a run directory (its best.safetensors) or
     /// runs/NAME@latest (the newest run of experiment NAME).
     pub checkpoint: PathBuf,
-    /// Text file to score.
-    pub file: PathBuf,
+    /// File to score: text (language models) or a file in the task's format with its labels.
+    /// Generated tasks take none: they are scored on fresh test sequences.
+    pub file: Option<PathBuf>,
     /// One JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `rnn-lab predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Checkpoint (.safetensors) of a tagging, classification or regression model.
+    pub checkpoint: PathBuf,
+    /// Input: a column file (tagging from column files), one text per line (classification,
+    /// regression; a `label<TAB>` prefix is ignored), one sequence per line (generated tasks:
+    /// the task's symbols, or `value,marker` pairs for the adding problem).
+    pub file: PathBuf,
+    /// One JSON object per sequence on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rnn-lab baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Experiment file of a tagging or classification task.
+    pub experiment: PathBuf,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rnn-lab suite`.
+#[derive(Debug, Args)]
+pub struct SuiteArgs {
+    /// The quick suite: shorter sequences and step budgets (adding T = 50, temporal order
+    /// T = 30, copy of 5 symbols after 20 steps), one seed.
+    #[arg(long)]
+    pub quick: bool,
+    /// Seeds per cell and task (default: 1 with --quick, else 3).
+    #[arg(long)]
+    pub seeds: Option<u64>,
+    /// Cells, comma-separated (default: rnn,gru,lstm).
+    #[arg(long, value_delimiter = ',')]
+    pub cells: Vec<String>,
+    /// Tasks, comma-separated (default: adding,reber,temporal_order,copy,future_tags,future_tags_uni).
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// Override every run's step budget (each run still stops when solved).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Runs at once (default: the core count); each trains on one thread.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Folder of the suite: experiments/, runs/, results/ and the tables (default:
+    /// runs/suite-quick or runs/suite). Runs whose result is there are not run again.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// `rnn-lab check`.

@@ -2,15 +2,19 @@
 //! one-line message and the exit status (2 for bad input, 3 for training that diverged, 1 for
 //! anything else).
 
+pub mod baseline;
 pub mod bench;
 pub mod check;
 pub mod eval;
+pub mod eval_task;
 pub mod export;
 pub mod gradcheck;
 pub mod import;
 pub mod loaded;
+pub mod predict;
 pub mod probe;
 pub mod sample;
+pub mod suite;
 pub mod sweep;
 pub mod train;
 pub mod tui;

@@ -21,7 +21,7 @@ use std::path::Path;
 use thiserror::Error;
 
 pub use experiment::{is_due, TrainingSection};
-pub use experiment::{DataSection, Experiment, Level, Mode, ModelSection, SamplingSection};
+pub use experiment::{DataSection, Experiment, Level, Mode, ModelSection, SamplingSection, TaskSection, TaskSource};
 pub use fields::json_schema;
 
 /// An experiment file that cannot be used. `Display` is one line: `path:line:col: message`.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Experiment;
-use crate::train::protocol::{Event, Metrics};
+use crate::train::protocol::{Event, Metrics, TaskScores};
 use crate::train::{self, OnDivergence, RunEnd, RunError, RunOptions};
 
 /// How a headless run ended, when not well.
@@ -86,6 +86,22 @@ impl Progress {
     }
 }
 
+/// A task's headline metric as the progress line shows it: "chunk F1 90.12", "accuracy
+/// 93.61%", "MSE 0.00312", "error 0.12% (solved at 12,800 seq)".
+pub fn task_metric(t: &TaskScores) -> String {
+    let v = t.value;
+    let mut s = match t.metric.as_str() {
+        "chunk F1" => format!("chunk F1 {:.2}", 100.0 * v),
+        "accuracy" => format!("accuracy {:.2}%", 100.0 * v),
+        "error" => format!("error {:.2}%", 100.0 * v),
+        name => format!("{name} {v:.5}"),
+    };
+    if let Some(at) = t.solved_at {
+        s.push_str(&format!(" (solved at {at} seq)"));
+    }
+    s
+}
+
 /// What a run will train: `for 300 steps`, or resumed, `to step 600 (300 steps from step 300)`.
 /// `--steps` is the step the run ends at, counted from the start of training, not a count of
 /// steps from the checkpoint.
@@ -99,20 +115,28 @@ pub fn span(start: u64, total: u64) -> String {
     }
 }
 
-/// The progress line of one metrics line.
-fn progress_line(m: &Metrics, p: &Progress, last_val: Option<f64>) -> String {
+/// The progress line of one metrics line. `last_task`: a task's last scores (its headline
+/// metric replaces bits per token).
+fn progress_line(m: &Metrics, p: &Progress, last_val: Option<f64>, last_task: Option<&TaskScores>) -> String {
     let width = 24usize;
     let filled = ((p.fraction() * width as f64).round() as usize).min(width);
     let bar: String = "█".repeat(filled) + &"·".repeat(width - filled);
     let val = last_val.map_or("  -   ".to_string(), |v| format!("{v:.4}"));
+    let quality = match last_task {
+        Some(t) => task_metric(t),
+        // Validation bits once there is a validation loss, training bits before; the label
+        // says which.
+        None => format!(
+            "{:.3} bits/tok ({})",
+            last_val.map_or(m.bits_per_token, |v| v / std::f64::consts::LN_2),
+            if last_val.is_some() { "val" } else { "train" }
+        ),
+    };
     format!(
-        "step {:>6}/{} {bar} loss {:.4}  val {val}  {:.3} bits/tok ({})  {:.1}k tok/s  ETA {}",
+        "step {:>6}/{} {bar} loss {:.4}  val {val}  {quality}  {:.1}k tok/s  ETA {}",
         m.step,
         p.total,
         m.train_loss,
-        // Validation bits once there is a validation loss, training bits before; the label says which.
-        last_val.map_or(m.bits_per_token, |v| v / std::f64::consts::LN_2),
-        if last_val.is_some() { "val" } else { "train" },
         m.tokens_per_s / 1000.0,
         fmt_duration(p.eta_s())
     )
@@ -142,6 +166,7 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
     let started = Instant::now();
     let (mut total, mut first) = (0u64, 0u64);
     let mut last_val: Option<f64> = None;
+    let mut last_task: Option<TaskScores> = None;
     let mut run_dir: Option<std::path::PathBuf> = None;
     let mut err = std::io::stderr();
     // The commands channel stays open until the run ends: closing it would end the run.
@@ -168,6 +193,9 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
                 if m.val_loss.is_some() {
                     last_val = m.val_loss;
                 }
+                if m.task.is_some() {
+                    last_task.clone_from(&m.task);
+                }
                 if json {
                     if let Ok(s) = serde_json::to_string(&m) {
                         println!("{s}");
@@ -181,7 +209,7 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
                     train_s: m.time_s,
                     limit_s,
                 };
-                let line = progress_line(&m, &p, last_val);
+                let line = progress_line(&m, &p, last_val, last_task.as_ref());
                 if tty {
                     let _ = write!(err, "\r\x1b[2K{line}");
                 } else {

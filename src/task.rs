@@ -16,17 +16,52 @@
 //!
 //! [`Vocab`]: crate::data::Vocab
 
+pub mod baseline;
+pub mod batcher;
+pub mod data;
 pub mod encode;
+pub mod evaluate;
 pub mod generators;
+pub mod input;
+pub mod load;
 pub mod metrics;
+pub mod predict;
 pub mod readers;
 pub mod seqset;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::data::DataError;
 
 pub use generators::Synthetic;
+
+/// What an experiment trains.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Next-token prediction over a text (every existing experiment). Default.
+    #[default]
+    LanguageModel,
+    /// One class per token (per-step softmax).
+    Tagging,
+    /// One class per sequence (many-to-one softmax).
+    Classification,
+    /// One real value per sequence (many-to-one, squared error).
+    Regression,
+}
+
+impl TaskKind {
+    /// The name as written in experiment files.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::LanguageModel => "language_model",
+            TaskKind::Tagging => "tagging",
+            TaskKind::Classification => "classification",
+            TaskKind::Regression => "regression",
+        }
+    }
+}
 pub use seqset::{Labels, SeqSet};
 
 /// A task data problem. `Display` is one line naming the file and, where there is one, the line.
@@ -113,6 +148,38 @@ pub enum TaskError {
         /// Experiment file or data file.
         source_name: String,
         /// What is too small and what to change.
+        why: String,
+    },
+    /// A regression label that is not a finite number.
+    #[error("{file}:{line}: regression target `{label}` is not a number")]
+    NotANumber {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The label as written.
+        label: String,
+    },
+    /// A tag or class the model was not trained with.
+    #[error("{file}:{line}: `{label}` is not one of the model's {known} labels")]
+    UnknownLabel {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The label as written.
+        label: String,
+        /// How many labels the model knows.
+        known: usize,
+    },
+    /// A line a generated task's model cannot read.
+    #[error("{file}:{line}: {why}")]
+    BadInput {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
         why: String,
     },
     /// A generator parameter out of range.

@@ -4,6 +4,7 @@
 //! and the messages it speaks ([`protocol`]), checkpoints and run directories.
 
 pub mod checkpoint;
+pub mod data;
 pub mod divergence;
 mod fault;
 pub mod inspect;
@@ -11,6 +12,7 @@ pub mod prepare;
 pub mod protocol;
 pub mod rundir;
 mod step;
+pub mod task_ops;
 pub mod trainer;
 pub mod worker;
 

@@ -274,6 +274,7 @@ fn no_panics_on_bad_batches() {
             Batch::dense(0, 0, vec![], good_targets(0, 0)),
             Batch {
                 mask: vec![1; 7],
+                features: Vec::new(),
                 ..Batch::dense(3, 2, vec![0; 6], good_targets(2, 3))
             },
         ];

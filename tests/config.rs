@@ -15,7 +15,8 @@ fn repo() -> PathBuf {
 fn error_of(path: &Path) -> Option<String> {
     match config::load(path) {
         Err(e) => Some(e.to_string()),
-        Ok(exp) => load_dataset(&exp).err().map(|e| e.to_string()),
+        Ok(exp) if exp.task.is_language_model() => load_dataset(&exp).err().map(|e| e.to_string()),
+        Ok(exp) => rnn_lab::task::load::load_task(&exp).err().map(|e| e.to_string()),
     }
 }
 
@@ -99,6 +100,15 @@ fn shipped_experiments_parse_and_start_with_schema_line() {
         "ptb_words",
         "deep_lstm",
         "tang_poems",
+        "adding",
+        "reber",
+        "temporal_order",
+        "copy",
+        "future_tags",
+        "future_tags_uni",
+        "chunking",
+        "pos_ud",
+        "names",
     ] {
         assert!(names.iter().any(|n| n == want), "experiments/{want}.toml missing");
     }

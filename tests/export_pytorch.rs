@@ -491,6 +491,7 @@ fn write_checkpoint(dir: &Path, model_toml: &str, seed: u64) -> PathBuf {
         &CheckpointData {
             config_toml: exp.to_toml(),
             vocab_json: vocab.to_json(),
+            task_json: None,
             step: 42,
             best_val: Some(1.5),
             model,

@@ -917,6 +917,7 @@ fn golden_deep_bidirectional_per_step() {
             inputs,
             targets: Targets::PerStep(targets.clone()),
             mask: mask.clone(),
+            features: Vec::new(),
         };
         let mut ws = m.workspace();
         let st = m.forward(&batch, Score::All, &mut ws).expect("forward");
@@ -962,6 +963,7 @@ fn golden_bidirectional_sequence_head() {
             inputs: inputs.clone(),
             targets: Targets::Class(vec![2, 1]),
             mask: mask.clone(),
+            features: Vec::new(),
         };
         let mut ws = m.workspace();
         let st = m.forward(&batch, Score::All, &mut ws).expect("forward");

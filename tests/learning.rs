@@ -239,6 +239,7 @@ fn first_equals_last(rng: &mut ChaCha8Rng, b: usize) -> Batch {
         inputs,
         targets: Targets::Class(labels),
         mask,
+        features: Vec::new(),
     }
 }
 
@@ -299,6 +300,7 @@ fn check_regress(kind: Kind) {
             inputs,
             targets: Targets::Real(targets),
             mask,
+            features: Vec::new(),
         };
         tr.ws.reset_state();
         recent.push(tr.step(&batch).mean());
@@ -357,6 +359,7 @@ fn next_token_tagging(kind: Kind, bidirectional: bool, steps: usize) -> f64 {
             inputs,
             targets: Targets::PerStep(targets),
             mask,
+            features: Vec::new(),
         };
         tr.ws.reset_state();
         recent.push(tr.step(&batch).mean());

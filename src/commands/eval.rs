@@ -31,19 +31,28 @@ pub struct EvalResult {
 /// Score a file.
 pub fn run(a: &EvalArgs) -> Result<(), CliError> {
     let l = open(&a.checkpoint)?;
+    if l.task.is_some() {
+        return super::eval_task::run(a, &l);
+    }
+    let Some(file) = &a.file else {
+        return Err(CliError::input(format!(
+            "{}: a language model is scored on a text file: rnn-lab eval CKPT FILE",
+            l.path.display()
+        )));
+    };
     if l.model.spec.head != HeadKind::PerStep {
         return Err(CliError::input(format!(
             "{}: eval scores language models; this model has a sequence head",
             l.path.display()
         )));
     }
-    let text = crate::data::files::read_text(&a.file).map_err(CliError::input)?;
+    let text = crate::data::files::read_text(file).map_err(CliError::input)?;
     let mode = l.exp.data.mode;
     let (batches, unknown) = eval_batches(&l.vocab, mode, &text, 32, l.exp.training.seq_len.max(64));
     if unknown > 0 {
         eprintln!(
             "rnn-lab: warning: {unknown} token(s) of {} are not in the vocabulary ({}) and were {}",
-            a.file.display(),
+            file.display(),
             l.vocab.name_unknown(&text),
             if l.vocab.unk().is_some() {
                 "mapped to <unk> and scored"
@@ -66,12 +75,12 @@ pub fn run(a: &EvalArgs) -> Result<(), CliError> {
     if count == 0 {
         return Err(CliError::input(format!(
             "{}: nothing to score (fewer than 2 known tokens)",
-            a.file.display()
+            file.display()
         )));
     }
     let nats = sum / count as f64;
     let r = EvalResult {
-        file: a.file.display().to_string(),
+        file: file.display().to_string(),
         nats_per_token: nats,
         bits_per_token: nats / std::f64::consts::LN_2,
         perplexity: nats.exp(),

@@ -6,6 +6,8 @@ use super::CliError;
 use crate::config::Experiment;
 use crate::data::Vocab;
 use crate::nn::Model;
+use crate::task::data::{TaskData, TaskInfo};
+use crate::task::input::task_of;
 use crate::train::checkpoint;
 use crate::train::rundir::{self, Pick};
 
@@ -19,6 +21,8 @@ pub struct Loaded {
     pub exp: Experiment,
     /// Training steps done.
     pub step: u64,
+    /// Tasks other than language models: the task, rebuilt from the checkpoint.
+    pub task: Option<TaskData>,
     /// The checkpoint file it was read from.
     pub path: PathBuf,
 }
@@ -52,6 +56,32 @@ pub fn open(arg: &Path) -> Result<Loaded, CliError> {
             c.model.spec.vocab
         )));
     }
+    let task = if exp.task.is_language_model() {
+        None
+    } else {
+        let info = c
+            .task_json
+            .as_deref()
+            .ok_or_else(|| {
+                CliError::input(format!(
+                    "{}: a {} checkpoint without its task metadata",
+                    path.display(),
+                    exp.task.kind.name()
+                ))
+            })
+            .and_then(|j| {
+                TaskInfo::from_json(j).map_err(|e| CliError::input(format!("{}: task metadata: {e}", path.display())))
+            })?;
+        if info.labels.len() != c.model.spec.outputs {
+            return Err(CliError::input(format!(
+                "{}: the task has {} outputs but the model {}",
+                path.display(),
+                info.labels.len(),
+                c.model.spec.outputs
+            )));
+        }
+        Some(task_of(&exp, &info, vocab.clone()))
+    };
     if let Some(note) = &c.note {
         eprintln!("rnn-lab: note: {note}");
     }
@@ -60,6 +90,7 @@ pub fn open(arg: &Path) -> Result<Loaded, CliError> {
         vocab,
         exp,
         step: c.step,
+        task,
         path: path.to_path_buf(),
     })
 }

@@ -10,6 +10,13 @@ use crate::nn::HeadKind;
 /// Print `count` samples separated by blank lines.
 pub fn run(a: &SampleArgs) -> Result<(), CliError> {
     let l = open(&a.checkpoint)?;
+    if let Some(t) = &l.task {
+        return Err(CliError::input(format!(
+            "{}: this is a {} model, not a language model; it cannot generate text (use rnn-lab predict)",
+            a.checkpoint.display(),
+            t.kind.name()
+        )));
+    }
     if l.model.spec.head != HeadKind::PerStep || l.model.spec.bidirectional {
         return Err(CliError::input(format!(
             "{}: this model is not a language model; it cannot generate text",

@@ -6,13 +6,16 @@ use std::path::Path;
 
 use toml::de::DeTable;
 
-use super::experiment::TrainingSection;
+mod task;
+
 use super::experiment::{DataSection, Experiment, Level, Mode, ModelSection, SamplingSection};
+use super::experiment::{TaskSection, TaskSource, TrainingSection};
 use super::locate::{closest, line_col, walk, Spans};
 use super::raw::{InitName, OptimizerName, RawData, RawFile, RawModel, RawSampling, RawTraining, ScheduleName};
 use super::ConfigError;
 use crate::nn::spec::{CellKind, GruVariant, Init};
 use crate::optim::spec::{OptimSpec, OptimizerKind, Schedule};
+use crate::task::data::FileFormat;
 
 /// Message shown when a language model asks for bidirectional layers.
 pub const BIDIRECTIONAL_LM: &str = "bidirectional models cannot generate text (they need the future); \
@@ -120,9 +123,50 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
     }
     let seed = e.seed.unwrap_or(1);
 
-    let data = check_data(cx, raw.data)?;
-    let model = check_model(cx, raw.model.unwrap_or_default())?;
-    let training = check_training(cx, raw.training.unwrap_or_default())?;
+    let task = task::check_task(cx, raw.task)?;
+    let data = check_data(cx, raw.data, &task)?;
+    let model = check_model(cx, raw.model.unwrap_or_default(), &task)?;
+    let raw_training = raw.training.unwrap_or_default();
+    if !task.is_language_model() {
+        // Tasks train on whole sequences and generate no text.
+        for (key, given) in [
+            ("seq_len", raw_training.seq_len.is_some()),
+            ("sample_every", raw_training.sample_every.is_some()),
+            ("max_val_tokens", raw_training.max_val_tokens.is_some()),
+        ] {
+            if given {
+                return Err(cx.unused(
+                    "training",
+                    key,
+                    &format!(
+                        "applies to language models only; a {} task trains on whole sequences",
+                        task.kind.name()
+                    ),
+                ));
+            }
+        }
+        if raw_training.epochs.is_some() && matches!(task.source, TaskSource::Generated { .. }) {
+            return Err(cx.unused(
+                "training",
+                "epochs",
+                "does not apply to a generated task (every step draws fresh sequences): give `steps`",
+            ));
+        }
+        if raw.sampling.is_some() {
+            let at = cx.spans.sections.get("sampling").map_or(0, |s| s.start);
+            return Err(cx.at(
+                at,
+                format!(
+                    "[sampling] applies to language models only; this experiment is a {} task",
+                    task.kind.name()
+                ),
+            ));
+        }
+    }
+    let mut training = check_training(cx, raw_training)?;
+    if !task.is_language_model() {
+        training.sample_every = None; // nothing to sample
+    }
     let sampling = check_sampling(cx, raw.sampling.unwrap_or_default())?;
     Ok(Experiment {
         path: Some(path.to_path_buf()),
@@ -132,14 +176,64 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
         model,
         training,
         sampling,
+        task,
     })
 }
 
-fn check_data(cx: &Ctx<'_>, d: Option<RawData>) -> Result<DataSection, ConfigError> {
+fn check_data(cx: &Ctx<'_>, d: Option<RawData>, task: &TaskSection) -> Result<DataSection, ConfigError> {
     // [data]
+    if let TaskSource::Generated { generator, .. } = &task.source {
+        if d.is_some() {
+            let at = cx.spans.sections.get("data").map_or(0, |s| s.start);
+            return Err(cx.at(
+                at,
+                format!(
+                    "[data] does not apply: generator = \"{}\" makes its own sequences; remove [data]",
+                    generator.name()
+                ),
+            ));
+        }
+        return Ok(DataSection {
+            files: Vec::new(),
+            train: Vec::new(),
+            valid: Vec::new(),
+            test: Vec::new(),
+            level: Level::Char,
+            mode: Mode::Stream,
+            val_fraction: 0.05,
+            min_count: 1,
+            max_vocab: 0,
+            lowercase: false,
+            split_punctuation: true,
+        });
+    }
     let Some(d) = d else {
-        return Err(cx.at(0, "missing [data] section: add [data] with files = [\"your-text.txt\"]"));
+        return Err(cx.at(
+            0,
+            if task.is_language_model() {
+                "missing [data] section: add [data] with files = [\"your-text.txt\"]"
+            } else {
+                "missing [data] section: add [data] with train = [\"train-file\"]"
+            },
+        ));
     };
+    if !task.is_language_model() {
+        return check_task_data(cx, d, task);
+    }
+    for key in ["train", "valid", "test"] {
+        let given = match key {
+            "train" => d.train.is_some(),
+            "valid" => d.valid.is_some(),
+            _ => d.test.is_some(),
+        };
+        if given {
+            return Err(cx.unused(
+                "data",
+                key,
+                "is for tagging, classification and regression tasks (set [task] kind); a language model reads `files`",
+            ));
+        }
+    }
     let Some(files) = d.files else {
         return Err(cx.at(
             cx.spans.of("data", "files").start,
@@ -180,6 +274,9 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>) -> Result<DataSection, ConfigErr
     }
     let data = DataSection {
         files,
+        train: Vec::new(),
+        valid: Vec::new(),
+        test: Vec::new(),
         level,
         mode: d.mode.unwrap_or(Mode::Stream),
         val_fraction,
@@ -192,7 +289,108 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>) -> Result<DataSection, ConfigErr
     Ok(data)
 }
 
-fn check_model(cx: &Ctx<'_>, m: RawModel) -> Result<ModelSection, ConfigError> {
+/// `[data]` of a task read from files: `train` (required), `valid`, `test`; no `files` or `mode`.
+fn check_task_data(cx: &Ctx<'_>, d: RawData, task: &TaskSection) -> Result<DataSection, ConfigError> {
+    let kind = task.kind.name();
+    if d.files.is_some() {
+        return Err(cx.unused(
+            "data",
+            "files",
+            &format!("is for language models; a {kind} task reads `train` (and `valid`, `test`)"),
+        ));
+    }
+    if d.mode.is_some() {
+        return Err(cx.unused(
+            "data",
+            "mode",
+            &format!("applies to language models only; a {kind} task's sequences are its sentences or examples"),
+        ));
+    }
+    let columns = matches!(
+        task.source,
+        TaskSource::Files {
+            format: FileFormat::Columns(_),
+            ..
+        }
+    );
+    if columns && d.level.is_some() {
+        return Err(cx.unused(
+            "data",
+            "level",
+            "does not apply to column files: each line's token is one token",
+        ));
+    }
+    let list = |key: &str, v: Option<Vec<String>>| -> Result<Vec<String>, ConfigError> {
+        let v = v.unwrap_or_default();
+        if let Some(f) = v.iter().find(|f| f.trim().is_empty()) {
+            return Err(cx.bad("data", key, format!("[.. {f:?} ..]"), "file names must not be empty"));
+        }
+        Ok(v)
+    };
+    let Some(train) = d.train.clone() else {
+        return Err(cx.at(
+            cx.spans.sections.get("data").map_or(0, |s| s.start),
+            format!("missing `train` in [data]: list the {kind} task's training files, e.g. train = [\"train.txt\"]"),
+        ));
+    };
+    if train.is_empty() {
+        return Err(cx.bad("data", "train", "[]", "list at least one file or glob pattern"));
+    }
+    let train = list("train", Some(train))?;
+    let valid = list("valid", d.valid)?;
+    let test = list("test", d.test)?;
+    let val_fraction = d.val_fraction.unwrap_or(0.05);
+    if !(val_fraction > 0.0 && val_fraction < 1.0) {
+        return Err(cx.bad(
+            "data",
+            "val_fraction",
+            val_fraction,
+            "must be between 0 and 1 (exclusive)",
+        ));
+    }
+    if !valid.is_empty() && d.val_fraction.is_some() {
+        return Err(cx.unused(
+            "data",
+            "val_fraction",
+            "does not apply when `valid` files are given (nothing is held out of `train`)",
+        ));
+    }
+    let min_count = d.min_count.unwrap_or(1);
+    if min_count == 0 {
+        return Err(cx.bad("data", "min_count", 0, "must be at least 1 (1 keeps every token)"));
+    }
+    let max_vocab = d.max_vocab.unwrap_or(0);
+    if max_vocab == 1 || max_vocab == 2 {
+        return Err(cx.bad("data", "max_vocab", max_vocab, "must be 0 (no limit) or at least 3"));
+    }
+    let level = if columns {
+        Level::Word
+    } else {
+        d.level.unwrap_or(Level::Char)
+    };
+    if d.split_punctuation.is_some() && (columns || level != Level::Word) {
+        return Err(cx.unused(
+            "data",
+            "split_punctuation",
+            "only applies to level = \"word\" text (not to column files)",
+        ));
+    }
+    Ok(DataSection {
+        files: Vec::new(),
+        train,
+        valid,
+        test,
+        level,
+        mode: Mode::Lines,
+        val_fraction,
+        min_count,
+        max_vocab,
+        lowercase: d.lowercase.unwrap_or(false),
+        split_punctuation: d.split_punctuation.unwrap_or(true),
+    })
+}
+
+fn check_model(cx: &Ctx<'_>, m: RawModel, task: &TaskSection) -> Result<ModelSection, ConfigError> {
     // [model]
     let hidden = m.hidden.unwrap_or(128);
     if hidden == 0 {
@@ -203,9 +401,23 @@ fn check_model(cx: &Ctx<'_>, m: RawModel) -> Result<ModelSection, ConfigError> {
         return Err(cx.bad("model", "layers", 0, "must be at least 1"));
     }
     let bidirectional = m.bidirectional.unwrap_or(false);
-    if bidirectional {
-        // Every experiment this format describes is a language model (stream or lines).
+    if bidirectional && task.is_language_model() {
+        // A language model generates left to right: it cannot read the future.
         return Err(cx.at(cx.spans.of("model", "bidirectional").start, BIDIRECTIONAL_LM));
+    }
+    if let TaskSource::Generated { generator, .. } = &task.source {
+        if m.embedding.is_some_and(|e| e > 0)
+            && matches!(generator.input(), crate::task::generators::InputKind::Dense(_))
+        {
+            return Err(cx.unused(
+                "model",
+                "embedding",
+                &format!(
+                    "does not apply: generator = \"{}\" feeds real values, not tokens",
+                    generator.name()
+                ),
+            ));
+        }
     }
     let init = match m.init.unwrap_or(InitName::Uniform) {
         InitName::Uniform => {

@@ -1,9 +1,14 @@
 //! The resolved experiment back to TOML (`rnn-lab check`, run directories, checkpoints), and the
 //! things derived from it: the model spec, the run length.
 
-use super::experiment::{Experiment, Level, Mode};
+use super::experiment::{Experiment, Level, Mode, TaskSection, TaskSource};
 use crate::nn::spec::{GruVariant, HeadKind, Init, InputKind, ModelSpec};
 use crate::optim::spec::{OptimizerKind, Schedule};
+use crate::task::data::FileFormat;
+use crate::task::encode::UnknownWords;
+use crate::task::generators::FutureRule;
+use crate::task::readers::Separator;
+use crate::task::Synthetic;
 
 /// A TOML string literal.
 fn quote(s: &str) -> String {
@@ -30,32 +35,59 @@ impl Experiment {
         w(format!("seed = {}", self.seed));
         w(String::new());
 
+        let lm = self.task.is_language_model();
+        let list = |v: &[String]| v.iter().map(|f| quote(f)).collect::<Vec<_>>().join(", ");
         let d = &self.data;
-        w("[data]".into());
-        let files: Vec<String> = d.files.iter().map(|f| quote(f)).collect();
-        w(format!("files = [{}]", files.join(", ")));
-        w(format!(
-            "level = \"{}\"",
-            match d.level {
-                Level::Char => "char",
-                Level::Word => "word",
+        let generated = matches!(self.task.source, TaskSource::Generated { .. });
+        let columns = matches!(
+            self.task.source,
+            TaskSource::Files {
+                format: FileFormat::Columns(_),
+                ..
             }
-        ));
-        w(format!(
-            "mode = \"{}\"",
-            match d.mode {
-                Mode::Stream => "stream",
-                Mode::Lines => "lines",
+        );
+        if !generated {
+            w("[data]".into());
+            if lm {
+                w(format!("files = [{}]", list(&d.files)));
+            } else {
+                w(format!("train = [{}]", list(&d.train)));
+                if !d.valid.is_empty() {
+                    w(format!("valid = [{}]", list(&d.valid)));
+                }
+                if !d.test.is_empty() {
+                    w(format!("test = [{}]", list(&d.test)));
+                }
             }
-        ));
-        w(format!("val_fraction = {}", float(d.val_fraction)));
-        w(format!("min_count = {}", d.min_count));
-        w(format!("max_vocab = {}", d.max_vocab));
-        w(format!("lowercase = {}", d.lowercase));
-        if d.level == Level::Word {
-            w(format!("split_punctuation = {}", d.split_punctuation));
+            if !columns {
+                w(format!(
+                    "level = \"{}\"",
+                    match d.level {
+                        Level::Char => "char",
+                        Level::Word => "word",
+                    }
+                ));
+            }
+            if lm {
+                w(format!(
+                    "mode = \"{}\"",
+                    match d.mode {
+                        Mode::Stream => "stream",
+                        Mode::Lines => "lines",
+                    }
+                ));
+            }
+            if lm || d.valid.is_empty() {
+                w(format!("val_fraction = {}", float(d.val_fraction)));
+            }
+            w(format!("min_count = {}", d.min_count));
+            w(format!("max_vocab = {}", d.max_vocab));
+            w(format!("lowercase = {}", d.lowercase));
+            if d.level == Level::Word && !columns {
+                w(format!("split_punctuation = {}", d.split_punctuation));
+            }
+            w(String::new());
         }
-        w(String::new());
 
         let m = &self.model;
         w("[model]".into());
@@ -124,7 +156,9 @@ impl Experiment {
         w(format!("clip_norm = {}", float(o.clip_norm.unwrap_or(0.0))));
         w(format!("clip_value = {}", float(o.clip_value.unwrap_or(0.0))));
         w(format!("batch_size = {}", t.batch_size));
-        w(format!("seq_len = {}", t.seq_len));
+        if lm {
+            w(format!("seq_len = {}", t.seq_len));
+        }
         match t.epochs {
             Some(ep) => w(format!("epochs = {}", float(ep))),
             None => w(format!("steps = {}", t.steps)),
@@ -134,19 +168,29 @@ impl Experiment {
         let every = |n: Option<std::num::NonZeroU64>| n.map_or(0, std::num::NonZeroU64::get);
         w(format!("eval_every = {}", every(t.eval_every)));
         w(format!("checkpoint_every = {}", every(t.checkpoint_every)));
-        w(format!("sample_every = {}", every(t.sample_every)));
+        if lm {
+            w(format!("sample_every = {}", every(t.sample_every)));
+        }
         w(format!("probe_every = {}", every(t.probe_every)));
-        w(format!("max_val_tokens = {}", t.max_val_tokens));
+        if lm {
+            w(format!("max_val_tokens = {}", t.max_val_tokens));
+        }
         w(format!("divergence_factor = {}", float(t.divergence_factor)));
         w(format!("divergence_window = {}", t.divergence_window));
         w(String::new());
 
-        let p = &self.sampling;
-        w("[sampling]".into());
-        w(format!("temperature = {}", float(p.temperature)));
-        w(format!("top_k = {}", p.top_k));
-        w(format!("length = {}", p.length));
-        w(format!("prime = {}", quote(&p.prime)));
+        if lm {
+            let p = &self.sampling;
+            w("[sampling]".into());
+            w(format!("temperature = {}", float(p.temperature)));
+            w(format!("top_k = {}", p.top_k));
+            w(format!("length = {}", p.length));
+            w(format!("prime = {}", quote(&p.prime)));
+        } else {
+            for line in task_toml(&self.task) {
+                w(line);
+            }
+        }
         s
     }
 
@@ -204,5 +248,94 @@ impl Experiment {
                 min_factor,
             };
         }
+    }
+}
+
+/// The `[task]` section of a task that is not a language model, one line per key.
+fn task_toml(t: &TaskSection) -> Vec<String> {
+    let mut v = vec!["[task]".to_string(), format!("kind = \"{}\"", t.kind.name())];
+    match &t.source {
+        TaskSource::Text => {}
+        TaskSource::Files {
+            format,
+            unknown_words,
+            word_dropout,
+        } => {
+            match format {
+                FileFormat::Columns(c) => {
+                    v.push("format = \"columns\"".into());
+                    v.push(format!("token_column = {}", c.token_column));
+                    if let Some(tc) = c.tag_column {
+                        v.push(format!("tag_column = {tc}"));
+                    }
+                    v.push(format!(
+                        "separator = \"{}\"",
+                        match c.separator {
+                            Separator::Auto => "auto",
+                            Separator::Tab => "tab",
+                            Separator::Whitespace => "whitespace",
+                        }
+                    ));
+                    v.push(format!(
+                        "unknown_words = \"{}\"",
+                        match unknown_words {
+                            UnknownWords::Unk => "unk",
+                            UnknownWords::Signature => "signature",
+                        }
+                    ));
+                }
+                FileFormat::Labelled => v.push("format = \"labelled\"".into()),
+                FileFormat::ClassFiles => v.push("format = \"class_files\"".into()),
+            }
+            v.push(format!("word_dropout = {}", float(*word_dropout)));
+        }
+        TaskSource::Generated {
+            generator,
+            val_size,
+            criterion,
+        } => {
+            v.push(format!("generator = \"{}\"", generator.name()));
+            match generator {
+                Synthetic::Adding(g) => v.push(format!("length = {}", g.length)),
+                Synthetic::TemporalOrder(g) => v.push(format!("length = {}", g.length)),
+                Synthetic::Reber(g) => v.push(format!("embedded = {}", g.embedded)),
+                Synthetic::Copy(g) => {
+                    v.push(format!("length = {}", g.length));
+                    v.push(format!("symbols = {}", g.symbols));
+                }
+                Synthetic::FutureTags(g) => {
+                    v.push(format!("symbols = {}", g.symbols));
+                    v.push(format!("min_len = {}", g.min_len));
+                    v.push(format!("max_len = {}", g.max_len));
+                    v.push(format!(
+                        "rule = \"{}\"",
+                        match g.rule {
+                            FutureRule::Ahead => "ahead",
+                            FutureRule::Again => "again",
+                        }
+                    ));
+                    v.push(format!("distance = {}", g.distance));
+                }
+            }
+            v.push(format!("val_size = {val_size}"));
+            v.push(format!("test_size = {}", criterion.test_size));
+            v.push(format!("max_wrong = {}", float(criterion.max_wrong)));
+        }
+    }
+    v
+}
+
+impl Experiment {
+    /// The model of a task other than a language model: the task's inputs (one-hot, an
+    /// embedding, or real values) and outputs, the head of its kind.
+    pub fn task_model_spec(&self, task: &crate::task::data::TaskData) -> ModelSpec {
+        let mut spec = self.model_spec(task.input_size());
+        spec.outputs = task.outputs();
+        spec.head = match task.kind {
+            crate::task::TaskKind::Classification => HeadKind::SeqClassify,
+            crate::task::TaskKind::Regression => HeadKind::SeqRegress,
+            _ => HeadKind::PerStep,
+        };
+        spec
     }
 }

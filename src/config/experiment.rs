@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::nn::spec::{CellKind, GruVariant, Init};
 use crate::optim::spec::OptimSpec;
+use crate::task::data::FileFormat;
+use crate::task::encode::UnknownWords;
+use crate::task::generators::{Criterion, Synthetic};
+use crate::task::TaskKind;
 
 /// Tokenisation level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,8 +38,14 @@ pub enum Mode {
 /// `[data]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DataSection {
-    /// File paths or glob patterns, relative to the experiment file's folder.
+    /// Language models: file paths or glob patterns, relative to the experiment file's folder.
     pub files: Vec<String>,
+    /// Tasks: training files (paths or patterns).
+    pub train: Vec<String>,
+    /// Tasks: validation files; empty = hold out `val_fraction` of the training examples.
+    pub valid: Vec<String>,
+    /// Tasks: test files (optional).
+    pub test: Vec<String>,
     /// Char or word tokens. Default: char.
     pub level: Level,
     /// Stream or lines. Default: stream.
@@ -127,6 +137,48 @@ pub struct SamplingSection {
     pub prime: String,
 }
 
+/// `[task]`: what the experiment trains.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskSection {
+    /// language_model (default), tagging, classification or regression.
+    pub kind: TaskKind,
+    /// Where the sequences come from.
+    pub source: TaskSource,
+}
+
+/// Where a task's sequences come from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum TaskSource {
+    /// A language model's text (`[data] files`).
+    #[default]
+    Text,
+    /// Tagging, classification or regression files (`[data] train`, `valid`, `test`).
+    Files {
+        /// The files' layout.
+        format: FileFormat,
+        /// Tagging: what a word outside the vocabulary becomes.
+        unknown_words: UnknownWords,
+        /// Share of training tokens replaced by their unknown-word class each step.
+        word_dropout: f64,
+    },
+    /// A built-in generator.
+    Generated {
+        /// The generator and its parameters.
+        generator: Synthetic,
+        /// Validation sequences.
+        val_size: usize,
+        /// The "solved" test.
+        criterion: Criterion,
+    },
+}
+
+impl TaskSection {
+    /// True for a language model.
+    pub fn is_language_model(&self) -> bool {
+        self.kind == TaskKind::LanguageModel
+    }
+}
+
 /// A complete, checked experiment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Experiment {
@@ -145,6 +197,9 @@ pub struct Experiment {
     pub training: TrainingSection,
     /// `[sampling]`.
     pub sampling: SamplingSection,
+    /// `[task]`.
+    #[serde(default)]
+    pub task: TaskSection,
 }
 
 /// Whether something done every `every` steps (`None`: never periodically) is due after `step`.

@@ -78,6 +78,10 @@ pub const SECTIONS: &[(&str, &str)] = &[
         "sampling",
         "Defaults for generating text (also used by samples during training).",
     ),
+    (
+        "task",
+        "What the experiment trains: a language model (default), or tagging, classification or regression from files or a built-in generator.",
+    ),
 ];
 
 const fn f(section: &'static str, key: &'static str, kind: Kind, default: DefaultValue, doc: &'static str) -> Field {
@@ -119,7 +123,10 @@ const ANY_NUM: Kind = Kind::Float {
 pub const FIELDS: &[Field] = &[
     f("experiment", "name", Kind::Str, DefaultValue::None, "Name of the experiment, used for run directories. Default: the file name without .toml."),
     f("experiment", "seed", int(0), DefaultValue::Int(1), "Seed for initialisation, the train/validation split, batching and sampling."),
-    f("data", "files", Kind::StrList, DefaultValue::None, "Text files (UTF-8) or glob patterns (*, ?, **), relative to the experiment file's folder. Required."),
+    f("data", "files", Kind::StrList, DefaultValue::None, "Language models: text files (UTF-8) or glob patterns (*, ?, **), relative to the experiment file's folder. Required for language models."),
+    f("data", "train", Kind::StrList, DefaultValue::None, "Tasks: training files or patterns (column files, label<TAB>text files, or one file per class). Required for tasks read from files."),
+    f("data", "valid", Kind::StrList, DefaultValue::None, "Tasks: validation files; without them val_fraction of the training examples is held out."),
+    f("data", "test", Kind::StrList, DefaultValue::None, "Tasks: test files, scored by rnn-lab eval and at the end of a run."),
     f("data", "level", Kind::Enum(&["char", "word"]), DefaultValue::Str("char"), "Tokens: Unicode characters, or words with punctuation split off."),
     f("data", "mode", Kind::Enum(&["stream", "lines"]), DefaultValue::Str("stream"), "stream: one continuous text trained with truncated BPTT; lines: each line is a sequence from a zero state, ending with <eos>."),
     f("data", "val_fraction", range(0.0, true, 1.0, true), DefaultValue::Float(0.05), "Fraction held out for validation: the end of the token stream (stream) or a seeded random choice of lines (lines)."),
@@ -136,7 +143,7 @@ pub const FIELDS: &[Field] = &[
     f("model", "cell", Kind::Enum(&["rnn", "gru", "lstm"]), DefaultValue::Str("lstm"), "Recurrent cell of every layer."),
     f("model", "hidden", int(1), DefaultValue::Int(128), "Hidden size H of every layer."),
     f("model", "layers", int(1), DefaultValue::Int(1), "Stacked layers L."),
-    f("model", "bidirectional", Kind::Bool, DefaultValue::Bool(false), "Forward and backward pass per layer. Language models cannot be bidirectional (they would need the future)."),
+    f("model", "bidirectional", Kind::Bool, DefaultValue::Bool(false), "Forward and backward pass per layer. Language models cannot be bidirectional (they would need the future); tagging, classification and regression can."),
     f("model", "embedding", int(0), DefaultValue::Int(0), "Embedding size E; 0 = one-hot input."),
     f("model", "gru_variant", Kind::Enum(&["course", "pytorch"]), DefaultValue::Str("course"), "GRU equations: the course's (reset gate before the recurrent product) or PyTorch's (after it)."),
     f("model", "init", Kind::Enum(&["uniform", "xavier"]), DefaultValue::Str("uniform"), "Weight initialisation: uniform in ±init_range, or Xavier/Glorot uniform."),
@@ -171,6 +178,24 @@ pub const FIELDS: &[Field] = &[
     f("sampling", "top_k", int(0), DefaultValue::Int(0), "Draw only from the k most likely tokens; 0 = all."),
     f("sampling", "length", int(1), DefaultValue::Int(200), "Tokens to generate (lines mode stops earlier at <eos>)."),
     f("sampling", "prime", Kind::Str, DefaultValue::Str(""), "Text fed to the model before generating."),
+    f("task", "kind", Kind::Enum(&["language_model", "tagging", "classification", "regression"]), DefaultValue::Str("language_model"), "language_model: next-token prediction; tagging: a class per token; classification: a class per sequence; regression: a value per sequence. Implied by `generator`."),
+    f("task", "format", Kind::Enum(&["columns", "labelled", "class_files"]), DefaultValue::None, "Files: columns (tagging: one token per line with its tag, blank line between sentences), labelled (label<TAB>text per line), class_files (one file per class, the file name is the label). Default: columns for tagging, labelled otherwise."),
+    f("task", "token_column", int(1), DefaultValue::Int(1), "Column files: the token's column (from 1)."),
+    f("task", "tag_column", int(1), DefaultValue::None, "Column files: the tag's column (from 1). Default: the last column."),
+    f("task", "separator", Kind::Enum(&["auto", "tab", "whitespace"]), DefaultValue::Str("auto"), "Column files: tabs, any whitespace, or auto (tabs when the first line holds one)."),
+    f("task", "unknown_words", Kind::Enum(&["unk", "signature"]), DefaultValue::Str("unk"), "Tagging: a word outside the vocabulary becomes <unk>, or its word-shape class (<unk-Cap-ing>, …); with signature, training words seen fewer than min_count times train the classes."),
+    f("task", "word_dropout", range(0.0, false, 1.0, true), DefaultValue::Float(0.0), "Files: share of training tokens replaced by their unknown-word class at each step (a regulariser)."),
+    f("task", "generator", Kind::Enum(&["adding", "reber", "temporal_order", "copy", "future_tags"]), DefaultValue::None, "A built-in synthetic task instead of files (docs/tasks.md): adding (regression), reber, copy, future_tags (tagging), temporal_order (classification)."),
+    f("task", "length", int(1), DefaultValue::None, "adding, temporal_order: T (lengths from [T, T + T/10]); copy: the gap T. Default: 100."),
+    f("task", "symbols", int(1), DefaultValue::None, "copy: symbols to recall (default 10); future_tags: alphabet size (default 8)."),
+    f("task", "embedded", Kind::Bool, DefaultValue::Bool(true), "reber: the embedded grammar (long memory) or the plain one."),
+    f("task", "min_len", int(1), DefaultValue::Int(10), "future_tags: shortest sequence."),
+    f("task", "max_len", int(1), DefaultValue::Int(20), "future_tags: longest sequence."),
+    f("task", "rule", Kind::Enum(&["ahead", "again"]), DefaultValue::Str("ahead"), "future_tags: the tag is the symbol `distance` steps ahead, or whether the symbol occurs again later."),
+    f("task", "distance", int(1), DefaultValue::Int(2), "future_tags with rule = \"ahead\": how far ahead."),
+    f("task", "val_size", int(1), DefaultValue::Int(1000), "Generated tasks: validation sequences."),
+    f("task", "test_size", int(1), DefaultValue::None, "Generated tasks: fresh sequences of the solved test. Default: the task's (2560; reber 256)."),
+    f("task", "max_wrong", range(0.0, false, 1.0, true), DefaultValue::None, "Generated tasks: solved when at most this share of the test sequences is wrong. Default: the task's (3/2560; reber 0; copy, future_tags 0.01)."),
 ];
 
 /// Keys of one section, in table order.
@@ -249,15 +274,12 @@ pub fn json_schema() -> Value {
         for fd in FIELDS.iter().filter(|fd| fd.section == *name) {
             props.insert(fd.key.to_string(), field_schema(fd));
         }
-        let mut sec = json!({
+        let sec = json!({
             "type": "object",
             "description": doc,
             "additionalProperties": false,
             "properties": Value::Object(props),
         });
-        if *name == "data" {
-            sec["required"] = json!(["files"]);
-        }
         sections.insert(name.to_string(), sec);
     }
     json!({
@@ -266,7 +288,6 @@ pub fn json_schema() -> Value {
         "description": "An rnn-lab experiment file: data, model, training and sampling. See docs/experiment-format.md.",
         "type": "object",
         "additionalProperties": false,
-        "required": ["data"],
         "properties": Value::Object(sections),
     })
 }

@@ -5,6 +5,10 @@ use serde::Deserialize;
 
 use super::experiment::{Level, Mode};
 use crate::nn::spec::{CellKind, GruVariant};
+use crate::task::encode::UnknownWords;
+use crate::task::generators::FutureRule;
+use crate::task::readers::Separator;
+use crate::task::TaskKind;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -14,6 +18,7 @@ pub(crate) struct RawFile {
     pub model: Option<RawModel>,
     pub training: Option<RawTraining>,
     pub sampling: Option<RawSampling>,
+    pub task: Option<RawTask>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,6 +39,9 @@ pub(crate) struct RawData {
     pub max_vocab: Option<usize>,
     pub lowercase: Option<bool>,
     pub split_punctuation: Option<bool>,
+    pub train: Option<Vec<String>>,
+    pub valid: Option<Vec<String>>,
+    pub test: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -111,4 +119,45 @@ pub(crate) struct RawSampling {
     pub top_k: Option<usize>,
     pub length: Option<usize>,
     pub prime: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum GeneratorName {
+    Adding,
+    Reber,
+    TemporalOrder,
+    Copy,
+    FutureTags,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FormatName {
+    Columns,
+    Labelled,
+    ClassFiles,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTask {
+    pub kind: Option<TaskKind>,
+    pub format: Option<FormatName>,
+    pub token_column: Option<usize>,
+    pub tag_column: Option<usize>,
+    pub separator: Option<Separator>,
+    pub unknown_words: Option<UnknownWords>,
+    pub word_dropout: Option<f64>,
+    pub generator: Option<GeneratorName>,
+    pub length: Option<usize>,
+    pub symbols: Option<usize>,
+    pub embedded: Option<bool>,
+    pub min_len: Option<usize>,
+    pub max_len: Option<usize>,
+    pub rule: Option<FutureRule>,
+    pub distance: Option<usize>,
+    pub val_size: Option<usize>,
+    pub test_size: Option<usize>,
+    pub max_wrong: Option<f64>,
 }

@@ -86,6 +86,7 @@ pub(crate) fn lines_batch(seqs: &[&[u32]], cap: usize, eos: u32) -> Batch {
         inputs,
         targets: Targets::PerStep(targets),
         mask,
+        features: Vec::new(),
     }
 }
 

@@ -26,9 +26,17 @@ impl Experiment {
     /// [`DataError::NotFound`] for an entry that matches nothing, naming it, the experiment file,
     /// the absolute path looked at and what to do.
     pub fn resolve_files(&self) -> Result<Vec<PathBuf>, DataError> {
+        self.resolve_patterns(&self.data.files)
+    }
+
+    /// [`Self::resolve_files`] for any list of entries (a task's `train`, `valid`, `test`).
+    ///
+    /// # Errors
+    /// [`DataError::NotFound`] for an entry that matches nothing.
+    pub fn resolve_patterns(&self, patterns: &[String]) -> Result<Vec<PathBuf>, DataError> {
         let base = self.base_dir();
         let mut out: Vec<PathBuf> = Vec::new();
-        for pattern in &self.data.files {
+        for pattern in patterns {
             let full = base.join(pattern);
             let mut found = Vec::new();
             if has_wildcard(pattern) {
@@ -68,9 +76,10 @@ impl Experiment {
 
     /// How to get data for this experiment, for "not found" and "empty" messages.
     pub(crate) fn data_hint(&self, pattern: &str, glob: bool) -> String {
-        let what = match self.data.mode {
-            Mode::Lines => "a UTF-8 text file with one name (or other sequence) per line",
-            Mode::Stream => "any UTF-8 text file (a book, say)",
+        let what = match (self.task.is_language_model(), self.data.mode) {
+            (false, _) => "the task's files",
+            (true, Mode::Lines) => "a UTF-8 text file with one name (or other sequence) per line",
+            (true, Mode::Stream) => "any UTF-8 text file (a book, say)",
         };
         let mut hint = String::new();
         if glob {
@@ -81,7 +90,12 @@ impl Experiment {
                 "it is one of the public corpora kept in ../shared/data beside the repo (see its README); or ",
             );
         }
-        hint.push_str(&format!("point [data] files at {what}"));
+        let key = if self.task.is_language_model() {
+            "files"
+        } else {
+            "train/valid/test"
+        };
+        hint.push_str(&format!("point [data] {key} at {what}"));
         hint
     }
 }

@@ -52,12 +52,22 @@ pub struct ProbeReport {
     pub step: u64,
     /// The probe's tokens as display text, one per time step (the input x⟨t⟩).
     pub tokens: Vec<String>,
-    /// Entropy of the predicted next-token distribution at each step, in nats.
+    /// Entropy of the predicted next-token distribution at each step, in nats (tasks: of the
+    /// output distribution; NaN, written `null`, where a step has none: every step but the
+    /// last for a sequence head, every step for regression).
+    #[serde(deserialize_with = "nan_for_null")]
     pub entropy: Vec<f32>,
-    /// Top-5 next-token candidates with probabilities at each step.
+    /// Top-5 next-token candidates with probabilities at each step (tasks: top-5 tags or
+    /// classes; a sequence head only at the last step; regression: the value).
     pub top: Vec<Vec<(String, f32)>>,
     /// Every layer and direction, ordered by layer then direction.
     pub dirs: Vec<DirProbe>,
+}
+
+/// `null` entries (NaN written by serde_json) read back as NaN.
+fn nan_for_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+    let v: Vec<Option<f32>> = Deserialize::deserialize(d)?;
+    Ok(v.into_iter().map(|x| x.unwrap_or(f32::NAN)).collect())
 }
 
 use crate::nn::{Batch, HeadKind, Model, Scalar, Score, Targets};
@@ -98,13 +108,31 @@ pub fn probe<F: Scalar>(
         tokens[..t_len].to_vec(),
         Targets::PerStep(tokens[1..].to_vec()),
     );
+    probe_batch(model, &batch, step, &|t| text_of(tokens[t]), text_of)
+}
+
+/// Probe one sequence of a task (or a language model): `batch` holds it alone (B = 1) with its
+/// targets. The gradient norms are those of the loss at the last step (per-step heads) or of
+/// the sequence's one output (sequence heads): ‖∂L/∂a⟨t⟩‖ against the distance back from the
+/// end. `input_text(t)` renders step t's input, `output_text(k)` output class k.
+pub fn probe_batch<F: Scalar>(
+    model: &Model<F>,
+    batch: &Batch,
+    step: u64,
+    input_text: &dyn Fn(usize) -> String,
+    output_text: &dyn Fn(u32) -> String,
+) -> Result<ProbeReport, ProbeError> {
+    let t_len = batch.steps;
+    if batch.batch != 1 || t_len == 0 {
+        return Err(ProbeError::TooShort(t_len));
+    }
     let mut ws = model.workspace();
     ws.record_grad_norms = true;
     model
-        .forward(&batch, Score::LastStep, &mut ws)
+        .forward(batch, Score::LastStep, &mut ws)
         .map_err(|e| ProbeError::Model(e.to_string()))?;
     let mut grads = model.params.zeros_like();
-    model.backward(&batch, &mut ws, &mut grads);
+    model.backward(batch, &mut ws, &mut grads);
 
     let y = model.spec.outputs;
     let mut entropy = Vec::with_capacity(t_len);
@@ -112,7 +140,27 @@ pub fn probe<F: Scalar>(
     let mut probs = vec![0.0f64; y];
     let mut order: Vec<usize> = (0..y).collect();
     for t in 0..t_len {
-        let z = &ws.logits[t * y..(t + 1) * y];
+        // Sequence heads have one output, after the last step; regression outputs are values.
+        let row = match model.spec.head {
+            HeadKind::PerStep => t,
+            HeadKind::SeqClassify | HeadKind::SeqRegress if t + 1 == t_len => 0,
+            _ => {
+                entropy.push(f32::NAN);
+                top.push(Vec::new());
+                continue;
+            }
+        };
+        let z = &ws.logits[row * y..(row + 1) * y];
+        if model.spec.head == HeadKind::SeqRegress {
+            entropy.push(f32::NAN);
+            top.push(
+                z.iter()
+                    .enumerate()
+                    .map(|(k, v)| (output_text(k as u32), v.f64() as f32))
+                    .collect(),
+            );
+            continue;
+        }
         let m = z.iter().fold(f64::NEG_INFINITY, |m, v| m.max(v.f64()));
         let mut sum = 0.0;
         for (p, v) in probs.iter_mut().zip(z) {
@@ -127,7 +175,7 @@ pub fn probe<F: Scalar>(
             order
                 .iter()
                 .take(5)
-                .map(|&i| (text_of(i as u32), probs[i] as f32))
+                .map(|&i| (output_text(i as u32), probs[i] as f32))
                 .collect(),
         );
     }
@@ -165,7 +213,7 @@ pub fn probe<F: Scalar>(
     }
     Ok(ProbeReport {
         step,
-        tokens: tokens[..t_len].iter().map(|&t| text_of(t)).collect(),
+        tokens: (0..t_len).map(input_text).collect(),
         entropy,
         top,
         dirs: out,

@@ -298,6 +298,7 @@ impl Imported {
         CheckpointData {
             config_toml: self.experiment.to_toml(),
             vocab_json: self.vocab.to_json(),
+            task_json: None,
             step: self.step,
             best_val: None,
             model: self.model.clone(),

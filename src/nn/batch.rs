@@ -31,6 +31,11 @@ pub struct Batch {
     /// 1 where (t, b) is a real step, 0 for padding after the sequence's end. Empty = all real.
     /// Sequences are left-aligned: once a row's mask is 0 it stays 0.
     pub mask: Vec<u8>,
+    /// Real-valued inputs instead of tokens (the adding problem's (value, marker) pairs):
+    /// `[T·B, V]` row-major, x⟨t⟩ of (t, b) at row `t * B + b`, V = the model's input size;
+    /// zero rows for padding. Empty = token inputs (`inputs`); when given, `inputs` is all
+    /// [`NO_INPUT`].
+    pub features: Vec<f32>,
 }
 
 impl Batch {
@@ -42,6 +47,7 @@ impl Batch {
             inputs,
             targets,
             mask: Vec::new(),
+            features: Vec::new(),
         }
     }
 
@@ -49,6 +55,15 @@ impl Batch {
     #[inline]
     pub fn is_real(&self, i: usize) -> bool {
         self.mask.is_empty() || self.mask[i] != 0
+    }
+
+    /// Number of real (unpadded) time steps: the tokens read, whatever the head (throughput).
+    pub fn real_steps(&self) -> usize {
+        if self.mask.is_empty() {
+            self.steps * self.batch
+        } else {
+            self.mask.iter().filter(|&&m| m != 0).count()
+        }
     }
 
     /// Number of scored positions: real steps with a per-step target, or sequences.
@@ -81,6 +96,9 @@ impl Batch {
         }
         if !self.mask.is_empty() && self.mask.len() != n {
             return Err(shape("batch mask", n, self.mask.len()));
+        }
+        if !self.features.is_empty() && self.features.len() != n * vocab {
+            return Err(shape("batch dense inputs", n * vocab, self.features.len()));
         }
         for &x in &self.inputs {
             if x != NO_INPUT && x as usize >= vocab {

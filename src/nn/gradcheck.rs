@@ -27,6 +27,9 @@ pub struct Case {
     pub masked: bool,
     /// Start from a non-zero carried state (truncated BPTT's second chunk).
     pub carried: bool,
+    /// Real-valued inputs (`Batch::features`, the adding problem's kind) instead of tokens;
+    /// with one-hot input the model's input weights are the dense input's.
+    pub dense: bool,
 }
 
 /// Result for one checkpoint-named tensor.
@@ -61,11 +64,12 @@ impl Case {
             HeadKind::SeqRegress => "regress",
         };
         format!(
-            "{cell} L{} {} {input} {head}{}{}",
+            "{cell} L{} {} {input} {head}{}{}{}",
             self.layers,
             if self.bidirectional { "bi" } else { "uni" },
             if self.masked { " masked" } else { "" },
-            if self.carried { " carried" } else { "" }
+            if self.carried { " carried" } else { "" },
+            if self.dense { " dense" } else { "" }
         )
     }
 
@@ -102,12 +106,28 @@ impl Case {
             HeadKind::SeqClassify => Targets::Class((0..b).map(|_| rng.random_range(0..spec.outputs as u32)).collect()),
             HeadKind::SeqRegress => Targets::Real((0..b * spec.outputs).map(|_| rng.random_range(-1.0..1.0)).collect()),
         };
+        let mut features = Vec::new();
+        if self.dense {
+            // x⟨t⟩ in [−1, 1]^V, zero on padding; no tokens.
+            features = (0..t * b * spec.vocab)
+                .map(|_| rng.random_range(-1.0f32..1.0))
+                .collect();
+            if !mask.is_empty() {
+                for (i, &m) in mask.iter().enumerate() {
+                    if m == 0 {
+                        features[i * spec.vocab..(i + 1) * spec.vocab].fill(0.0);
+                    }
+                }
+            }
+            inputs.fill(NO_INPUT);
+        }
         Batch {
             steps: t,
             batch: b,
             inputs,
             targets,
             mask,
+            features,
         }
     }
 }
@@ -224,8 +244,18 @@ pub fn cases(cells: &[CellKind], layers: usize, bidirectional: bool) -> Vec<Case
                         head,
                         masked: false,
                         carried: false,
+                        dense: false,
                     };
                     out.push(base);
+                    if head != HeadKind::PerStep && input == InputKind::OneHot {
+                        // Many-to-one over real-valued, variable-length inputs (the adding
+                        // problem), bidirectional or not.
+                        out.push(Case {
+                            masked: true,
+                            dense: true,
+                            ..base
+                        });
+                    }
                     if head == HeadKind::PerStep && input == InputKind::OneHot {
                         out.push(Case { masked: true, ..base });
                         if !bidirectional {

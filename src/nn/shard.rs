@@ -33,6 +33,14 @@ impl Batch {
         self.steps = src.steps;
         self.batch = rows.len();
         pick(&mut self.inputs, &src.inputs);
+        self.features.clear();
+        if !src.features.is_empty() {
+            let w = src.features.len() / (src.steps * b).max(1);
+            for t in 0..src.steps {
+                self.features
+                    .extend_from_slice(&src.features[(t * b + rows.start) * w..(t * b + rows.end) * w]);
+            }
+        }
         self.mask.clear();
         if !src.mask.is_empty() {
             for t in 0..src.steps {

@@ -76,6 +76,65 @@ impl LabelSet {
     }
 }
 
+/// What a tagging token outside the vocabulary becomes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownWords {
+    /// `<unk>`. Default.
+    #[default]
+    Unk,
+    /// A word-shape class such as `<unk-Cap-ing>` ([`signature`]): capitalisation, digits,
+    /// hyphens and a common suffix survive, which is most of what a tagger needs to guess an
+    /// unseen word's tag. Training words seen fewer than `min_count` times are replaced by their
+    /// class, so every class has a trained embedding.
+    Signature,
+}
+
+/// The word-shape class of an unknown word: `<unk-SHAPE-SUFFIX>`. SHAPE is `num` (digits and
+/// number punctuation only), `punct` (no letter or digit), `Caps` (every letter upper-case, two
+/// or more letters), `Cap` (first letter upper-case), `low` otherwise; `-dig` and `-hyph` are
+/// added when the word holds a digit or a hyphen. SUFFIX is the first of a fixed list of English
+/// suffixes the lower-cased word ends with (`ing`, `ed`, `ly`, `ion`, `s`, …), or nothing.
+pub fn signature(word: &str) -> String {
+    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    let digits = word.chars().filter(char::is_ascii_digit).count();
+    let upper = word.chars().filter(|c| c.is_uppercase()).count();
+    let shape = if letters == 0 && digits > 0 && word.chars().all(|c| c.is_ascii_digit() || ".,:/-".contains(c)) {
+        "num"
+    } else if letters == 0 && digits == 0 {
+        "punct"
+    } else if letters > 1 && upper == letters {
+        "Caps"
+    } else if word.chars().next().is_some_and(char::is_uppercase) {
+        "Cap"
+    } else {
+        "low"
+    };
+    let mut s = format!("<unk-{shape}");
+    if shape != "num" && digits > 0 {
+        s.push_str("-dig");
+    }
+    if shape != "num" && shape != "punct" && word.contains('-') {
+        s.push_str("-hyph");
+    }
+    const SUFFIXES: [&str; 24] = [
+        "ing", "ed", "ly", "ion", "ness", "ment", "ity", "able", "ible", "ful", "less", "ous", "ive", "ist", "ism",
+        "ize", "ise", "est", "er", "al", "ic", "an", "y", "s",
+    ];
+    if letters >= 3 {
+        let lower = word.to_lowercase();
+        if let Some(suf) = SUFFIXES
+            .iter()
+            .find(|suf| lower.ends_with(*suf) && lower.len() > suf.len() + 1)
+        {
+            s.push('-');
+            s.push_str(suf);
+        }
+    }
+    s.push('>');
+    s
+}
+
 /// How tokens are turned into ids.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VocabSpec {
@@ -89,6 +148,8 @@ pub struct VocabSpec {
     pub min_count: usize,
     /// Keep at most this many tokens, specials included (0 = no limit).
     pub max_vocab: usize,
+    /// Tagging: what a word outside the vocabulary becomes.
+    pub unknown: UnknownWords,
 }
 
 fn lowered(s: &str, lower: bool) -> std::borrow::Cow<'_, str> {
@@ -99,40 +160,63 @@ fn lowered(s: &str, lower: bool) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Word vocabulary of the training sentences' tokens (always with `<unk>`).
+/// Word vocabulary of the training sentences' tokens (always with `<unk>`). With
+/// [`UnknownWords::Signature`] the words seen fewer than `min_count` times count as their
+/// signature instead.
 pub fn tagging_vocab(train: &[Sentence<'_>], spec: &VocabSpec) -> Vocab {
-    let mut counts = Counts::default();
+    let mut words: HashMap<std::borrow::Cow<'_, str>, (u64, &str)> = HashMap::new();
     for s in train {
         for t in &s.tokens {
-            counts.add_word(&lowered(t, spec.lowercase));
+            words.entry(lowered(t, spec.lowercase)).or_insert((0, t)).0 += 1;
         }
     }
-    Vocab::build(
-        Level::Word,
-        spec.lowercase,
-        counts,
-        false,
-        spec.min_count,
-        spec.max_vocab,
-    )
-    .with_split_punctuation(false)
+    let mut counts = Counts::default();
+    let mut min_count = spec.min_count;
+    if spec.unknown == UnknownWords::Signature {
+        for (w, (n, original)) in &words {
+            if *n >= spec.min_count as u64 {
+                counts.add_count(w, *n);
+            } else {
+                counts.add_count(&signature(original), *n);
+            }
+        }
+        min_count = 1;
+    } else {
+        for (w, (n, _)) in &words {
+            counts.add_count(w, *n);
+        }
+    }
+    Vocab::build(Level::Word, spec.lowercase, counts, false, min_count, spec.max_vocab).with_split_punctuation(false)
 }
 
-/// Id of one column-file token (`<unk>` when unknown).
-pub fn token_id(vocab: &Vocab, token: &str) -> u32 {
+/// Id of one column-file token: the word, else its signature (when asked for and known), else
+/// `<unk>`.
+pub fn token_id(vocab: &Vocab, token: &str, unknown: UnknownWords) -> u32 {
     let t = lowered(token, vocab.lowercase);
-    vocab.id(&t).or(vocab.unk()).unwrap_or(0)
+    vocab
+        .id(&t)
+        .or_else(|| match unknown {
+            UnknownWords::Signature => vocab.id(&signature(token)),
+            UnknownWords::Unk => None,
+        })
+        .or(vocab.unk())
+        .unwrap_or(0)
 }
 
 /// Append sentences to a per-step-labelled set; tags missing from `tags` are a bug of the
 /// caller (the label set is built from every split).
-pub fn push_sentences(sents: &[Sentence<'_>], vocab: &Vocab, tags: &LabelSet, out: &mut SeqSet) -> usize {
+pub fn push_sentences(
+    sents: &[Sentence<'_>],
+    vocab: &Vocab,
+    unknown_words: UnknownWords,
+    tags: &LabelSet,
+    out: &mut SeqSet,
+) -> usize {
     let mut unknown = 0;
-    let unk = vocab.unk();
     for s in sents {
         for (t, tag) in s.tokens.iter().zip(&s.tags) {
-            let id = token_id(vocab, t);
-            unknown += usize::from(Some(id) == unk);
+            let id = token_id(vocab, t, unknown_words);
+            unknown += usize::from(vocab.token(id).starts_with("<unk"));
             out.tokens.push(id);
             if let Labels::PerStep(v) = &mut out.labels {
                 v.push(tags.id(tag).unwrap_or(0));
@@ -205,7 +289,41 @@ mod tests {
             split_punctuation: true,
             min_count,
             max_vocab: 0,
+            unknown: UnknownWords::Unk,
         }
+    }
+
+    #[test]
+    fn signatures() {
+        for (w, s) in [
+            ("running", "<unk-low-ing>"),
+            ("Obama", "<unk-Cap>"),
+            ("NASA", "<unk-Caps>"),
+            ("1,000.5", "<unk-num>"),
+            ("3-year-old", "<unk-low-dig-hyph>"),
+            ("well-known", "<unk-low-hyph>"),
+            ("Rockets", "<unk-Cap-s>"),
+            ("--", "<unk-punct>"),
+            ("is", "<unk-low>"),
+        ] {
+            assert_eq!(signature(w), s, "{w}");
+        }
+        // Rare training words become their class; an unseen word finds its class.
+        let text = "the DT\nrunning VBG\n\nthe DT\njumping VBG\n";
+        let train = read_columns(text, "t", &ColumnSpec::default(), true).unwrap();
+        let v = tagging_vocab(
+            &train,
+            &VocabSpec {
+                unknown: UnknownWords::Signature,
+                ..spec(Level::Word, 2)
+            },
+        );
+        assert_eq!(v.tokens(), ["<unk>", "<unk-low-ing>", "the"]);
+        assert_eq!(
+            v.token(token_id(&v, "swimming", UnknownWords::Signature)),
+            "<unk-low-ing>"
+        );
+        assert_eq!(v.token(token_id(&v, "Zed", UnknownWords::Signature)), "<unk>");
     }
 
     #[test]
@@ -218,7 +336,7 @@ mod tests {
         let tags = LabelSet::by_count(train.iter().flat_map(|s| s.tags.iter().copied()));
         assert_eq!(tags.names(), ["B-NP", "I-NP"]);
         let mut set = SeqSet::tokens(&Labels::PerStep(Vec::new()));
-        let unknown = push_sentences(&train, &v, &tags, &mut set);
+        let unknown = push_sentences(&train, &v, UnknownWords::Unk, &tags, &mut set);
         assert_eq!(unknown, 2);
         assert_eq!(set.tokens, [1, 0, 1, 0]);
         assert_eq!(set.labels, Labels::PerStep(vec![0, 1, 0, 1]));

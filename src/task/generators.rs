@@ -55,8 +55,8 @@ pub fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
 pub enum InputKind {
     /// One symbol per step from this alphabet (one character each).
     Symbols(Vec<String>),
-    /// `n` real values per step.
-    Dense(usize),
+    /// Real values per step, by name.
+    Dense(Vec<String>),
 }
 
 /// A built-in generator with its parameters.
@@ -123,7 +123,7 @@ impl SolvedTally {
 }
 
 /// The task's success criterion, applied to a [`SolvedTally`].
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Criterion {
     /// At most this share of test sequences may be wrong.
     pub max_wrong: f64,
@@ -180,7 +180,7 @@ impl Synthetic {
     /// What each step feeds the model.
     pub fn input(&self) -> InputKind {
         match self {
-            Synthetic::Adding(_) => InputKind::Dense(2),
+            Synthetic::Adding(_) => InputKind::Dense(vec!["value".into(), "marker".into()]),
             Synthetic::Reber(_) => InputKind::Symbols(chars(reber::SYMBOLS)),
             Synthetic::TemporalOrder(_) => InputKind::Symbols(chars(temporal_order::SYMBOLS)),
             Synthetic::Copy(_) => InputKind::Symbols(chars(copy::INPUTS)),
@@ -210,7 +210,7 @@ impl Synthetic {
             },
         };
         match self.input() {
-            InputKind::Dense(w) => SeqSet::dense(w, &labels),
+            InputKind::Dense(names) => SeqSet::dense(names.len(), &labels),
             InputKind::Symbols(_) => SeqSet::tokens(&labels),
         }
     }

@@ -166,7 +166,8 @@ impl SeqSet {
 
     /// Write sequences `idx` into `out` as one time-major batch (`T` = the longest of them,
     /// shorter ones padded with mask 0) and their dense inputs, if any, into `features`
-    /// (`[T·B, width]`, zero for padding). Reuses the buffers of `out` and `features`.
+    /// (`[T·B, width]`, zero for padding) and `out.features`. Reuses the buffers of `out` and
+    /// `features`.
     pub fn fill_batch(&self, idx: &[usize], out: &mut Batch, features: &mut Vec<f32>) {
         let b = idx.len();
         let t_max = idx.iter().map(|&i| self.seq_len(i)).max().unwrap_or(0).max(1);
@@ -217,6 +218,11 @@ impl SeqSet {
             }
         }
         out.targets = targets;
+        // The model reads dense inputs from the batch (a copy into its reused buffer).
+        out.features.clear();
+        if w > 0 {
+            out.features.extend_from_slice(features);
+        }
     }
 }
 

@@ -4,10 +4,11 @@
 //! `optim.m.<name>` / `optim.v.<name>`, and the carried truncated-BPTT state as
 //! `state.<l>.<dir>.a0` / `.c0`. Metadata (strings): `format` = "rnn-lab-checkpoint",
 //! `version`, `config` (resolved experiment TOML), `vocab` (JSON), `spec` (model spec JSON),
-//! `step`, `optim` (optimizer spec JSON), `optim_t`, `best_val_loss`, and `checksums`: the
-//! CRC-32 of every tensor's bytes and of the other metadata, verified on load so that a
-//! damaged file is refused naming the damaged tensor (files written before checksums existed
-//! still load, with a [`CheckpointData::note`]).
+//! `step`, `optim` (optimizer spec JSON), `optim_t`, `best_val_loss`, for tasks other than
+//! language models `task` (output names, JSON), and `checksums`: the CRC-32 of every tensor's
+//! bytes and of the other metadata, verified on load so that a damaged file is refused naming
+//! the damaged tensor (files written before checksums existed still load, with a
+//! [`CheckpointData::note`]).
 //! Writes are atomic: a temporary file beside the target, fsync, rename.
 
 use std::collections::HashMap;
@@ -37,6 +38,9 @@ pub struct CheckpointData {
     pub config_toml: String,
     /// Vocabulary as JSON.
     pub vocab_json: String,
+    /// Tasks other than language models: the task's output names etc. as JSON
+    /// ([`crate::task::data::TaskInfo`]); metadata key `task`.
+    pub task_json: Option<String>,
     /// Training steps done.
     pub step: u64,
     /// Best validation loss so far (nats/token).
@@ -208,6 +212,9 @@ pub fn save(path: &Path, data: &CheckpointData) -> Result<(), CheckpointError> {
     meta.insert("version".to_string(), VERSION.to_string());
     meta.insert("config".to_string(), data.config_toml.clone());
     meta.insert("vocab".to_string(), data.vocab_json.clone());
+    if let Some(t) = &data.task_json {
+        meta.insert("task".to_string(), t.clone());
+    }
     meta.insert(
         "spec".to_string(),
         serde_json::to_string(&model.spec).unwrap_or_default(),
@@ -437,6 +444,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<CheckpointData, CheckpointErro
     Ok(CheckpointData {
         config_toml: get("config")?,
         vocab_json: get("vocab")?,
+        task_json: meta.get("task").cloned(),
         step,
         best_val,
         model,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::checkpoint::{self, CheckpointError};
+use super::data::{Batches, RunData};
 use super::divergence::{LossWindow, OnDivergence};
 use super::protocol::SampleRequest;
 use super::rundir::{self, RunFiles};
@@ -19,6 +20,12 @@ use crate::data::{load_dataset, DataError, Vocab};
 use crate::nn::error::NnError;
 use crate::nn::{Model, Sharded};
 use crate::optim::Optimizer;
+use crate::task::batcher::TaskBatcher;
+use crate::task::data::TaskInfo;
+use crate::task::evaluate::EvalScratch;
+use crate::task::load::load_task;
+use crate::task::seqset::empty_batch;
+use crate::task::TaskError;
 
 /// Options of a run beyond the experiment file.
 #[derive(Clone, Debug, Default)]
@@ -47,6 +54,9 @@ pub enum RunError {
     /// Bad data.
     #[error(transparent)]
     Data(#[from] DataError),
+    /// Bad task data (a tagging, classification or regression file).
+    #[error(transparent)]
+    Task(#[from] TaskError),
     /// Bad checkpoint.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
@@ -95,21 +105,45 @@ impl Trainer {
         if let Some(s) = opts.seed {
             exp.seed = s;
         }
-        let data = load_dataset(&exp)?;
         let (bsz, seq_len) = (exp.training.batch_size, exp.training.seq_len);
-        let batcher = data.batcher(bsz, seq_len, exp.seed);
+        let (data, batcher) = if exp.task.is_language_model() {
+            let data = load_dataset(&exp)?;
+            let batcher = data.batcher(bsz, seq_len, exp.seed);
+            (
+                RunData::Text(data),
+                Batches::Text {
+                    batcher,
+                    current: empty_batch(),
+                },
+            )
+        } else {
+            let task = load_task(&exp)?;
+            let (word_dropout, unknown_words) = match &exp.task.source {
+                crate::config::TaskSource::Files {
+                    word_dropout,
+                    unknown_words,
+                    ..
+                } => (*word_dropout, *unknown_words),
+                _ => (0.0, Default::default()),
+            };
+            let batcher = TaskBatcher::new(&task, bsz, exp.seed, word_dropout, unknown_words);
+            (RunData::Task(Box::new(task)), Batches::Task(Box::new(batcher)))
+        };
         exp.resolve_epochs(batcher.steps_per_epoch());
         if let Some(s) = opts.steps {
             exp.set_steps(s);
         }
-        let spec = exp.model_spec(data.vocab.len());
+        let spec = match data.task() {
+            Some(t) => exp.task_model_spec(t),
+            None => exp.model_spec(data.vocab().len()),
+        };
         let model_err = |source| RunError::Model {
             file: file.clone(),
             source,
         };
         let mut model = Model::<f32>::new(spec.clone(), exp.seed).map_err(model_err)?;
         let (mut opt, mut step, mut best_val, mut carried) = (None, 0, None, None);
-        let mut notes = data.notes.clone();
+        let mut notes = data.notes();
         if let Some(ck) = &opts.resume {
             let c = checkpoint::load(ck)?;
             notes.extend(c.note.clone());
@@ -121,19 +155,34 @@ impl Trainer {
                 .filter(|n| *n != exp.name)
                 .map(|n| format!("it is a checkpoint of experiment `{n}`, not `{}`: ", exp.name))
                 .unwrap_or_default();
-            if theirs.tokens() != data.vocab.tokens() {
+            if theirs.tokens() != data.vocab().tokens() {
                 return Err(RunError::Mismatch(format!(
                     "{}: {}its vocabulary ({} tokens) differs from the data of {file} ({} tokens){}",
                     ck.display(),
                     other,
                     theirs.len(),
-                    data.vocab.len(),
+                    data.vocab().len(),
                     if other.is_empty() {
                         "; the data changed since the checkpoint"
                     } else {
                         ""
                     }
                 )));
+            }
+            if let Some(task) = data.task() {
+                let labels = c
+                    .task_json
+                    .as_deref()
+                    .and_then(|j| TaskInfo::from_json(j).ok())
+                    .map(|i| i.labels);
+                if labels.as_deref() != Some(task.labels.names()) {
+                    return Err(RunError::Mismatch(format!(
+                        "{}: {}its outputs differ from the {} of {file}; the data changed since the checkpoint, or it is another task's",
+                        ck.display(),
+                        other,
+                        if task.kind == crate::task::TaskKind::Tagging { "tags" } else { "classes" }
+                    )));
+                }
             }
             if c.model.spec != spec {
                 return Err(RunError::Mismatch(format!(
@@ -161,7 +210,10 @@ impl Trainer {
             Some(o) => o,
             None => Optimizer::new(exp.training.optim, &model.params).map_err(model_err)?,
         };
-        let val = data.val_batches(bsz, seq_len, exp.training.max_val_tokens);
+        let val = match data.text() {
+            Some(d) => d.val_batches(bsz, seq_len, exp.training.max_val_tokens),
+            None => Vec::new(),
+        };
         let out = opts.out.clone().unwrap_or_else(|| PathBuf::from("runs"));
         let run_dir = rundir::create(&out, &exp.name).map_err(io_err(&out))?;
         let config = rundir::rebased_for(&exp, &run_dir).to_toml();
@@ -181,7 +233,7 @@ impl Trainer {
         if let Some((b, states)) = carried {
             shards.import_state(&model, b, &states);
         }
-        let probe_tokens = data.probe_tokens(100);
+        let probe_tokens = data.text().map(|d| d.probe_tokens(100)).unwrap_or_default();
         let sampling = SampleRequest {
             temperature: exp.sampling.temperature,
             top_k: exp.sampling.top_k,
@@ -221,6 +273,11 @@ impl Trainer {
             last_train: f64::NAN,
             last_tokens_per_s: 0.0,
             last_eval_step: None,
+            task_eval: EvalScratch::default(),
+            last_scores: None,
+            solved_at: None,
+            probe_seq: 0,
+            probe_set: None,
         })
     }
 }

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::infer::probe::ProbeReport;
+use crate::task::evaluate::TaskMetrics;
 
 /// UI → trainer.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,6 +69,36 @@ pub struct Metrics {
     pub grad_norm: f64,
     /// Training throughput over the logged interval.
     pub tokens_per_s: f64,
+    /// Tasks other than language models: the task's metrics at this evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskScores>,
+}
+
+/// A task's scores at one evaluation (in `metrics.jsonl` under `task`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskScores {
+    /// The task's headline metric: "chunk F1", "accuracy", "MSE" or "error" (the share of the
+    /// solved test's sequences processed wrongly, for generated tasks).
+    pub metric: String,
+    /// Its value (generated tasks: on the solved test's fresh sequences; otherwise on the
+    /// validation data).
+    pub value: f64,
+    /// Whether larger values of `metric` are better.
+    pub higher_is_better: bool,
+    /// Every metric on the validation data.
+    pub valid: TaskMetrics,
+    /// Generated tasks: the metrics on the solved test's fresh sequences.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<TaskMetrics>,
+    /// Training sequences seen so far.
+    pub sequences: u64,
+    /// Generated tasks: training sequences seen at the first evaluation that passed the solved
+    /// test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solved_at: Option<u64>,
+    /// The output labels (tags or classes), for the TUI's task pane; not in metrics.jsonl.
+    #[serde(skip)]
+    pub labels: Vec<String>,
 }
 
 /// Static facts about the run, sent once at start.
@@ -103,6 +134,8 @@ pub struct SampleEvent {
 }
 
 /// Trainer → UI.
+// A few events a second through a channel: a large `Step` (a task's scores) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// The run has started (or resumed).

@@ -15,13 +15,15 @@ impl Trainer {
         let t0 = Instant::now();
         // Batches are a pure function of the step (resuming at step k sees the same batches).
         let (batch, reset) = self.batcher.batch(self.step);
+        // Throughput counts the tokens read (a many-to-one head scores one per sequence).
+        let read = batch.real_steps();
         if reset {
             self.shards.reset_state(); // a new epoch or a new set of lines: a⟨0⟩ = c⟨0⟩ = 0
         }
         // forward → zero_grad → backward, per shard of batch rows: each shard runs the forward
         // pass (caching what backward needs), overwrites its gradient buffer (zero_grad) and
         // backpropagates through time; `grads` ← Σ_k (B_k / B) g_k = ∂(Σ loss / B)/∂θ.
-        let loss = self.shards.forward_backward(&self.model, &batch, &mut self.grads)?;
+        let loss = self.shards.forward_backward(&self.model, batch, &mut self.grads)?;
         // Loss blow-up: refuse the step (before its update) when the mean loss per token is far
         // above its running median (`divergence.rs`).
         let tr = &self.exp.training;
@@ -46,7 +48,7 @@ impl Trainer {
         self.window.time += dt;
         self.window.loss += loss.sum;
         self.window.count += loss.count;
-        self.window.tokens += batch.scored();
+        self.window.tokens += read;
         Ok(())
     }
 }

@@ -9,23 +9,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::checkpoint::{self, CheckpointData, CheckpointError};
+use super::data::{Batches, RunData};
 use super::divergence::{LossWindow, OnDivergence};
-use super::protocol::{Metrics, RunInfo, SampleEvent, SampleRequest};
+use super::protocol::{Metrics, RunInfo, SampleEvent, SampleRequest, TaskScores};
 use super::rundir::RunFiles;
 use crate::config::{Experiment, Mode};
-use crate::data::{Dataset, TrainBatcher};
 use crate::infer::probe::{probe, ProbeReport};
 use crate::infer::sample::{sample_seed, sample_text, SampleOpts};
 use crate::nn::{Batch, InputKind, Model, Params, Score, Sharded};
 use crate::optim::Optimizer;
+use crate::task::evaluate::EvalScratch;
 
 /// The state of one training run. Lives on the trainer thread.
 pub struct Trainer {
     /// The experiment (steps resolved).
     pub exp: Experiment,
-    /// Data and vocabulary.
-    pub data: Dataset,
-    pub(super) batcher: TrainBatcher,
+    /// Data and vocabulary: a language model's text, or a sequence task.
+    pub data: RunData,
+    pub(super) batcher: Batches,
     pub(super) val: Vec<(Batch, bool)>,
     /// The model.
     pub model: Model<f32>,
@@ -62,6 +63,16 @@ pub struct Trainer {
     pub(super) last_train: f64,
     pub(super) last_tokens_per_s: f64,
     pub(super) last_eval_step: Option<u64>,
+    /// Tasks: buffers of the evaluation.
+    pub(super) task_eval: EvalScratch<f32>,
+    /// Tasks: the scores of the last evaluation.
+    pub(super) last_scores: Option<TaskScores>,
+    /// Generated tasks: training sequences seen when the solved test first passed.
+    pub(super) solved_at: Option<u64>,
+    /// Tasks: which validation sequence the probe reads.
+    pub(super) probe_seq: usize,
+    /// Tasks: a probe sequence set from text (instead of a validation sequence).
+    pub(super) probe_set: Option<crate::task::seqset::SeqSet>,
 }
 
 /// Sums over the steps since the last metrics line.
@@ -85,15 +96,25 @@ impl Trainer {
             InputKind::OneHot => format!("one-hot {}", s.vocab),
             InputKind::Embedding(e) => format!("embedding {}×{e}", s.vocab),
         };
+        let task = match self.data.task() {
+            Some(t) => format!(", {} → {} outputs", self.exp.task.kind.name(), t.outputs()),
+            None => String::new(),
+        };
         RunInfo {
             name: self.exp.name.clone(),
             run_dir: self.run_dir.clone(),
             total_steps: self.total,
             start_step: self.start_step,
             params: self.model.param_count(),
-            vocab: self.data.vocab.len(),
+            vocab: self.data.vocab().len(),
             train_tokens: self.data.train_tokens(),
-            model: format!("{} {}×{}, {input}", s.cell.name(), s.layers, s.hidden),
+            model: format!(
+                "{}{} {}×{}, {input}{task}",
+                if s.bidirectional { "bi-" } else { "" },
+                s.cell.name(),
+                s.layers,
+                s.hidden
+            ),
         }
     }
 
@@ -115,8 +136,12 @@ impl Trainer {
         self.last_eval_step == Some(self.step)
     }
 
-    /// Mean validation loss per token (nats), or `None` without validation data.
+    /// Mean validation loss per token (nats), or `None` without validation data. For a task,
+    /// its metrics are computed too (`last_scores`).
     pub fn evaluate(&mut self) -> Option<f64> {
+        if self.data.task().is_some() {
+            return self.evaluate_task();
+        }
         if self.val.is_empty() {
             return None;
         }
@@ -149,9 +174,15 @@ impl Trainer {
             return None;
         }
         let _ = self.files.metrics(&m);
-        let best = val.is_some_and(|v| v.is_finite() && self.best_val.is_none_or(|b| v < b));
+        // The best checkpoint is chosen by the task's metric (as a loss: lower is better), by the
+        // validation loss for language models.
+        let score = match &m.task {
+            Some(t) => val.and(Some(if t.higher_is_better { 1.0 - t.value } else { t.value })),
+            None => val,
+        };
+        let best = score.is_some_and(|v| v.is_finite() && self.best_val.is_none_or(|b| v < b));
         if best {
-            self.best_val = val;
+            self.best_val = score;
         }
         Some((m, best))
     }
@@ -174,7 +205,11 @@ impl Trainer {
         }
         Metrics {
             step: self.step,
-            epoch: self.step as f64 / self.batcher.steps_per_epoch().max(1) as f64,
+            // Generated tasks have no epochs (`steps_per_epoch` is u64::MAX): 0.
+            epoch: match self.batcher.steps_per_epoch() {
+                u64::MAX => 0.0,
+                spe => self.step as f64 / spe.max(1) as f64,
+            },
             time_s: self.active.as_secs_f64(),
             train_loss: train,
             val_loss: val,
@@ -182,6 +217,7 @@ impl Trainer {
             lr: self.last_lr,
             grad_norm: self.last_norm,
             tokens_per_s: self.last_tokens_per_s,
+            task: if val.is_some() { self.last_scores.clone() } else { None },
         }
     }
 
@@ -190,7 +226,8 @@ impl Trainer {
     pub fn save(&mut self, best: bool) -> Result<PathBuf, CheckpointError> {
         let data = CheckpointData {
             config_toml: self.exp.to_toml(),
-            vocab_json: self.data.vocab.to_json(),
+            vocab_json: self.data.vocab().to_json(),
+            task_json: self.data.task().map(|t| t.info().to_json()),
             step: self.step,
             best_val: self.best_val,
             model: self.model.clone(),
@@ -242,24 +279,40 @@ impl Trainer {
     /// Generate a sample with `req` from zero state: the text and how many tokens of the prime
     /// text were not in the vocabulary.
     pub fn sample(&self, req: &SampleRequest, seed: u64) -> (String, usize) {
+        let Some(data) = self.data.text() else {
+            return (String::new(), 0);
+        };
         let opts = SampleOpts {
             temperature: req.temperature,
             top_k: req.top_k,
             length: req.length,
             stop: None,
         };
-        let lines = self.data.mode == Mode::Lines;
-        sample_text(&self.model, &self.data.vocab, lines, &opts, &req.prime, seed)
+        let lines = data.mode == Mode::Lines;
+        sample_text(&self.model, &data.vocab, lines, &opts, &req.prime, seed)
     }
 
     /// A sample at the current step, appended to `samples.txt`, seeded by the run's seed, the
     /// step and `draw` (0 for the scheduled sample, n for the n-th asked for by hand); and a
-    /// warning when the prime text had tokens outside the vocabulary.
+    /// warning when the prime text had tokens outside the vocabulary. A task model does not
+    /// generate text: the warning says so.
     pub fn sample_now(&mut self, req: &SampleRequest, draw: u64) -> (SampleEvent, Option<String>) {
+        if self.data.task().is_some() {
+            let ev = SampleEvent {
+                step: self.step,
+                request: req.clone(),
+                text: String::new(),
+            };
+            let why = format!(
+                "this is a {} model: it does not generate text",
+                self.exp.task.kind.name()
+            );
+            return (ev, Some(why));
+        }
         let (text, unknown) = self.sample(req, sample_seed(self.exp.seed, self.step, draw));
         let _ = self.files.sample(self.step, req.temperature, &text);
         let warning = (unknown > 0).then(|| {
-            let v = &self.data.vocab;
+            let v = self.data.vocab();
             format!(
                 "{unknown} token(s) of the prime text are not in the vocabulary ({}) and were {}",
                 v.name_unknown(&req.prime),
@@ -276,10 +329,13 @@ impl Trainer {
 
     /// Probe on `text` from now on; warnings when it is too short or partly unknown.
     pub fn set_probe_text(&mut self, text: &str) -> Vec<String> {
+        if self.data.task().is_some() {
+            return self.set_probe_sequence(text);
+        }
         let mut warnings = Vec::new();
-        let (ids, unknown) = self.data.vocab.encode(text);
+        let (ids, unknown) = self.data.vocab().encode(text);
         if unknown > 0 {
-            let v = &self.data.vocab;
+            let v = self.data.vocab();
             warnings.push(format!(
                 "{unknown} token(s) of the probe text are not in the vocabulary ({}) and were {}",
                 v.name_unknown(text),
@@ -296,7 +352,10 @@ impl Trainer {
 
     /// Probe the model on the current probe text.
     pub fn probe(&self) -> Option<ProbeReport> {
-        let vocab = &self.data.vocab;
+        if self.data.task().is_some() {
+            return self.probe_task();
+        }
+        let vocab = self.data.vocab();
         probe(&self.model, &self.probe_tokens, self.step, &|t| vocab.display(t)).ok()
     }
 

@@ -297,6 +297,11 @@ impl App {
         self.messages.push_back((level, text.into()));
     }
 
+    /// Whether the experiment (or the run) is a task other than a language model.
+    pub fn is_task(&self) -> bool {
+        self.run.last_task.is_some() || self.experiment.as_ref().is_some_and(|e| !e.task.is_language_model())
+    }
+
     /// The base learning rate in use.
     pub fn base_lr(&self) -> Option<f64> {
         self.run.lr.or(self.experiment.as_ref().map(|e| e.training.optim.lr))

@@ -233,6 +233,7 @@ mod tests {
                 lr: 1e-3,
                 grad_norm: 1.0,
                 tokens_per_s: 100.0,
+                task: None,
             })
         };
         let text = [

@@ -154,6 +154,11 @@ fn train_body(app: &App, area: Rect, buf: &mut Buffer) {
         if c.x_time { " · by time" } else { "" },
         if c.recent { " · recent" } else { "" },
     );
+    // A task's headline metric beside its loss.
+    let title = match &app.run.last_task {
+        Some(ts) => format!("{title}· {} ", crate::headless::task_metric(ts)),
+        None => title,
+    };
     let mut series = vec![
         Series {
             name: String::new(),
@@ -189,6 +194,17 @@ fn train_body(app: &App, area: Rect, buf: &mut Buffer) {
         empty_text: empty,
     }
     .render(loss_area, buf);
+    if app.is_task() {
+        // A task generates no text: its scores take the samples' place.
+        let kind = app.experiment.as_ref().map_or("task", |e| e.task.kind.name());
+        super::widgets::task_pane::TaskPane {
+            scores: app.run.last_task.as_ref(),
+            theme: t,
+            block: pane_block(app, Pane::Samples, format!(" Task · {kind} ")),
+        }
+        .render(sample_area, buf);
+        return;
+    }
     let sm = &app.sampling;
     let sample_title = format!(" Samples · T {} ", temperature_text(sm.temperature()));
     Samples {

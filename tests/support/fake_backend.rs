@@ -67,6 +67,9 @@ pub fn default_experiment(name: &str) -> Experiment {
         seed: 1,
         data: DataSection {
             files: vec!["data/tiny.txt".into()],
+            train: Vec::new(),
+            valid: Vec::new(),
+            test: Vec::new(),
             level: Level::Char,
             mode: Mode::Stream,
             val_fraction: 0.05,
@@ -116,6 +119,7 @@ pub fn default_experiment(name: &str) -> Experiment {
             length: 120,
             prime: String::new(),
         },
+        task: Default::default(),
     }
 }
 
@@ -495,6 +499,7 @@ impl FakeTrainer {
                     lr,
                     grad_norm: 0.5 + 3.0 * (-s / 500.0).exp() + noise(&mut seed),
                     tokens_per_s: f64::from(interval_n) * 32.0 * 64.0 / secs,
+                    task: None,
                 };
                 interval_loss = 0.0;
                 interval_n = 0;

@@ -74,6 +74,7 @@ pub fn metrics(step: u64) -> Metrics {
         lr: 2e-3,
         grad_norm: 0.8 + 2.0 * (-s / 500.0).exp(),
         tokens_per_s: 102_400.0,
+        task: None,
     }
 }
 

@@ -119,6 +119,22 @@ impl<F: Scalar> Model<F> {
                 // Input side: ∂W_ax = xᵀ · ∂pre; ∂x = ∂pre · W_axᵀ.
                 if l == 0 {
                     match self.spec.input {
+                        InputKind::OneHot if !batch.features.is_empty() => {
+                            // Real-valued inputs: ∂W[H + j] += x_j · ∂pre row, for every row.
+                            let v = self.spec.vocab;
+                            let gflat = grads.values[dp.w].as_slice_mut().expect("gradients are contiguous");
+                            for (x, dr) in batch.features.chunks_exact(v).zip(c.dpre[..rows * gh].chunks_exact(gh)) {
+                                for (j, &xj) in x.iter().enumerate() {
+                                    if xj != 0.0 {
+                                        let xj = F::from_f32(xj).unwrap_or_else(F::zero);
+                                        let o = (h + j) * gh;
+                                        for (g, &d) in gflat[o..o + gh].iter_mut().zip(dr) {
+                                            *g += xj * d;
+                                        }
+                                    }
+                                }
+                            }
+                        }
                         InputKind::OneHot => {
                             // ∂W_ax row H + tok += ∂pre row (scatter-add of the gather).
                             let gflat = grads.values[dp.w].as_slice_mut().expect("gradients are contiguous");

@@ -30,7 +30,14 @@ impl<F: Scalar> Model<F> {
                 .into(),
             });
         }
-        self.forward_layers(&batch.inputs, batch.steps, batch.batch, &batch.mask, ws);
+        self.forward_layers_with(
+            &batch.inputs,
+            &batch.features,
+            batch.steps,
+            batch.batch,
+            &batch.mask,
+            ws,
+        );
         self.forward_head(ws);
         let st = self.loss(batch, score, ws);
         if !st.sum.is_finite() {
@@ -45,11 +52,33 @@ impl<F: Scalar> Model<F> {
     /// Run the recurrent layers over `inputs` (`[T·B]` tokens, time-major), starting from the
     /// workspace's carried state, filling every cache. `mask` may be empty (all real).
     pub fn forward_layers(&self, inputs: &[u32], steps: usize, b: usize, mask: &[u8], ws: &mut Workspace<F>) {
-        with_simd(|| self.forward_layers_body(inputs, steps, b, mask, ws));
+        with_simd(|| self.forward_layers_body(inputs, &[], steps, b, mask, ws));
+    }
+
+    /// [`Self::forward_layers`] with real-valued inputs: `features` is `[T·B, V]` (see
+    /// [`Batch::features`]); empty = the tokens of `inputs`.
+    pub fn forward_layers_with(
+        &self,
+        inputs: &[u32],
+        features: &[f32],
+        steps: usize,
+        b: usize,
+        mask: &[u8],
+        ws: &mut Workspace<F>,
+    ) {
+        with_simd(|| self.forward_layers_body(inputs, features, steps, b, mask, ws));
     }
 
     #[inline(always)]
-    fn forward_layers_body(&self, inputs: &[u32], steps: usize, b: usize, mask: &[u8], ws: &mut Workspace<F>) {
+    fn forward_layers_body(
+        &self,
+        inputs: &[u32],
+        features: &[f32],
+        steps: usize,
+        b: usize,
+        mask: &[u8],
+        ws: &mut Workspace<F>,
+    ) {
         self.prepare(ws, steps, b);
         let (h, dirs) = (self.spec.hidden, self.spec.dirs());
         let gh = self.cell.gates() * h;
@@ -78,10 +107,23 @@ impl<F: Scalar> Model<F> {
                 let bias = bias.as_slice().expect("parameters are contiguous");
                 let wflat = w.as_slice().expect("parameters are contiguous");
                 let one_hot = l == 0 && self.spec.input == InputKind::OneHot;
+                let v = self.spec.vocab;
                 with_simd(|| {
                     for (r, xr) in c.xw[..rows * gh].chunks_exact_mut(gh).enumerate() {
                         let tok = inputs[r];
-                        if one_hot && tok != NO_INPUT {
+                        if one_hot && !features.is_empty() {
+                            // Real-valued x⟨t⟩ ∈ ℝ^V: xw = b + Σ_j x_j · W[H + j].
+                            xr.copy_from_slice(bias);
+                            for (j, &xj) in features[r * v..(r + 1) * v].iter().enumerate() {
+                                if xj != 0.0 {
+                                    let xj = F::from_f32(xj).unwrap_or_else(F::zero);
+                                    let src = &wflat[(h + j) * gh..(h + j + 1) * gh];
+                                    for (x, &sv) in xr.iter_mut().zip(src) {
+                                        *x += xj * sv;
+                                    }
+                                }
+                            }
+                        } else if one_hot && tok != NO_INPUT {
                             let src = &wflat[(h + tok as usize) * gh..(h + tok as usize + 1) * gh];
                             for ((x, &bb), &sv) in xr.iter_mut().zip(bias).zip(src) {
                                 *x = bb + sv;

@@ -56,6 +56,8 @@ pub struct RunState {
     pub last_val: Option<f64>,
     /// The best validation loss.
     pub best_val: Option<f64>,
+    /// Tasks other than language models: the scores of the last evaluation.
+    pub last_task: Option<crate::train::protocol::TaskScores>,
     /// Training loss per logged step.
     pub train: History,
     /// Validation loss per evaluation.
@@ -82,6 +84,7 @@ impl RunState {
             last: None,
             last_val: None,
             best_val: None,
+            last_task: None,
             train: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
             val: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
             saved_step: 0,
@@ -276,6 +279,9 @@ fn step(app: &mut App, m: Metrics) {
         if v.is_finite() && run.best_val.is_none_or(|b| v < b) {
             run.best_val = Some(v);
         }
+    }
+    if m.task.is_some() {
+        run.last_task.clone_from(&m.task);
     }
     run.last = Some(m);
 }

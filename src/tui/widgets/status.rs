@@ -43,10 +43,21 @@ impl Status<'_> {
         let lr = m.map(|m| m.lr).or(self.app.base_lr());
         f.push(("lr", lr.map_or("–".into(), |lr| format!("{lr:.2e}"))));
         f.push(("|g|", m.map_or("–".into(), |m| sig3(m.grad_norm))));
-        f.push(("bits/tok", m.map_or("–".into(), |m| format!("{:.3}", m.bits_per_token))));
-        f.push(("ppl", m.map_or("–".into(), |m| sig3(m.bits_per_token.exp2()))));
-        if let Some(v) = run.best_val {
-            f.push(("best val", format!("{v:.3}")));
+        if self.app.is_task() {
+            // A task's headline metric replaces bits/token and perplexity.
+            f.push((
+                "",
+                run.last_task.as_ref().map_or("–".into(), crate::headless::task_metric),
+            ));
+            if let Some(v) = run.last_val {
+                f.push(("val loss", format!("{v:.4}")));
+            }
+        } else {
+            f.push(("bits/tok", m.map_or("–".into(), |m| format!("{:.3}", m.bits_per_token))));
+            f.push(("ppl", m.map_or("–".into(), |m| sig3(m.bits_per_token.exp2()))));
+            if let Some(v) = run.best_val {
+                f.push(("best val", format!("{v:.3}")));
+            }
         }
         let eta = match (m, run.info.as_ref(), total) {
             (Some(m), Some(info), Some(t)) if m.step > info.start_step && m.time_s > 0.0 => {
@@ -78,7 +89,9 @@ impl Widget for Status<'_> {
         )];
         for (label, value) in self.fields() {
             spans.push(Span::raw("  "));
-            spans.push(Span::styled(format!("{label} "), t.label));
+            if !label.is_empty() {
+                spans.push(Span::styled(format!("{label} "), t.label));
+            }
             spans.push(Span::styled(value, t.value));
         }
         Paragraph::new(Line::from(spans))

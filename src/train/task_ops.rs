@@ -1,0 +1,190 @@
+//! The trainer's operations on sequence tasks: evaluation with the task's own metrics (and, for
+//! generated tasks, the solved test on fresh sequences), and the probe of one sequence.
+
+use super::protocol::TaskScores;
+use super::trainer::Trainer;
+use crate::config::TaskSource;
+use crate::infer::probe::{probe_batch, ProbeReport};
+use crate::nn::{Model, Score};
+use crate::task::data::{FileFormat, TaskData};
+use crate::task::encode::{push_text, token_id};
+use crate::task::evaluate::evaluate;
+use crate::task::metrics::argmax;
+use crate::task::seqset::{empty_batch, Labels, SeqSet};
+
+/// Sequences per evaluation batch.
+const EVAL_BATCH: usize = 128;
+
+impl Trainer {
+    /// Training sequences seen so far.
+    pub fn sequences_seen(&self) -> u64 {
+        self.step.saturating_mul(self.exp.training.batch_size as u64)
+    }
+
+    /// Score the validation data with the task's metrics (and a generated task's solved test);
+    /// the mean validation loss, NaN when the model gives non-finite outputs.
+    pub(super) fn evaluate_task(&mut self) -> Option<f64> {
+        let sequences = self.sequences_seen();
+        let task = self.data.task()?;
+        let valid = match evaluate(&self.model, task, &task.valid, EVAL_BATCH, &mut self.task_eval) {
+            Ok(m) => m,
+            Err(_) => return Some(f64::NAN),
+        };
+        let test = match (&task.generator, &task.test) {
+            (Some(_), Some(t)) => match evaluate(&self.model, task, t, EVAL_BATCH, &mut self.task_eval) {
+                Ok(m) => Some(m),
+                Err(_) => return Some(f64::NAN),
+            },
+            _ => None,
+        };
+        if test.as_ref().and_then(|t| t.solved) == Some(true) && self.solved_at.is_none() {
+            self.solved_at = Some(sequences);
+        }
+        let head = test.as_ref().unwrap_or(&valid).primary();
+        let loss = valid.loss;
+        self.last_scores = Some(TaskScores {
+            metric: head.name.to_string(),
+            value: head.value,
+            higher_is_better: head.higher_is_better,
+            valid,
+            test,
+            sequences,
+            solved_at: self.solved_at,
+            labels: self.data.task().map(|t| t.labels.names().to_vec()).unwrap_or_default(),
+        });
+        Some(loss)
+    }
+
+    /// The scores of the last evaluation of a task.
+    pub fn task_scores(&self) -> Option<&TaskScores> {
+        self.last_scores.as_ref()
+    }
+
+    /// Probe the task's probe sequence: the one set with [`Trainer::set_probe_text`], else the
+    /// first validation sequence, with its true labels.
+    pub(super) fn probe_task(&self) -> Option<ProbeReport> {
+        let task = self.data.task()?;
+        let (set, i) = match &self.probe_set {
+            Some(s) => (s, 0),
+            None => (&task.valid, self.probe_seq.min(task.valid.len().checked_sub(1)?)),
+        };
+        let mut batch = empty_batch();
+        let mut features = Vec::new();
+        set.fill_batch(&[i], &mut batch, &mut features);
+        let vocab = &task.vocab;
+        let inputs = batch.inputs.clone();
+        let input_text = |t: usize| match task.dense {
+            Some(w) => features[t * w..(t + 1) * w]
+                .iter()
+                .map(|v| format!("{v:.2}"))
+                .collect::<Vec<_>>()
+                .join(","),
+            None => vocab.display(inputs[t]),
+        };
+        probe_batch(&self.model, &batch, self.step, &input_text, &|k| {
+            task.labels.name(k).to_string()
+        })
+        .ok()
+    }
+
+    /// Probe `text` from now on (tasks): a sentence of whitespace-separated tokens for tagging
+    /// from column files, the text of one example for classification, a line of the alphabet's
+    /// symbols for generated tasks. The targets are the model's own predictions at the time the
+    /// text is set (there is no gold label). Warnings when the text is empty or partly unknown.
+    pub(super) fn set_probe_sequence(&mut self, text: &str) -> Vec<String> {
+        let Some(task) = self.data.task() else {
+            return Vec::new();
+        };
+        let (set, warnings) = probe_sequence(&self.model, task, &self.exp.task.source, text);
+        if set.is_some() {
+            self.probe_set = set;
+        }
+        warnings
+    }
+}
+
+/// `text` as one sequence of `task` to probe (see [`Trainer::set_probe_text`]), labelled with
+/// the model's own predictions; `None` with the reason when it cannot be read. Warnings when
+/// the text is partly unknown.
+pub fn probe_sequence(
+    model: &Model<f32>,
+    task: &TaskData,
+    source: &TaskSource,
+    text: &str,
+) -> (Option<SeqSet>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut set = SeqSet::tokens(&task.valid.labels);
+    let unknown = match encode_probe(task, source, text, &mut set) {
+        Ok(u) => u,
+        Err(why) => return (None, vec![why]),
+    };
+    if set.tokens.is_empty() {
+        return (None, vec!["the probe text holds no token".into()]);
+    }
+    if unknown > 0 {
+        warnings.push(format!(
+            "{unknown} token(s) of the probe text are not in the vocabulary and were mapped to <unk> or dropped"
+        ));
+    }
+    set.end_seq();
+    // Label the sequence with the model's own predictions.
+    let mut batch = empty_batch();
+    let mut features = Vec::new();
+    let n = set.tokens.len();
+    match &mut set.labels {
+        Labels::PerStep(v) => v.resize(n, 0),
+        Labels::Class(v) => v.push(0),
+        Labels::Real { values, outputs } => values.resize(*outputs, 0.0),
+    }
+    set.fill_batch(&[0], &mut batch, &mut features);
+    let mut ws = model.workspace();
+    if model.forward(&batch, Score::All, &mut ws).is_ok() {
+        let y = model.spec.outputs;
+        match &mut set.labels {
+            Labels::PerStep(v) => {
+                for (t, l) in v.iter_mut().enumerate() {
+                    *l = argmax(&ws.logits[t * y..(t + 1) * y]) as u32;
+                }
+            }
+            Labels::Class(v) => v[0] = argmax(&ws.logits[..y]) as u32,
+            Labels::Real { values, .. } => {
+                for (k, v) in values.iter_mut().enumerate() {
+                    *v = f64::from(ws.logits[k]);
+                }
+            }
+        }
+    }
+    (Some(set), warnings)
+}
+
+/// Append the tokens of `text` to `set` as the task reads an input; the unknown tokens.
+fn encode_probe(task: &TaskData, source: &TaskSource, text: &str, set: &mut SeqSet) -> Result<usize, String> {
+    if task.dense.is_some() {
+        return Err("probes of real-valued inputs read the validation data; a probe text does not apply".into());
+    }
+    let vocab = &task.vocab;
+    let mut unknown = 0;
+    match source {
+        TaskSource::Files {
+            format: FileFormat::Columns(_),
+            unknown_words,
+            ..
+        } => {
+            for w in text.split_whitespace() {
+                let id = token_id(vocab, w, *unknown_words);
+                unknown += usize::from(vocab.token(id).starts_with("<unk"));
+                set.tokens.push(id);
+            }
+        }
+        TaskSource::Files { .. } => unknown += push_text(text, vocab, set),
+        TaskSource::Generated { .. } | TaskSource::Text => {
+            for c in text.trim().chars() {
+                match vocab.char_id(c) {
+                    Some(id) => set.tokens.push(id),
+                    None => unknown += 1,
+                }
+            }
+        }
+    }
+    Ok(unknown)
+}
