@@ -50,6 +50,7 @@ fn metrics(step: u64, train: f64, val: Option<f64>) -> String {
         lr: 1e-3,
         grad_norm: 1.0,
         tokens_per_s: 100.0,
+        task: None,
     };
     serde_json::to_string(&m).unwrap_or_default()
 }
