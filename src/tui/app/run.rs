@@ -178,7 +178,11 @@ pub(super) fn on_event(app: &mut App, ev: Event) {
         Event::Step(m) => step(app, m),
         Event::Sample(s) => {
             let sm = &mut app.sampling;
-            if let Some(c) = sm.checkpoints.iter_mut().find(|c| c.sample.is_none()) {
+            for c in sm
+                .checkpoints
+                .iter_mut()
+                .filter(|c| c.step == s.step && c.sample.is_none())
+            {
                 c.sample = Some((*s).clone());
             }
             if sm.samples.len() == SAMPLES_KEPT {
@@ -304,9 +308,6 @@ fn checkpointed(app: &mut App, path: PathBuf, step: u64, best: bool) {
         best,
         sample: None,
     });
-    // A sample right after each checkpoint, to compare how the model improved.
-    if app.run.phase != Phase::Stopping {
-        let req = app.sampling.request();
-        app.send(Command::Sample(req));
-    }
+    // The checkpoint takes the sample of its own step when one is scheduled there (it follows
+    // this event). Asking for one here gave a second sample a step later (200 and 201).
 }
