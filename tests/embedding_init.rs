@@ -143,7 +143,10 @@ fn coverage_and_rows_copied_exactly_from_text_and_binary_files() {
 
 #[test]
 fn frozen_rows_stay_while_the_rest_trains_and_fine_tuned_rows_move() {
+    // With weight decay too: the decay skips a frozen embedding.
     let (_d, exp) = setup("embedding_init = \"vectors.txt\"\nembedding_freeze = true");
+    let text = std::fs::read_to_string(&exp).expect("read");
+    std::fs::write(&exp, text.replace("[training]\n", "[training]\nweight_decay = 0.1\n")).expect("write");
     let mut t = prepare(&exp, None).expect("prepare");
     assert!(t.info().model.contains("(frozen)"), "{}", t.info().model);
     let (emb0, params0) = (embedding(&t), t.model.params.clone());
