@@ -439,7 +439,7 @@ fn check_model(cx: &Ctx<'_>, m: RawModel, task: &TaskSection) -> Result<ModelSec
             ));
         }
     }
-    let embedding_init = match m.embedding_init {
+    let embedding_init = match m.embedding_init.clone() {
         Some(p) if p.trim().is_empty() => {
             return Err(cx.bad(
                 "model",
