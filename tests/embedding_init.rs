@@ -226,7 +226,9 @@ fn gradient_matches_finite_differences_from_loaded_vectors() {
         head: HeadKind::PerStep,
         outputs: 3,
         init: Init::Uniform(0.3),
+        init_recurrent: rnn_lab::nn::RecurrentInit::Same,
         forget_bias: 1.0,
+        tie_weights: false,
     };
     let mut model = Model::<f64>::new(spec, 5).expect("model");
     let cov = copy_rows(&mut model, &vocab, &v, "vectors.txt");
