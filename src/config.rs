@@ -90,3 +90,27 @@ pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
 pub fn parse_str(text: &str, path: &Path) -> Result<Experiment, ConfigError> {
     check::parse(text, path)
 }
+
+/// `path:line:col` of `key` in `[section]` of the experiment file `path` (read again from disk),
+/// for errors found after parsing, when the run starts (e.g. an `embedding_init` file that
+/// cannot be read); just `path` when the file or the key cannot be found.
+pub fn key_location(path: &Path, section: &str, key: &str) -> String {
+    let shown = path.display().to_string();
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return shown;
+    };
+    let Ok(doc) = toml::de::DeTable::parse(&text) else {
+        return shown;
+    };
+    let mut spans = locate::Spans::default();
+    if locate::walk(doc.get_ref(), &mut spans).is_err() {
+        return shown;
+    }
+    match spans.keys.get(&(section.to_string(), key.to_string())) {
+        Some((k, _)) => {
+            let (line, col) = locate::line_col(&text, k.start);
+            format!("{shown}:{line}:{col}")
+        }
+        None => shown,
+    }
+}

@@ -187,6 +187,9 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
                     span(info.start_step, info.total_steps),
                     info.run_dir.display()
                 );
+                if let Some(c) = &info.embedding_init {
+                    let _ = writeln!(err, "rnn-lab: {c}");
+                }
                 run_dir = Some(info.run_dir.clone());
             }
             Event::Step(m) => {

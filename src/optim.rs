@@ -179,27 +179,33 @@ impl<F: Scalar> Optimizer<F> {
     /// One update θ ← θ − lr · direction(g), after the decoupled decay θ ← θ − lr·λ·θ of the
     /// weight matrices when `weight_decay` λ > 0. Returns the learning rate used.
     pub fn step(&mut self, params: &mut Params<F>, grads: &Params<F>) -> f64 {
+        self.step_except(params, grads, None)
+    }
+
+    /// [`Self::step`] leaving tensor `frozen` (e.g. a frozen embedding) and its state untouched.
+    pub fn step_except(&mut self, params: &mut Params<F>, grads: &Params<F>, frozen: Option<usize>) -> f64 {
         let lr = self.lr();
         self.t += 1;
         if self.spec.weight_decay > 0.0 {
             // AdamW's decoupled decay (Loshchilov & Hutter 2019): not through the gradient, so
-            // Adam's per-parameter scaling does not weaken it; biases keep their values.
+            // Adam's per-parameter scaling does not weaken it; biases keep their values, and so
+            // does a frozen tensor.
             let keep = F::of(1.0 - lr * self.spec.weight_decay);
-            for (name, v) in params.names.iter().zip(params.values.iter_mut()) {
-                if !is_bias(name) {
+            for (i, (name, v)) in params.names.iter().zip(params.values.iter_mut()).enumerate() {
+                if !is_bias(name) && Some(i) != frozen {
                     v.iter_mut().for_each(|x| *x *= keep);
                 }
             }
         }
-        with_simd(|| self.update(params, grads, F::of(lr)));
+        with_simd(|| self.update(params, grads, F::of(lr), frozen));
         lr
     }
 
     /// The elementwise updates of [`Self::step`] (compiled for AVX2 where the CPU has it).
     #[inline(always)]
-    fn update(&mut self, params: &mut Params<F>, grads: &Params<F>, lr_f: F) {
+    fn update(&mut self, params: &mut Params<F>, grads: &Params<F>, lr_f: F, frozen: Option<usize>) {
         let one = F::one();
-        for i in 0..params.values.len() {
+        for i in (0..params.values.len()).filter(|&i| Some(i) != frozen) {
             let p = params.values[i].as_slice_mut().expect("parameters are contiguous");
             let g = grads.values[i].as_slice().expect("gradients are contiguous");
             let s1 = self.s1.values[i].as_slice_mut().expect("state is contiguous");

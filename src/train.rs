@@ -6,6 +6,7 @@
 pub mod checkpoint;
 pub mod data;
 pub mod divergence;
+pub mod embedding_init;
 mod fault;
 pub mod inspect;
 pub mod prepare;

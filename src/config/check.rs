@@ -439,6 +439,52 @@ fn check_model(cx: &Ctx<'_>, m: RawModel, task: &TaskSection) -> Result<ModelSec
             ));
         }
     }
+    let embedding_init = match m.embedding_init.clone() {
+        Some(p) if p.trim().is_empty() => {
+            return Err(cx.bad(
+                "model",
+                "embedding_init",
+                "\"\"",
+                "must name a vectors file (word2vec text or binary), e.g. \"vectors.txt\"",
+            ))
+        }
+        Some(p) => {
+            if let TaskSource::Generated { generator, .. } = &task.source {
+                return Err(cx.unused(
+                    "model",
+                    "embedding_init",
+                    &format!(
+                        "does not apply: generator = \"{}\" has no words to look up (word vectors start models that read text)",
+                        generator.name()
+                    ),
+                ));
+            }
+            if m.embedding == Some(0) {
+                return Err(cx.bad(
+                    "model",
+                    "embedding",
+                    0,
+                    "means one-hot input, which word vectors cannot start; leave `embedding` out (the size follows the vectors file)",
+                ));
+            }
+            Some(p)
+        }
+        None => None,
+    };
+    if m.embedding_freeze == Some(true) && m.tie_weights == Some(true) {
+        return Err(cx.unused(
+            "model",
+            "embedding_freeze",
+            "cannot be true with tie_weights = true: the tied embedding is also the output layer, which must train",
+        ));
+    }
+    if m.embedding_freeze.is_some() && embedding_init.is_none() {
+        return Err(cx.unused(
+            "model",
+            "embedding_freeze",
+            "only applies with `embedding_init` (a random embedding is always trained)",
+        ));
+    }
     let init = match m.init.unwrap_or(InitName::Uniform) {
         InitName::Uniform => {
             let k = m.init_range.unwrap_or(0.08);
@@ -492,6 +538,8 @@ fn check_model(cx: &Ctx<'_>, m: RawModel, task: &TaskSection) -> Result<ModelSec
         layers,
         bidirectional,
         embedding,
+        embedding_init,
+        embedding_freeze: m.embedding_freeze.unwrap_or(false),
         gru_variant: m.gru_variant.unwrap_or(GruVariant::Course),
         init,
         init_recurrent: m.init_recurrent.unwrap_or(RecurrentInit::Same),

@@ -97,7 +97,15 @@ impl Experiment {
         w(format!("hidden = {}", m.hidden));
         w(format!("layers = {}", m.layers));
         w(format!("bidirectional = {}", m.bidirectional));
-        w(format!("embedding = {}", m.embedding));
+        // With embedding_init and the size not yet read from the vectors file, `embedding` is
+        // left out (it follows the file); `embedding = 0` would mean one-hot.
+        if m.embedding > 0 || m.embedding_init.is_none() {
+            w(format!("embedding = {}", m.embedding));
+        }
+        if let Some(path) = &m.embedding_init {
+            w(format!("embedding_init = {}", quote(path)));
+            w(format!("embedding_freeze = {}", m.embedding_freeze));
+        }
         w(format!(
             "gru_variant = \"{}\"",
             match m.gru_variant {

@@ -88,8 +88,17 @@ pub struct ModelSection {
     pub layers: usize,
     /// Bidirectional layers (not for language models). Default: false.
     pub bidirectional: bool,
-    /// Embedding size E; 0 = one-hot input. Default: 0.
+    /// Embedding size E; 0 = one-hot input. Default: 0 (with `embedding_init`: the vectors
+    /// file's dimension, filled in by [`Experiment::resolve_embedding_dim`] when a run starts).
     pub embedding: usize,
+    /// Word vectors (word2vec text or binary) that initialise the embedding, as written in the
+    /// file (relative to the experiment file's folder). Default: none (random init).
+    #[serde(default)]
+    pub embedding_init: Option<String>,
+    /// With `embedding_init`: keep the embedding fixed (no update) instead of fine-tuning it.
+    /// Default: false.
+    #[serde(default)]
+    pub embedding_freeze: bool,
     /// GRU equations. Default: course.
     pub gru_variant: GruVariant,
     /// Weight initialisation. Default: uniform ±0.08.

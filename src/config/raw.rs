@@ -62,6 +62,8 @@ pub(crate) struct RawModel {
     pub layers: Option<usize>,
     pub bidirectional: Option<bool>,
     pub embedding: Option<usize>,
+    pub embedding_init: Option<String>,
+    pub embedding_freeze: Option<bool>,
     pub gru_variant: Option<GruVariant>,
     pub init: Option<InitName>,
     pub init_range: Option<f64>,

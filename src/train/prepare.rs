@@ -12,13 +12,14 @@ use thiserror::Error;
 use super::checkpoint::{self, CheckpointError};
 use super::data::{Batches, RunData};
 use super::divergence::{LossWindow, OnDivergence};
+use super::embedding_init;
 use super::protocol::SampleRequest;
 use super::rundir::{self, RunFiles};
 use super::trainer::{Trainer, Window};
 use crate::config::Experiment;
 use crate::data::{load_dataset, DataError, Vocab};
 use crate::nn::error::NnError;
-use crate::nn::{Model, Sharded};
+use crate::nn::{InputKind, Model, Sharded};
 use crate::optim::Optimizer;
 use crate::task::batcher::TaskBatcher;
 use crate::task::data::TaskInfo;
@@ -71,6 +72,9 @@ pub enum RunError {
     /// A checkpoint that does not fit the experiment.
     #[error("{0}")]
     Mismatch(String),
+    /// `[model] embedding_init`: the vectors file cannot be read or does not fit.
+    #[error("{0}")]
+    EmbeddingInit(String),
     /// File-system trouble writing the run directory.
     #[error("{path}: {source}")]
     Io {
@@ -133,6 +137,23 @@ impl Trainer {
         if let Some(s) = opts.steps {
             exp.set_steps(s);
         }
+        // The embedding size follows the vectors file: a fresh run reads it here; a resumed run
+        // takes the size (and the rows) from its checkpoint and never reads the file.
+        let resumed = match &opts.resume {
+            Some(ck) => Some(checkpoint::load(ck)?),
+            None => None,
+        };
+        let vectors = match &resumed {
+            Some(c) => {
+                if exp.model.embedding_init.is_some() && exp.model.embedding == 0 {
+                    if let InputKind::Embedding(e) = c.model.spec.input {
+                        exp.model.embedding = e;
+                    }
+                }
+                None
+            }
+            None => embedding_init::load(&mut exp).map_err(RunError::EmbeddingInit)?,
+        };
         let spec = match data.task() {
             Some(t) => exp.task_model_spec(t),
             None => exp.model_spec(data.vocab().len()),
@@ -142,10 +163,11 @@ impl Trainer {
             source,
         };
         let mut model = Model::<f32>::new(spec.clone(), exp.seed).map_err(model_err)?;
+        let coverage =
+            vectors.map(|(v, file)| embedding_init::copy_rows(&mut model, data.vocab(), &v, &file).to_string());
         let (mut opt, mut step, mut best_val, mut carried) = (None, 0, None, None);
         let mut notes = data.notes();
-        if let Some(ck) = &opts.resume {
-            let c = checkpoint::load(ck)?;
+        if let (Some(ck), Some(c)) = (&opts.resume, resumed) {
             notes.extend(c.note.clone());
             let theirs = Vocab::from_json(&c.vocab_json)
                 .map_err(|e| RunError::Mismatch(format!("{}: vocabulary: {e}", ck.display())))?;
@@ -279,6 +301,7 @@ impl Trainer {
             solved_at: None,
             probe_seq: 0,
             probe_set: None,
+            coverage,
         })
     }
 }

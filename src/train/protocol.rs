@@ -120,6 +120,9 @@ pub struct RunInfo {
     pub train_tokens: usize,
     /// Short model description, e.g. "lstm 2×256, one-hot 65".
     pub model: String,
+    /// `[model] embedding_init`: the coverage line, e.g. "embedding_init: 9,812 of 10,000
+    /// tokens (98.1 %) from vectors.txt" (fresh runs only: a resumed run does not read the file).
+    pub embedding_init: Option<String>,
 }
 
 /// A generated sample.

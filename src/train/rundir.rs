@@ -193,8 +193,11 @@ pub fn resolve(arg: &Path, pick: Pick) -> Result<PathBuf, String> {
 }
 
 /// Replace the first `NAME@latest` component that does not exist by the newest run directory
-/// of NAME.
-fn expand_latest(arg: &Path) -> Result<PathBuf, String> {
+/// of NAME (that holds a checkpoint); a path without one, or one that exists, is returned as is.
+///
+/// # Errors
+/// A one-line message when NAME has no run directory with a checkpoint.
+pub fn expand_latest(arg: &Path) -> Result<PathBuf, String> {
     if arg.exists() {
         return Ok(arg.to_path_buf());
     }
@@ -264,41 +267,43 @@ pub fn experiment_of(file_name: &str) -> Option<&str> {
     None
 }
 
-/// `exp` as it is written into a run directory's `config.toml`: relative `[data] files` rebased
-/// from the experiment file's folder onto `run_dir`, so that the run's config finds its data
-/// when read back from there (the TUI's `t` continues a run from that file). Absolute entries
-/// stay as they are; when a folder cannot be resolved the entry becomes absolute.
+/// `exp` as it is written into a run directory's `config.toml`: relative data paths (`[data]
+/// files`, `train`, `valid`, `test`) and `[model] embedding_init` rebased from the experiment
+/// file's folder onto `run_dir`, so that the run's config finds its files when read back from
+/// there (the TUI's `t` continues a run from that file). Absolute entries stay as they are; when
+/// a folder cannot be resolved the entry becomes absolute.
 pub fn rebased_for(exp: &crate::config::Experiment, run_dir: &Path) -> crate::config::Experiment {
     let mut out = exp.clone();
     let base = fs::canonicalize(exp.base_dir());
     let to = fs::canonicalize(run_dir);
-    out.data.files = exp
-        .data
-        .files
-        .iter()
-        .map(|f| {
-            if Path::new(f).is_absolute() {
-                return f.clone();
-            }
-            match (&base, &to) {
-                (Ok(b), Ok(t)) => {
-                    // `b` is canonical, so `dir/..` in front of the entry cancels lexically.
-                    let mut p = relative(t, b);
-                    for c in Path::new(f).components() {
-                        let up = c == std::path::Component::ParentDir;
-                        if up && matches!(p.components().next_back(), Some(std::path::Component::Normal(_))) {
-                            p.pop();
-                        } else {
-                            p.push(c.as_os_str());
-                        }
+    let rebase = |f: &String| -> String {
+        if Path::new(f).is_absolute() {
+            return f.clone();
+        }
+        match (&base, &to) {
+            (Ok(b), Ok(t)) => {
+                // `b` is canonical, so `dir/..` in front of the entry cancels lexically.
+                let mut p = relative(t, b);
+                for c in Path::new(f).components() {
+                    let up = c == std::path::Component::ParentDir;
+                    if up && matches!(p.components().next_back(), Some(std::path::Component::Normal(_))) {
+                        p.pop();
+                    } else {
+                        p.push(c.as_os_str());
                     }
-                    p.to_string_lossy().into_owned()
                 }
-                (Ok(b), Err(_)) => b.join(f).to_string_lossy().into_owned(),
-                _ => f.clone(),
+                p.to_string_lossy().into_owned()
             }
-        })
-        .collect();
+            (Ok(b), Err(_)) => b.join(f).to_string_lossy().into_owned(),
+            _ => f.clone(),
+        }
+    };
+    let d = &exp.data;
+    out.data.files = d.files.iter().map(rebase).collect();
+    out.data.train = d.train.iter().map(rebase).collect();
+    out.data.valid = d.valid.iter().map(rebase).collect();
+    out.data.test = d.test.iter().map(rebase).collect();
+    out.model.embedding_init = exp.model.embedding_init.as_ref().map(rebase);
     out
 }
 

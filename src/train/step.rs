@@ -30,6 +30,12 @@ impl Trainer {
         // pass (caching what backward needs), overwrites its gradient buffer (zero_grad) and
         // backpropagates through time; `grads` ← Σ_k (B_k / B) g_k = ∂(Σ loss / B)/∂θ.
         let loss = self.shards.forward_backward(&self.model, batch, &mut self.grads)?;
+        // embedding_freeze: the loaded embedding gets no gradient (so it counts in neither the
+        // clipped norm nor any optimizer state) and no update.
+        let frozen = self.frozen_embedding();
+        if let Some(e) = frozen {
+            self.grads.values[e].fill(0.0);
+        }
         // Loss blow-up: refuse the step (before its update) when the mean loss per token is far
         // above its running median (`divergence.rs`).
         let tr = &self.exp.training;
@@ -41,7 +47,7 @@ impl Trainer {
         let t = &self.exp.training.optim;
         let norm = clip(&mut self.grads, t.clip_norm, t.clip_value)?;
         // update: θ ← θ − lr · direction(g) (SGD, Adagrad, RMSprop or Adam).
-        let lr = self.opt.step(&mut self.model.params, &self.grads);
+        let lr = self.opt.step_except(&mut self.model.params, &self.grads, frozen);
         self.check_finite()?;
         // Truncated BPTT: the next chunk starts from this chunk's last a⟨t⟩, c⟨t⟩.
         self.shards.carry_state(&self.model);

@@ -73,6 +73,8 @@ pub struct Trainer {
     pub(super) probe_seq: usize,
     /// Tasks: a probe sequence set from text (instead of a validation sequence).
     pub(super) probe_set: Option<crate::task::seqset::SeqSet>,
+    /// `embedding_init`: the coverage line of a fresh run (`None` when resumed or without).
+    pub(super) coverage: Option<String>,
 }
 
 /// Sums over the steps since the last metrics line.
@@ -109,12 +111,28 @@ impl Trainer {
             vocab: self.data.vocab().len(),
             train_tokens: self.data.train_tokens(),
             model: format!(
-                "{}{} {}×{}, {input}{task}",
+                "{}{} {}×{}, {input}{frozen}{task}",
                 if s.bidirectional { "bi-" } else { "" },
                 s.cell.name(),
                 s.layers,
-                s.hidden
+                s.hidden,
+                frozen = if self.frozen_embedding().is_some() {
+                    " (frozen)"
+                } else {
+                    ""
+                },
             ),
+            embedding_init: self.coverage.clone(),
+        }
+    }
+
+    /// The embedding tensor's index when `embedding_freeze` keeps it as loaded.
+    pub fn frozen_embedding(&self) -> Option<usize> {
+        let m = &self.exp.model;
+        if m.embedding_init.is_some() && m.embedding_freeze {
+            self.model.embed
+        } else {
+            None
         }
     }
 

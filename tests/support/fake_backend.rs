@@ -84,6 +84,8 @@ pub fn default_experiment(name: &str) -> Experiment {
             layers: 1,
             bidirectional: false,
             embedding: 0,
+            embedding_init: None,
+            embedding_freeze: false,
             gru_variant: GruVariant::Course,
             init: Init::Uniform(0.08),
             forget_bias: 1.0,
@@ -388,6 +390,7 @@ impl FakeTrainer {
                 exp.model.layers,
                 exp.model.hidden
             ),
+            embedding_init: None,
         };
         if tx.send(Event::Started(Box::new(info))).is_err() {
             return;

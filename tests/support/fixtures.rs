@@ -93,6 +93,7 @@ pub fn training(steps: u64) -> App {
         vocab: 65,
         train_tokens: 1_000_000,
         model: "lstm 2×128, one-hot 65".into(),
+        embedding_init: None,
     };
     update(&mut app, Action::Trainer(Event::Started(Box::new(info))));
     for step in (10..=steps).step_by(10) {

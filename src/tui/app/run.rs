@@ -167,6 +167,9 @@ pub(super) fn on_event(app: &mut App, ev: Event) {
                 Level::Info,
                 format!("training {} → {}", info.model, info.run_dir.display()),
             );
+            if let Some(c) = &info.embedding_init {
+                app.message(Level::Info, c.clone());
+            }
             app.run.info = Some(*info);
             if matches!(app.run.phase, Phase::Starting | Phase::Idle) {
                 app.run.phase = Phase::Running;
