@@ -60,6 +60,12 @@ def fps_of(text):
     return int(m[-1]) if m else None
 
 
+def step_of(text):
+    """The training step on the status line (`step 1,234/…`), or -1."""
+    m = re.search(r"step ([\d,]+)", text)
+    return int(m.group(1).replace(",", "")) if m else -1
+
+
 def slope(xs, ys):
     if len(xs) < 2:
         return 0.0
@@ -141,15 +147,26 @@ def main():
         tmux("send-keys", "-t", session, "C-z")
         time.sleep(1.5)
         s = screen(session)
-        if "prompt$" in s and "Stopped" in s:
+        alt = tmux("display-message", "-p", "-t", session, "#{alternate_on}", capture=True).strip()
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        if "prompt$" in s and "Stopped" in s and alt == "0" and state == "T":
             tmux("send-keys", "-t", session, "fg", "Enter")
             time.sleep(2.0)
-            back = fps_of(screen(session)) is not None
-            print(f"Ctrl-Z: terminal restored (shell prompt); fg: {'redrawn' if back else 'NOT redrawn'}")
+            s1 = screen(session)
+            back = fps_of(s1) is not None
+            time.sleep(2.0)
+            trains = step_of(screen(session)) > step_of(s1)
+            print(f"Ctrl-Z: terminal restored (shell prompt, main screen, process stopped); "
+                  f"fg: {'redrawn' if back else 'NOT redrawn'}, "
+                  f"{'training again' if trains else 'NOT training'}")
             if not back:
                 problems.append("fg did not redraw")
+            if not trains:
+                problems.append("training did not go on after fg")
         else:
-            print("Ctrl-Z: no suspend (the TUI takes Ctrl-Z as a key; issue 9 adds suspend)")
+            print(f"Ctrl-Z: NOT suspended (prompt {'prompt$' in s}, Stopped {'Stopped' in s}, "
+                  f"alternate screen {alt}, process state {state})")
+            problems.append("Ctrl-Z did not suspend")
 
         # SIGHUP saves.
         os.kill(pid, signal.SIGHUP)

@@ -47,7 +47,15 @@ impl SweepEntry {
     /// for the runs list at 120 columns).
     pub fn summary(&self) -> String {
         let mut parts = vec![];
-        for s in ["finished", "diverged", "running", "queued", "interrupted", "failed"] {
+        for s in [
+            "finished",
+            "diverged",
+            "running",
+            "queued",
+            "pending",
+            "interrupted",
+            "failed",
+        ] {
             let n = self.overview.count(s);
             if n > 0 {
                 parts.push(format!("{n} {s}"));

@@ -58,6 +58,9 @@ pub struct RunState {
     pub last: Option<Metrics>,
     /// The latest validation loss.
     pub last_val: Option<f64>,
+    /// Validation minus training loss (nats/token) at the latest evaluation: how much the model
+    /// overfits (the status line shows it).
+    pub gap: Option<f64>,
     /// The best validation loss.
     pub best_val: Option<f64>,
     /// Tasks other than language models: the scores of the last evaluation.
@@ -92,6 +95,7 @@ impl RunState {
             info: None,
             last: None,
             last_val: None,
+            gap: None,
             best_val: None,
             last_task: None,
             train: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
@@ -380,6 +384,7 @@ fn step(app: &mut App, m: Metrics) {
             value: v,
         });
         run.last_val = Some(v);
+        run.gap = (v.is_finite() && m.train_loss.is_finite()).then_some(v - m.train_loss);
         if v.is_finite() && run.best_val.is_none_or(|b| v < b) {
             run.best_val = Some(v);
         }
