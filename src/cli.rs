@@ -10,7 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "rnn-lab", version, args_conflicts_with_subcommands = true, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// Experiment file to open in the TUI (or to train with --headless).
+    /// Experiment file to open in the TUI (or to train with --headless); a run directory,
+    /// checkpoint or runs/NAME@latest opens that run's checkpoint for inspection (g sample,
+    /// p probe, v evaluate).
     pub experiment: Option<PathBuf>,
     /// Run EXPERIMENT without a terminal UI (same as `rnn-lab train EXPERIMENT`).
     #[arg(long)]
@@ -22,7 +24,7 @@ pub struct Cli {
 
 const AFTER_HELP: &str = "Exit status: 0 ok, 2 bad input or usage (one-line message naming the file and place), \
 3 training diverged (NaN or infinite values; nothing broken is saved), 1 anything else.\n\
-Examples:\n  rnn-lab                                  open the experiment browser\n  rnn-lab experiments/default.toml         train it in the TUI\n  rnn-lab train experiments/default.toml --steps 300\n  rnn-lab sample runs/default@latest --temperature 0.7   (the newest run of experiment `default`)";
+Examples:\n  rnn-lab                                  open the experiment browser\n  rnn-lab experiments/default.toml         train it in the TUI\n  rnn-lab runs/default@latest              inspect its newest run in the TUI\n  rnn-lab train experiments/default.toml --steps 300\n  rnn-lab sample runs/default@latest --temperature 0.7   (the newest run of experiment `default`)";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]

@@ -186,7 +186,9 @@ impl<'a> Runtime<'a> {
         self.drain_scanner(app);
     }
 
-    /// The inspector's answers, as trainer events; a failure is a message, not the run's.
+    /// The inspector's answers, as trainer events; a failure is a message, not the run's. Its
+    /// `Started` (the checkpoint's step and model) matters only to a checkpoint opened for
+    /// inspection, not to the run that has just finished.
     fn drain_inspector(&mut self, app: &mut App) {
         let mut gone = false;
         if let Some((_, _, rx)) = &self.inspector {
@@ -197,6 +199,11 @@ impl<'a> Runtime<'a> {
                         gone = true;
                     }
                     Ok(ev @ (Event::Sample(_) | Event::Probe(_) | Event::Warning(_))) => {
+                        update(app, Action::Trainer(ev));
+                    }
+                    // An evaluation's answer; not into a run started since it was asked for.
+                    Ok(ev @ Event::Step(_)) if !app.run.phase.active() => update(app, Action::Trainer(ev)),
+                    Ok(ev @ Event::Started(_)) if app.run.phase == app::Phase::Inspecting => {
                         update(app, Action::Trainer(ev));
                     }
                     Ok(_) => {}
@@ -315,6 +322,7 @@ impl<'a> Runtime<'a> {
                 }
             }
             Effect::ResumeRun(dir) => self.scan(app, Job::Resume(dir)),
+            Effect::InspectRun(arg) => self.scan(app, Job::Inspect(arg)),
             Effect::OpenEditor(path) => {
                 let r = (self.editor)(&path).and_then(|()| self.backend.load_experiment(&path));
                 update(app, Action::Edited(path, r));
@@ -355,7 +363,7 @@ impl<'a> Runtime<'a> {
                         }
                     };
                 }
-                if let Some((_, tx, _)) = &self.inspector {
+                if let (Some((_, tx, _)), Some(command)) = (&self.inspector, command) {
                     if tx.send(command).is_err() {
                         self.inspector = None;
                     }
@@ -489,10 +497,20 @@ impl Drop for Restore {
     }
 }
 
+/// Whether a path given to the TUI names a run to inspect rather than an experiment file: a
+/// directory (a run directory), a `.safetensors` checkpoint, or a `NAME@latest` path that
+/// does not exist as such (see `train::rundir::resolve`).
+pub fn is_run_path(p: &Path) -> bool {
+    p.is_dir()
+        || p.extension().is_some_and(|e| e == "safetensors")
+        || (!p.exists() && p.to_string_lossy().contains("@latest"))
+}
+
 /// Run the TUI until the user quits.
 ///
-/// With `initial` = `Some(EXP.toml)` the experiment opens directly on the training screen;
-/// otherwise the browser lists `experiments/*.toml`. Run directories are read from `runs/` of
+/// With `initial` = `Some(EXP.toml)` the experiment opens directly on the training screen; a
+/// run directory or checkpoint ([`is_run_path`]) opens it for inspection there; otherwise the
+/// browser lists `experiments/*.toml`. Run directories are read from `runs/` of
 /// the current directory. The terminal is restored on every way out: quit, error, panic
 /// (ratatui's hook), Ctrl-C (a key in raw mode: save and quit) and SIGTERM/SIGHUP (send
 /// `Command::Stop`, wait up to 3 s for `Event::Finished`, restore, return).
@@ -514,8 +532,10 @@ pub fn run(initial: Option<PathBuf>, backend: Box<dyn Backend>) -> Result<(), Tu
     )?;
     let mut app = App::new(no_color);
     app.effects.push(Effect::ScanExperiments);
-    if let Some(p) = initial {
-        app.effects.push(Effect::LoadExperiment(p));
+    match initial {
+        Some(p) if is_run_path(&p) => app.effects.push(Effect::InspectRun(p)),
+        Some(p) => app.effects.push(Effect::LoadExperiment(p)),
+        None => {}
     }
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;
@@ -525,7 +545,12 @@ pub fn run(initial: Option<PathBuf>, backend: Box<dyn Backend>) -> Result<(), Tu
     signals.close();
     // The terminal back first, so that the note lands on the shell's screen.
     drop(_restore);
-    if let Some(p) = &app.run.last_checkpoint {
+    if let Some(p) = app
+        .run
+        .last_checkpoint
+        .as_ref()
+        .filter(|_| app.run.phase != app::Phase::Inspecting)
+    {
         eprintln!("rnn-lab: last checkpoint {} (step {})", p.display(), app.run.saved_step);
     }
     result

@@ -691,3 +691,157 @@ fn top_k_keys_move_towards_all_and_towards_one() {
     update(&mut app, Action::Train(TrainAction::TopKUp));
     assert_eq!(app.sampling.top_k, 2);
 }
+
+/// `v` asks for an evaluation now: from the trainer while a run is active, from the last
+/// checkpoint once it has finished; its answer is said in the message line.
+#[test]
+fn v_evaluates_now_running_or_finished() {
+    let mut app = fixtures::training(100);
+    key(&mut app, KeyCode::Char('v'));
+    assert_eq!(sent(&mut app), vec![Command::Evaluate]);
+    let mut m = fixtures::metrics(100);
+    m.val_loss = Some(1.5);
+    m.bits_per_token = 1.5 / std::f64::consts::LN_2;
+    update(&mut app, Action::Trainer(Event::Step(m)));
+    let said = &app.messages.back().expect("a message").1;
+    assert!(said.starts_with("validation at step 100: 2.1640 bits/token"), "{said}");
+    assert_eq!(app.run.last_val, Some(1.5));
+
+    let path = PathBuf::from("runs/char-lstm-20261130-104200/latest.safetensors");
+    update(
+        &mut app,
+        Action::Trainer(Event::Checkpointed {
+            path: path.clone(),
+            step: 100,
+            best: false,
+        }),
+    );
+    update(&mut app, Action::Trainer(Event::Finished { step: 100 }));
+    app.take_effects();
+    key(&mut app, KeyCode::Char('v'));
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::Inspect {
+            checkpoint: path,
+            command: Some(Command::Evaluate)
+        }]
+    );
+    // An inspector's answer: its training figures are NaN; only the validation side is taken.
+    let before = app.run.train.total();
+    let mut m = fixtures::metrics(100);
+    (m.train_loss, m.lr, m.val_loss) = (f64::NAN, f64::NAN, Some(1.25));
+    update(&mut app, Action::Trainer(Event::Step(m)));
+    assert_eq!(app.run.train.total(), before, "no training point from an evaluation");
+    assert_eq!((app.run.last_val, app.run.best_val), (Some(1.25), Some(1.25)));
+    assert_eq!(app.run.last.as_ref().map(|m| m.lr.is_finite()), Some(true));
+    assert!(app
+        .messages
+        .back()
+        .expect("a message")
+        .1
+        .starts_with("validation at step 100"));
+}
+
+/// The runs screen's `i` opens the selected run's checkpoint on the training screen: its
+/// history, a state line naming the file and step, `g`/`p`/`v` answered by the inspector, and
+/// space starting a new run rather than training over it.
+#[test]
+fn i_on_the_runs_screen_inspects_a_run() {
+    let mut app = fixtures::browser();
+    key(&mut app, KeyCode::Char('r'));
+    let mut train = rnn_lab::tui::history::History::new(64, 8);
+    let mut val = rnn_lab::tui::history::History::new(64, 8);
+    for s in 1..=30u64 {
+        let p = |v: f64| rnn_lab::tui::history::Point {
+            step: 10 * s,
+            time_s: s as f64,
+            value: v,
+        };
+        train.push(p(3.0 - 0.05 * s as f64));
+        if s % 10 == 0 {
+            val.push(p(3.1 - 0.05 * s as f64));
+        }
+    }
+    let entry = rnn_lab::tui::files::RunEntry {
+        dir: "runs/old".into(),
+        name: "old".into(),
+        steps: 300,
+        best_val: Some(1.6),
+        last_train: Some(1.5),
+        train,
+        val,
+        overlay: false,
+        has_probe: false,
+    };
+    update(&mut app, Action::Runs(RunsAction::Scanned(vec![entry.clone()])));
+    app.take_effects();
+    key(&mut app, KeyCode::Char('i'));
+    assert_eq!(app.take_effects(), vec![Effect::InspectRun("runs/old".into())]);
+    let ckpt = PathBuf::from("runs/old/best.safetensors");
+    let inspection = rnn_lab::tui::files::Inspection {
+        checkpoint: ckpt.clone(),
+        experiment: fixtures::experiment("old"),
+        run: Some(entry),
+        last: Some(fixtures::metrics(300)),
+        last_task: None,
+    };
+    update(&mut app, Action::Inspected(Ok(Box::new(inspection))));
+    assert_eq!((app.screen, app.run.phase), (Screen::Train, Phase::Inspecting));
+    assert_eq!(app.run.train.total(), 30, "the run's history");
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::Inspect {
+            checkpoint: ckpt.clone(),
+            command: None
+        }]
+    );
+    let info = rnn_lab::train::protocol::RunInfo {
+        name: "old".into(),
+        run_dir: "runs/old".into(),
+        total_steps: 300,
+        start_step: 200,
+        params: 1000,
+        vocab: 65,
+        train_tokens: 0,
+        model: "lstm 1×8, one-hot 65".into(),
+    };
+    update(&mut app, Action::Trainer(Event::Started(Box::new(info))));
+    assert_eq!(
+        app.run.phase,
+        Phase::Inspecting,
+        "the inspector's Started starts nothing"
+    );
+    let status = rnn_lab::tui::widgets::status::Status { app: &app }.fields();
+    assert_eq!(status[0].1, "runs/old/best.safetensors (step 200)", "{status:?}");
+
+    for (k, cmd) in [
+        ('g', Command::Sample(app.sampling.request())),
+        ('p', Command::Probe(None)),
+        ('v', Command::Evaluate),
+    ] {
+        key(&mut app, KeyCode::Char(k));
+        assert_eq!(
+            app.take_effects(),
+            vec![Effect::Inspect {
+                checkpoint: ckpt.clone(),
+                command: Some(cmd)
+            }],
+            "{k}"
+        );
+    }
+    key(&mut app, KeyCode::Char('s'));
+    assert!(app.take_effects().is_empty());
+    assert!(app
+        .messages
+        .back()
+        .expect("a message")
+        .1
+        .contains("t on the runs screen"));
+    let labels: Vec<&str> = rnn_lab::tui::ui::footer_hints(&app).iter().map(|h| h.label).collect();
+    assert!(labels.contains(&"new run") && labels.contains(&"eval"), "{labels:?}");
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.take_effects(), vec![Effect::Start { resume: None }]);
+    assert_eq!(app.run.phase, Phase::Starting);
+    let said = &app.messages.back().expect("a message").1;
+    assert!(said.contains("runs/old/best.safetensors is unchanged"), "{said}");
+}

@@ -96,3 +96,71 @@ fn every_screen_and_pane_renders_at_every_size() {
     fixtures::key(&mut app, KeyCode::Char('b'));
     draw(&app, 80, 24);
 }
+
+/// A finished run's best checkpoint opened for inspection (the runs screen's `i`): its
+/// history, the state line naming the file and step, two samples and an evaluation.
+#[test]
+fn inspecting_mode() {
+    use rnn_lab::train::protocol::{Event, RunInfo, SampleEvent};
+    use rnn_lab::tui::action::Action;
+    use rnn_lab::tui::app::update;
+    use rnn_lab::tui::history::{History, Point};
+
+    let mut app = fixtures::browser();
+    let (mut train, mut val) = (History::new(1024, 64), History::new(1024, 64));
+    for step in (10..=620).step_by(10) {
+        let m = fixtures::metrics(step);
+        let p = |value| Point {
+            step,
+            time_s: m.time_s,
+            value,
+        };
+        train.push(p(m.train_loss));
+        if let Some(v) = m.val_loss {
+            val.push(p(v));
+        }
+    }
+    let dir = std::path::PathBuf::from("runs/char-lstm-20261130-104200");
+    let entry = rnn_lab::tui::files::RunEntry {
+        dir: dir.clone(),
+        name: "char-lstm-20261130-104200".into(),
+        steps: 620,
+        best_val: val.last().map(|p| p.value),
+        last_train: train.last().map(|p| p.value),
+        train,
+        val,
+        overlay: false,
+        has_probe: false,
+    };
+    let inspection = rnn_lab::tui::files::Inspection {
+        checkpoint: dir.join("best.safetensors"),
+        experiment: fixtures::experiment("char-lstm"),
+        run: Some(entry),
+        last: Some(fixtures::metrics(620)),
+        last_task: None,
+    };
+    update(&mut app, Action::Inspected(Ok(Box::new(inspection))));
+    let info = RunInfo {
+        name: "char-lstm".into(),
+        run_dir: dir,
+        total_steps: 2000,
+        start_step: 600,
+        params: 215_105,
+        vocab: 65,
+        train_tokens: 0,
+        model: "lstm 2×128, one-hot 65".into(),
+    };
+    update(&mut app, Action::Trainer(Event::Started(Box::new(info))));
+    for text in ["king and the lord of my love", "what art thou now, my lord?"] {
+        let ev = SampleEvent {
+            step: 600,
+            request: app.sampling.request(),
+            text: text.into(),
+        };
+        update(&mut app, Action::Trainer(Event::Sample(Box::new(ev))));
+    }
+    let mut m = fixtures::metrics(600);
+    (m.train_loss, m.lr, m.grad_norm, m.epoch) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN);
+    update(&mut app, Action::Trainer(Event::Step(m)));
+    snap("inspecting", &app);
+}

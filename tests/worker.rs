@@ -218,3 +218,61 @@ fn a_run_that_cannot_start_says_why_on_both_channels() {
     assert!(err.is_input(), "{err}");
     assert_eq!(err.to_string(), msg);
 }
+
+#[test]
+fn evaluate_now_while_paused_then_from_the_checkpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let w = begin(dir.path(), ENDLESS);
+    let Event::Started(info) = next(&w.events) else {
+        panic!("the first event is Started")
+    };
+    let k = pause(&w, 0);
+    w.commands.send(Command::StepOnce).expect("send");
+    assert_eq!(step_of(&next(&w.events)), k + 1);
+
+    // Evaluate while paused (eval_every = 0: nothing evaluated before): the scheduled
+    // evaluation's answer at this step, logged to metrics.jsonl, and the first evaluation is
+    // the best so far, so the best checkpoint follows. The worker stays paused.
+    w.commands.send(Command::Evaluate).expect("send");
+    let val = match next(&w.events) {
+        Event::Step(m) => {
+            assert_eq!(m.step, k + 1);
+            let v = m.val_loss.expect("a validation loss");
+            assert!(v.is_finite() && v > 0.0, "{m:?}");
+            assert!((m.bits_per_token - v / std::f64::consts::LN_2).abs() < 1e-12);
+            v
+        }
+        other => panic!("expected the evaluation's Step, got {other:?}"),
+    };
+    let best = match next(&w.events) {
+        Event::Checkpointed { path, step, best: true } if step == k + 1 => path,
+        other => panic!("expected the best checkpoint, got {other:?}"),
+    };
+    let lines = std::fs::read_to_string(info.run_dir.join("metrics.jsonl")).expect("metrics.jsonl");
+    let logged = lines
+        .lines()
+        .filter(|l| l.contains("\"val_loss\":") && !l.contains("\"val_loss\":null"))
+        .count();
+    assert_eq!(logged, 1, "{lines}");
+    w.commands.send(Command::StepOnce).expect("send");
+    assert_eq!(step_of(&next(&w.events)), k + 2, "still paused: one step, no more");
+
+    // The same figure from the checkpoint, by the inspector (the run's config.toml finds the
+    // data): the same parameters on the same validation batches.
+    let (tx, rx) = rnn_lab::train::inspect::spawn(best).expect("inspector");
+    match next(&rx) {
+        Event::Started(i) => assert_eq!((i.start_step, &i.run_dir), (k + 1, &info.run_dir)),
+        other => panic!("{other:?}"),
+    }
+    tx.send(Command::Evaluate).expect("send");
+    match next(&rx) {
+        Event::Step(m) => {
+            assert_eq!((m.step, m.val_loss), (k + 1, Some(val)));
+            assert!(m.train_loss.is_nan() && m.task.is_none(), "{m:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    w.commands.send(Command::Stop).expect("send");
+    let rest: Vec<Event> = w.events.iter().collect();
+    assert!(matches!(rest.last(), Some(Event::Finished { .. })), "{rest:?}");
+}

@@ -1,4 +1,5 @@
-//! `rnn-lab [EXPERIMENT]`: the TUI, wired to the real config loader and trainer thread.
+//! `rnn-lab [EXPERIMENT | RUN]`: the TUI, wired to the real config loader and trainer thread
+//! (a run directory or checkpoint opens for inspection).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender};
@@ -49,8 +50,13 @@ pub fn run(experiment: Option<PathBuf>) -> Result<(), CliError> {
         });
     }
     if let Some(p) = &experiment {
-        // Fail early, before the terminal is taken over, on an unreadable or invalid file.
-        crate::config::load(p).map_err(CliError::input)?;
+        // Fail early, before the terminal is taken over, on an unreadable or invalid file, or
+        // a run directory without a checkpoint.
+        if tui::is_run_path(p) {
+            crate::train::rundir::resolve(p, crate::train::rundir::Pick::Best).map_err(CliError::input)?;
+        } else {
+            crate::config::load(p).map_err(CliError::input)?;
+        }
     }
     tui::run(experiment, Box::new(RealBackend)).map_err(|e| match e {
         TuiError::NotATerminal => CliError::input(e),

@@ -1,24 +1,35 @@
 //! A model that is not training — a run that has finished, or a checkpoint opened for
-//! inspection — answering the commands that need no training (`Sample`, `Probe`) with the
-//! trainer's own events, on a thread of its own. The TUI talks to it exactly as to a trainer,
-//! so `g` and `p` work the same before, during and after a run.
+//! inspection — answering the commands that need no training (`Sample`, `Probe`, `Evaluate`)
+//! with the trainer's own events, on a thread of its own. The TUI talks to it exactly as to a
+//! trainer, so `g`, `p` and `v` work the same before, during and after a run.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 
 use super::checkpoint;
-use super::protocol::{Command, Event, SampleEvent};
+use super::protocol::{Command, Event, Metrics, RunInfo, SampleEvent};
+use super::task_ops::task_scores;
+use super::trainer::{describe, mean_loss};
+use super::worker::NO_VALIDATION;
 use crate::config::{Experiment, Mode};
-use crate::data::Vocab;
+use crate::data::{load_dataset, Vocab};
 use crate::infer::probe::{probe, ProbeReport};
 use crate::infer::sample::{sample_seed, sample_text, SampleOpts};
-use crate::nn::{HeadKind, Model};
+use crate::nn::{Batch, HeadKind, Model};
+use crate::task::data::{TaskData, TaskInfo};
+use crate::task::evaluate::EvalScratch;
+use crate::task::load::load_task;
 
 /// Start a thread holding the checkpoint `path`. It sends `Event::Failed` (and ends) when the
-/// checkpoint cannot be read; then answers `Sample` (each one a new draw, seeded by the step
-/// and how many came before) and `Probe` (the text given, else the last text probed, else the
-/// run's `probe.json` beside the checkpoint) until `Stop` or the command channel closes.
-/// Training commands get a `Warning` saying the model is not training.
+/// checkpoint cannot be read, else `Event::Started` (the step of the checkpoint as
+/// `start_step`, its run directory, the model); then answers `Sample` (each one a new draw,
+/// seeded by the step and how many came before), `Probe` (the text given, else the last text
+/// probed, else the run's `probe.json` beside the checkpoint) and `Evaluate` (see
+/// [`Command::Evaluate`]: the validation data of the experiment, read on the first request
+/// from the run's `config.toml` beside the checkpoint, else from the checkpoint's own config;
+/// an `Event::Step` whose training figures — loss, learning rate, gradient norm, epoch — are
+/// NaN, as nothing trained) until `Stop` or the command channel closes. Training commands get
+/// a `Warning` saying the model is not training. Nothing is written.
 ///
 /// # Errors
 /// Only when the operating system cannot start a thread.
@@ -28,7 +39,11 @@ pub fn spawn(path: PathBuf) -> std::io::Result<(Sender<Command>, Receiver<Event>
     std::thread::Builder::new()
         .name("inspector".into())
         .spawn(move || match Inspector::open(&path) {
-            Ok(i) => i.serve(&crx, &etx),
+            Ok(i) => {
+                if etx.send(Event::Started(Box::new(i.info()))).is_ok() {
+                    i.serve(&crx, &etx);
+                }
+            }
             Err(e) => {
                 let _ = etx.send(Event::Failed(e));
             }
@@ -37,12 +52,29 @@ pub fn spawn(path: PathBuf) -> std::io::Result<(Sender<Command>, Receiver<Event>
 }
 
 struct Inspector {
+    path: PathBuf,
     model: Model<f32>,
     vocab: Vocab,
+    /// The experiment as the checkpoint holds it.
     exp: Experiment,
+    /// The checkpoint's task metadata (tasks).
+    task_json: Option<String>,
     step: u64,
     probe_tokens: Vec<u32>,
     draws: u64,
+    /// The validation data, read on the first `Evaluate`.
+    val: Option<Validation>,
+    /// Generated tasks: training sequences seen when the solved test first passed (unknown
+    /// here: set by the first evaluation that passes).
+    solved_at: Option<u64>,
+}
+
+/// What `Evaluate` scores the model on.
+enum Validation {
+    /// A language model's validation batches.
+    Text(Vec<(Batch, bool)>),
+    /// A task, with the buffers of its evaluation.
+    Task(Box<TaskData>, Box<EvalScratch<f32>>),
 }
 
 impl Inspector {
@@ -59,12 +91,120 @@ impl Inspector {
             .map(|r| tokens_of(&vocab, &r.tokens))
             .unwrap_or_default();
         Ok(Inspector {
+            path: path.to_path_buf(),
             model: c.model,
             vocab,
             exp,
+            task_json: c.task_json,
             step: c.step,
             probe_tokens,
             draws: 0,
+            val: None,
+            solved_at: None,
+        })
+    }
+
+    /// The run as the TUI's header shows it: the checkpoint's step as the start step.
+    fn info(&self) -> RunInfo {
+        let task = (!self.exp.task.is_language_model()).then(|| (self.exp.task.kind.name(), self.model.spec.outputs));
+        RunInfo {
+            name: self.exp.name.clone(),
+            run_dir: self.path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            total_steps: self.exp.training.steps,
+            start_step: self.step,
+            params: self.model.param_count(),
+            vocab: self.vocab.len(),
+            train_tokens: 0,
+            model: describe(&self.model.spec, task),
+        }
+    }
+
+    /// The experiment whose data to read: the run's `config.toml` beside the checkpoint (its
+    /// data paths rebased onto the run directory) when it is the same experiment, else the
+    /// checkpoint's own.
+    fn data_experiment(&self) -> Experiment {
+        self.path
+            .parent()
+            .map(|d| d.join("config.toml"))
+            .and_then(|p| crate::config::load(&p).ok())
+            .filter(|e| e.name == self.exp.name)
+            .unwrap_or_else(|| self.exp.clone())
+    }
+
+    /// Read the validation data and check that it fits the checkpoint.
+    fn load_validation(&self) -> Result<Validation, String> {
+        let exp = self.data_experiment();
+        let changed = |what: &str| {
+            format!(
+                "{}: cannot evaluate: the {what} of the experiment's data differs from the checkpoint's (the data changed since)",
+                self.path.display()
+            )
+        };
+        if exp.task.is_language_model() {
+            let d = load_dataset(&exp).map_err(|e| format!("cannot evaluate: {e}"))?;
+            if d.vocab.tokens() != self.vocab.tokens() {
+                return Err(changed("vocabulary"));
+            }
+            let t = &exp.training;
+            return Ok(Validation::Text(d.val_batches(
+                t.batch_size,
+                t.seq_len,
+                t.max_val_tokens,
+            )));
+        }
+        let task = load_task(&exp).map_err(|e| format!("cannot evaluate: {e}"))?;
+        if task.vocab.tokens() != self.vocab.tokens() {
+            return Err(changed("vocabulary"));
+        }
+        let labels = self
+            .task_json
+            .as_deref()
+            .and_then(|j| TaskInfo::from_json(j).ok())
+            .map(|i| i.labels);
+        if labels.as_deref() != Some(task.labels.names()) {
+            return Err(changed("outputs"));
+        }
+        Ok(Validation::Task(Box::new(task), Box::default()))
+    }
+
+    /// `Evaluate`: the validation loss (and a task's scores) at the checkpoint, as an
+    /// `Event::Step`; a `Warning` when there is nothing to evaluate on.
+    fn evaluate(&mut self) -> Event {
+        let mut val = match self.val.take() {
+            Some(v) => v,
+            None => match self.load_validation() {
+                Ok(v) => v,
+                Err(e) => return Event::Warning(e),
+            },
+        };
+        let sequences = self.step.saturating_mul(self.exp.training.batch_size as u64);
+        let scored = match &mut val {
+            Validation::Text(batches) => mean_loss(&self.model, batches).map(|v| (v, None)),
+            Validation::Task(task, scratch) => {
+                match task_scores(&self.model, task, sequences, &mut self.solved_at, scratch) {
+                    Ok(s) => Some((s.valid.loss, Some(s))),
+                    Err(e) => {
+                        self.val = Some(val);
+                        return Event::Warning(format!("{}: cannot evaluate: {e}", self.path.display()));
+                    }
+                }
+            }
+        };
+        self.val = Some(val);
+        let Some((loss, task)) = scored else {
+            return Event::Warning(NO_VALIDATION.into());
+        };
+        Event::Step(Metrics {
+            step: self.step,
+            epoch: f64::NAN,
+            time_s: 0.0,
+            train_loss: f64::NAN,
+            val_loss: Some(loss),
+            bits_per_token: loss / std::f64::consts::LN_2,
+            lr: f64::NAN,
+            grad_norm: f64::NAN,
+            tokens_per_s: 0.0,
+            task,
         })
     }
 
@@ -111,6 +251,7 @@ impl Inspector {
                         }
                     }
                 }
+                Command::Evaluate => self.evaluate(),
                 Command::SetSampling(_) => continue,
                 Command::Stop => return,
                 Command::Pause | Command::Resume | Command::StepOnce | Command::SaveNow | Command::SetLr(_) => {

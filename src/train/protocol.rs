@@ -31,6 +31,11 @@ pub enum Command {
     SetSampling(SampleRequest),
     /// Run a probe now; `None` text = the default probe snippet (from the validation data).
     Probe(Option<String>),
+    /// Evaluate on the validation data now, at the current parameters, and answer as the
+    /// scheduled evaluation does: an `Event::Step` with `val_loss` (and a task's scores). A
+    /// trainer also logs it to `metrics.jsonl` (and saves the best checkpoint when it is one);
+    /// an inspector only answers. Without validation data: a `Warning`.
+    Evaluate,
     /// Save a checkpoint and end the run; the trainer answers with `Event::Finished`.
     Stop,
 }

@@ -5,10 +5,11 @@ use super::protocol::TaskScores;
 use super::trainer::Trainer;
 use crate::config::TaskSource;
 use crate::infer::probe::{probe_batch, ProbeReport};
+use crate::nn::error::NnError;
 use crate::nn::{Model, Score};
 use crate::task::data::{FileFormat, TaskData};
 use crate::task::encode::{push_text, token_id};
-use crate::task::evaluate::evaluate;
+use crate::task::evaluate::{evaluate, EvalScratch};
 use crate::task::metrics::argmax;
 use crate::task::seqset::{empty_batch, Labels, SeqSet};
 
@@ -26,33 +27,14 @@ impl Trainer {
     pub(super) fn evaluate_task(&mut self) -> Option<f64> {
         let sequences = self.sequences_seen();
         let task = self.data.task()?;
-        let valid = match evaluate(&self.model, task, &task.valid, EVAL_BATCH, &mut self.task_eval) {
-            Ok(m) => m,
-            Err(_) => return Some(f64::NAN),
-        };
-        let test = match (&task.generator, &task.test) {
-            (Some(_), Some(t)) => match evaluate(&self.model, task, t, EVAL_BATCH, &mut self.task_eval) {
-                Ok(m) => Some(m),
-                Err(_) => return Some(f64::NAN),
-            },
-            _ => None,
-        };
-        if test.as_ref().and_then(|t| t.solved) == Some(true) && self.solved_at.is_none() {
-            self.solved_at = Some(sequences);
+        match task_scores(&self.model, task, sequences, &mut self.solved_at, &mut self.task_eval) {
+            Ok(scores) => {
+                let loss = scores.valid.loss;
+                self.last_scores = Some(scores);
+                Some(loss)
+            }
+            Err(_) => Some(f64::NAN),
         }
-        let head = test.as_ref().unwrap_or(&valid).primary();
-        let loss = valid.loss;
-        self.last_scores = Some(TaskScores {
-            metric: head.name.to_string(),
-            value: head.value,
-            higher_is_better: head.higher_is_better,
-            valid,
-            test,
-            sequences,
-            solved_at: self.solved_at,
-            labels: self.data.task().map(|t| t.labels.names().to_vec()).unwrap_or_default(),
-        });
-        Some(loss)
     }
 
     /// The scores of the last evaluation of a task.
@@ -101,6 +83,42 @@ impl Trainer {
         }
         warnings
     }
+}
+
+/// A task's scores: `model` on the validation data with the task's metrics, and for a
+/// generated task on its solved test's fresh sequences too (the headline metric is then the
+/// test's). `sequences`: training sequences seen so far; `solved_at` is set when this is the
+/// first evaluation that passes the solved test. The evaluation of a run
+/// ([`Trainer::evaluate`]) and of a checkpoint opened for inspection (`inspect.rs`).
+///
+/// # Errors
+/// When the data does not fit the model (its forward pass fails).
+pub fn task_scores(
+    model: &Model<f32>,
+    task: &TaskData,
+    sequences: u64,
+    solved_at: &mut Option<u64>,
+    scratch: &mut EvalScratch<f32>,
+) -> Result<TaskScores, NnError> {
+    let valid = evaluate(model, task, &task.valid, EVAL_BATCH, scratch)?;
+    let test = match (&task.generator, &task.test) {
+        (Some(_), Some(t)) => Some(evaluate(model, task, t, EVAL_BATCH, scratch)?),
+        _ => None,
+    };
+    if test.as_ref().and_then(|t| t.solved) == Some(true) && solved_at.is_none() {
+        *solved_at = Some(sequences);
+    }
+    let head = test.as_ref().unwrap_or(&valid).primary();
+    Ok(TaskScores {
+        metric: head.name.to_string(),
+        value: head.value,
+        higher_is_better: head.higher_is_better,
+        valid,
+        test,
+        sequences,
+        solved_at: *solved_at,
+        labels: task.labels.names().to_vec(),
+    })
 }
 
 /// `text` as one sequence of `task` to probe (see [`Trainer::set_probe_text`]), labelled with

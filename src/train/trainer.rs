@@ -16,7 +16,7 @@ use super::rundir::RunFiles;
 use crate::config::{Experiment, Mode};
 use crate::infer::probe::{probe, ProbeReport};
 use crate::infer::sample::{sample_seed, sample_text, SampleOpts};
-use crate::nn::{Batch, InputKind, Model, Params, Score, Sharded};
+use crate::nn::{Batch, InputKind, Model, ModelSpec, Params, Score, Sharded};
 use crate::optim::Optimizer;
 use crate::task::evaluate::EvalScratch;
 
@@ -93,15 +93,7 @@ pub(super) struct Window {
 impl Trainer {
     /// Facts shown at start.
     pub fn info(&self) -> RunInfo {
-        let s = &self.model.spec;
-        let input = match s.input {
-            InputKind::OneHot => format!("one-hot {}", s.vocab),
-            InputKind::Embedding(e) => format!("embedding {}×{e}", s.vocab),
-        };
-        let task = match self.data.task() {
-            Some(t) => format!(", {} → {} outputs", self.exp.task.kind.name(), t.outputs()),
-            None => String::new(),
-        };
+        let task = self.data.task().map(|t| (self.exp.task.kind.name(), t.outputs()));
         RunInfo {
             name: self.exp.name.clone(),
             run_dir: self.run_dir.clone(),
@@ -111,16 +103,9 @@ impl Trainer {
             vocab: self.data.vocab().len(),
             train_tokens: self.data.train_tokens(),
             model: format!(
-                "{}{} {}×{}, {input}{frozen}{task}",
-                if s.bidirectional { "bi-" } else { "" },
-                s.cell.name(),
-                s.layers,
-                s.hidden,
-                frozen = if self.frozen_embedding().is_some() {
-                    " (frozen)"
-                } else {
-                    ""
-                },
+                "{}{}",
+                describe(&self.model.spec, task),
+                if self.frozen_embedding().is_some() { ", embedding frozen" } else { "" }
             ),
             embedding_init: self.coverage.clone(),
         }
@@ -154,31 +139,19 @@ impl Trainer {
         self.last_eval_step == Some(self.step)
     }
 
+    /// Whether there is validation data to evaluate on (a task always has some).
+    pub fn has_validation(&self) -> bool {
+        self.data.task().is_some() || !self.val.is_empty()
+    }
+
     /// Mean validation loss per token (nats), or `None` without validation data. For a task,
     /// its metrics are computed too (`last_scores`).
     pub fn evaluate(&mut self) -> Option<f64> {
         if self.data.task().is_some() {
             return self.evaluate_task();
         }
-        if self.val.is_empty() {
-            return None;
-        }
         super::fault::in_eval();
-        let mut ws = self.model.workspace();
-        let (mut sum, mut count) = (0.0, 0usize);
-        for (b, reset) in &self.val {
-            if *reset {
-                ws.reset_state();
-            }
-            if let Ok(st) = self.model.forward(b, Score::All, &mut ws) {
-                sum += st.sum;
-                count += st.count;
-            } else {
-                return Some(f64::NAN);
-            }
-            self.model.carry_state(&mut ws);
-        }
-        (count > 0).then(|| sum / count as f64)
+        mean_loss(&self.model, &self.val)
     }
 
     /// The metrics line for the steps since the last one (evaluating first when `evaluate`),
@@ -385,4 +358,42 @@ impl Trainer {
         }
         Some(p)
     }
+}
+
+/// Mean cross-entropy per scored token (nats) of `model` over `batches` (validation batches:
+/// the carried state is reset where a batch says so, carried otherwise); NaN when the model
+/// gives non-finite outputs, `None` when nothing was scored. The evaluation of a run
+/// ([`Trainer::evaluate`]) and of a checkpoint opened for inspection (`inspect.rs`).
+pub fn mean_loss(model: &Model<f32>, batches: &[(Batch, bool)]) -> Option<f64> {
+    let mut ws = model.workspace();
+    let (mut sum, mut count) = (0.0, 0usize);
+    for (b, reset) in batches {
+        if *reset {
+            ws.reset_state();
+        }
+        let Ok(st) = model.forward(b, Score::All, &mut ws) else {
+            return Some(f64::NAN);
+        };
+        sum += st.sum;
+        count += st.count;
+        model.carry_state(&mut ws);
+    }
+    (count > 0).then(|| sum / count as f64)
+}
+
+/// A model in a few words, as the TUI's header shows it: `lstm 2×256, one-hot 65`, with a
+/// task's kind and outputs (`, tagging → 23 outputs`) when `task` gives them.
+pub fn describe(s: &ModelSpec, task: Option<(&str, usize)>) -> String {
+    let input = match s.input {
+        InputKind::OneHot => format!("one-hot {}", s.vocab),
+        InputKind::Embedding(e) => format!("embedding {}×{e}", s.vocab),
+    };
+    let task = task.map_or(String::new(), |(kind, outputs)| format!(", {kind} → {outputs} outputs"));
+    format!(
+        "{}{} {}×{}, {input}{task}",
+        if s.bidirectional { "bi-" } else { "" },
+        s.cell.name(),
+        s.layers,
+        s.hidden
+    )
 }

@@ -16,6 +16,9 @@ use super::protocol::{Command, Event, SampleRequest};
 use super::trainer::Trainer;
 use crate::config::{is_due, Experiment};
 
+/// The answer to `Command::Evaluate` when the experiment has no validation data.
+pub const NO_VALIDATION: &str = "no validation data to evaluate on: the validation split is empty";
+
 /// How a run ended (the trainer thread's result).
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunEnd {
@@ -257,6 +260,13 @@ impl Loop {
                         self.send(Event::Warning(w));
                     }
                     self.probe();
+                }
+                Command::Evaluate => {
+                    if self.t.has_validation() {
+                        self.log(true);
+                    } else {
+                        self.send(Event::Warning(NO_VALIDATION.into()));
+                    }
                 }
                 Command::Stop => return Next::Stop,
             }

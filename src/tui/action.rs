@@ -13,7 +13,7 @@ use crate::config::Experiment;
 use crate::infer::probe::ProbeReport;
 use crate::train::protocol::Event;
 
-use super::files::{BrowserEntry, RunEntry};
+use super::files::{BrowserEntry, Inspection, RunEntry};
 pub use super::probe_view::ProbeAction;
 use super::sweeps::SweepEntry;
 
@@ -67,6 +67,9 @@ pub enum Action {
     ResumeReady(Box<Experiment>, PathBuf),
     /// The backend could not start the run.
     StartFailed(String),
+    /// A run directory or checkpoint was read for inspection (from the scanner; boxed: its
+    /// histories are large), or why it could not be.
+    Inspected(Result<Box<Inspection>, String>),
     /// An event from the trainer.
     Trainer(Event),
     /// The trainer's channel closed.
@@ -130,6 +133,8 @@ pub enum TrainAction {
     EditPrime,
     /// Run a probe now on the default snippet.
     ProbeNow,
+    /// Evaluate on the validation data now (running, paused, finished or inspected).
+    Evaluate,
     /// Type a text to probe in the prompt.
     ProbeText,
     /// Stronger loss smoothing.
@@ -167,6 +172,9 @@ pub enum RunsAction {
     CompareProbe,
     /// Continue training the selected run from its `latest.safetensors`.
     Resume,
+    /// Open the selected run's best (else latest) checkpoint for inspection on the training
+    /// screen.
+    Inspect,
     /// Esc: back to the training screen (or the browser when nothing is loaded).
     Back,
     /// `runs/*/` listed (from the scanner).

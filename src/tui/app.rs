@@ -143,15 +143,20 @@ pub enum Effect {
     StopSweep(PathBuf),
     /// Drop the trainer channels (the run is over).
     Detach,
-    /// Send a command that needs only the model (`Sample`, `Probe`) to an inspector thread
-    /// holding `checkpoint` (started, or replaced, when it holds another): `g` and `p` after a
-    /// run has finished. Its events come back as trainer events.
+    /// Send a command that needs only the model (`Sample`, `Probe`, `Evaluate`) to an
+    /// inspector thread holding `checkpoint` (started, or replaced, when it holds another):
+    /// `g`, `p` and `v` after a run has finished or on a checkpoint opened for inspection. Its
+    /// events come back as trainer events. `None`: only start the inspector (it answers with
+    /// `Event::Started`, which says the checkpoint's step).
     Inspect {
         /// The checkpoint to answer from.
         checkpoint: PathBuf,
         /// What to ask.
-        command: Command,
+        command: Option<Command>,
     },
+    /// Read a run directory or checkpoint for inspection (scanner thread) →
+    /// [`Action::Inspected`].
+    InspectRun(PathBuf),
     /// Ctrl-Z: give the terminal back and stop the process (the shell's job control); `fg`
     /// continues and redraws.
     Suspend,
@@ -404,6 +409,8 @@ pub fn update(app: &mut App, action: Action) {
             app.use_experiment(*exp);
             run::start(app, Some(checkpoint));
         }
+        Action::Inspected(Ok(i)) => run::inspected(app, *i),
+        Action::Inspected(Err(e)) => app.error = Some(e),
         Action::StartFailed(e) => {
             app.run.phase = Phase::Failed;
             app.error = Some(format!("could not start training: {e}"));

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use crate::config::Experiment;
 use crate::infer::probe::ProbeReport;
-use crate::train::protocol::Metrics;
+use crate::train::protocol::{Metrics, TaskScores};
 use crate::tui::history::{History, Point};
 
 /// Points kept per series of a run loaded from disk.
@@ -124,13 +124,66 @@ pub fn last_best_loss(runs: &Path, name: &str) -> Option<f64> {
         .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.min(v))))
 }
 
+/// A checkpoint opened for inspection: the file, the experiment it belongs to, and its run's
+/// history from `metrics.jsonl`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inspection {
+    /// The checkpoint file.
+    pub checkpoint: PathBuf,
+    /// The run's experiment: its `config.toml`, else the one the checkpoint holds.
+    pub experiment: Experiment,
+    /// The run's loss history (`None` without a `metrics.jsonl` beside the checkpoint).
+    pub run: Option<RunEntry>,
+    /// The run's last metrics line.
+    pub last: Option<Metrics>,
+    /// The scores of the run's last task evaluation (tasks).
+    pub last_task: Option<TaskScores>,
+}
+
+/// Read what inspecting `arg` needs: the checkpoint it names (a file, a run directory's best
+/// checkpoint — else its latest — or `runs/NAME@latest`), the experiment (`config.toml`
+/// beside it, read with `load`; else the checkpoint's own) and the run's history. The checkpoint
+/// itself is read by the inspector thread (`train::inspect`). Errors are one line naming the
+/// file.
+pub fn load_inspection(arg: &Path, load: &dyn Fn(&Path) -> Result<Experiment, String>) -> Result<Inspection, String> {
+    let checkpoint = crate::train::rundir::resolve(arg, crate::train::rundir::Pick::Best)?;
+    let dir = checkpoint.parent().map(Path::to_path_buf).unwrap_or_default();
+    let config = dir.join("config.toml");
+    let experiment = if config.is_file() {
+        load(&config)?
+    } else {
+        let c = crate::train::checkpoint::load(&checkpoint).map_err(|e| e.to_string())?;
+        crate::config::parse_str(&c.config_toml, &checkpoint)
+            .map_err(|e| format!("{}: config metadata: {e}", checkpoint.display()))?
+    };
+    let (run, last, last_task) = if dir.join("metrics.jsonl").is_file() {
+        let (entry, last, last_task) = read_run(&dir)?;
+        (Some(entry), last, last_task)
+    } else {
+        (None, None, None)
+    };
+    Ok(Inspection {
+        checkpoint,
+        experiment,
+        run,
+        last,
+        last_task,
+    })
+}
+
 /// Read one run directory's `metrics.jsonl` (bounded: long runs are downsampled).
 pub fn load_run(dir: &Path) -> Result<RunEntry, String> {
+    read_run(dir).map(|(entry, _, _)| entry)
+}
+
+/// [`load_run`], with the last metrics line and the last task scores.
+fn read_run(dir: &Path) -> Result<(RunEntry, Option<Metrics>, Option<TaskScores>), String> {
     let metrics = dir.join("metrics.jsonl");
     let text = fs::read(&metrics).map_err(|e| format!("{}: {e}", metrics.display()))?;
     let mut train = History::new(RUN_HISTORY_CAPACITY, 64);
     let mut val = History::new(RUN_HISTORY_CAPACITY, 64);
     let (mut steps, mut best_val, mut last_train) = (0, None, None);
+    let (mut last, mut last_task) = (None, None);
     for (i, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
         // A run being written, or killed mid-write, may end in a torn line (no newline yet):
         // it is ignored. A complete first line that is not a metrics line means a wrong file.
@@ -162,8 +215,12 @@ pub fn load_run(dir: &Path) -> Result<RunEntry, String> {
         }
         steps = m.step;
         last_train = Some(m.train_loss);
+        if m.task.is_some() {
+            last_task.clone_from(&m.task);
+        }
+        last = Some(m);
     }
-    Ok(RunEntry {
+    let entry = RunEntry {
         name: dir
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
@@ -176,7 +233,8 @@ pub fn load_run(dir: &Path) -> Result<RunEntry, String> {
         val,
         overlay: false,
         has_probe: dir.join("probe.json").is_file(),
-    })
+    };
+    Ok((entry, last, last_task))
 }
 
 /// Every run directory under `runs` that has a `metrics.jsonl`, newest first.

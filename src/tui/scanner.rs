@@ -44,6 +44,8 @@ pub enum Job {
     /// A run directory's `config.toml`, to continue its `latest.safetensors`
     /// → [`Action::ResumeReady`] (or why not).
     Resume(PathBuf),
+    /// A run directory or checkpoint to inspect → [`Action::Inspected`].
+    Inspect(PathBuf),
     /// Every sweep folder under this one → `RunsAction::SweepsScanned`.
     Sweeps(PathBuf),
     /// Check a sweep file, then start `rnn_lab sweep FILE --out OUT` in the background
@@ -95,6 +97,7 @@ pub fn run_job(job: Job, load: &(dyn Fn(&Path) -> Result<Experiment, String> + S
         Job::OpenRun(dir) => Action::Runs(RunsAction::Opened(files::load_run(&dir).map(Box::new))),
         Job::Probe(path) => Action::Runs(RunsAction::CompareLoaded(files::load_probe(&path))),
         Job::Experiment(path) => Action::ExperimentLoaded(load(&path)),
+        Job::Inspect(arg) => Action::Inspected(files::load_inspection(&arg, load).map(Box::new)),
         Job::Sweeps(dir) => Action::Runs(RunsAction::SweepsScanned(sweeps::scan_sweeps(&dir))),
         Job::StartSweep {
             file,

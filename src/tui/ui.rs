@@ -233,6 +233,7 @@ pub fn footer_hints(app: &App) -> Vec<Hint> {
             (Action::Train(TrainAction::StartPause), Phase::Running) => "pause",
             (Action::Train(TrainAction::StartPause), Phase::Paused) => "resume",
             (Action::Train(TrainAction::StartPause), Phase::Idle | Phase::Finished | Phase::Failed) => "start",
+            (Action::Train(TrainAction::StartPause), Phase::Inspecting) => "new run",
             (Action::Prompt(PromptAction::Submit), _) => match app.prompt.as_ref().map(|p| p.kind) {
                 Some(PromptKind::Prime) => "set prime",
                 Some(PromptKind::ProbeText) => "probe this text",

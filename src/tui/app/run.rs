@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::train::protocol::{Command, Event, Metrics, RunInfo, SampleEvent};
+use crate::tui::files::Inspection;
 use crate::tui::history::{History, Point};
 
 use super::{App, Effect, Level, Screen};
@@ -34,6 +35,9 @@ pub enum Phase {
     Finished,
     /// The trainer failed or went away.
     Failed,
+    /// No run: a checkpoint opened for inspection (the runs screen's `i`, or `rnn-lab
+    /// RUN_DIR`); `g`, `p` and `v` ask it, space starts a new run of its experiment.
+    Inspecting,
 }
 
 impl Phase {
@@ -76,6 +80,11 @@ pub struct RunState {
     /// Training diverged and rolled back, and has not been resumed since: `L` halves the
     /// learning rate and resumes.
     pub diverged: bool,
+    /// `v` was pressed and its answer has not come yet (the answer then gets a message).
+    pub eval_pending: bool,
+    /// The last evaluation of a model that is not training (a finished run's checkpoint, or
+    /// the one inspected).
+    pub checked: Option<Metrics>,
 }
 
 impl RunState {
@@ -96,6 +105,8 @@ impl RunState {
             lr: None,
             restart_after_stop: false,
             diverged: false,
+            eval_pending: false,
+            checked: None,
         }
     }
 
@@ -161,6 +172,11 @@ pub(super) fn stop(app: &mut App) {
 /// An event from the trainer thread.
 pub(super) fn on_event(app: &mut App, ev: Event) {
     match ev {
+        // An inspector's: the checkpoint's step and model.
+        Event::Started(info) if app.run.phase == Phase::Inspecting => {
+            app.run.saved_step = info.start_step;
+            app.run.info = Some(*info);
+        }
         Event::Started(info) => {
             app.run.saved_step = info.start_step;
             app.message(
@@ -269,7 +285,95 @@ fn ended(app: &mut App) {
     }
 }
 
+/// A run directory or checkpoint was read for inspection: show its experiment and history,
+/// and start the inspector (its `Started` says the checkpoint's step).
+pub(super) fn inspected(app: &mut App, i: Inspection) {
+    if app.run.phase.active() {
+        app.message(Level::Warn, "a run is active: stop it first (x on the training screen)");
+        return;
+    }
+    app.use_experiment(i.experiment);
+    let mut run = RunState::new();
+    run.phase = Phase::Inspecting;
+    if let Some(entry) = i.run {
+        run.best_val = entry.best_val;
+        run.last_val = entry.val.last().map(|p| p.value);
+        run.train = entry.train;
+        run.val = entry.val;
+    }
+    run.last = i.last;
+    run.last_task = i.last_task;
+    run.last_checkpoint = Some(i.checkpoint.clone());
+    app.run = run;
+    app.sampling.samples.clear();
+    app.sampling.checkpoints.clear();
+    app.probes.latest = None;
+    app.screen = Screen::Train;
+    app.focus = super::Pane::Loss;
+    app.message(
+        Level::Info,
+        format!(
+            "inspecting {}: g samples, p probes, v evaluates; space starts a new run, t on the runs screen continues this one",
+            i.checkpoint.display()
+        ),
+    );
+    app.effect(Effect::Inspect {
+        checkpoint: i.checkpoint,
+        command: None,
+    });
+}
+
+/// An evaluation by a model that is not training (an inspector's answer to `v`): its
+/// training figures are NaN, so only the validation side is taken.
+fn checked(app: &mut App, m: Metrics) {
+    let run = &mut app.run;
+    if let Some(v) = m.val_loss {
+        run.val.push(Point {
+            step: m.step,
+            time_s: m.time_s,
+            value: v,
+        });
+        run.last_val = Some(v);
+        if v.is_finite() && run.best_val.is_none_or(|b| v < b) {
+            run.best_val = Some(v);
+        }
+    }
+    if m.task.is_some() {
+        run.last_task.clone_from(&m.task);
+    }
+    run.checked = Some(m);
+}
+
+/// The message that answers `v`: the validation figures at that step.
+fn evaluation_message(m: &Metrics) -> Option<String> {
+    let v = m.val_loss?;
+    Some(match &m.task {
+        Some(t) => format!(
+            "validation at step {}: {} (loss {v:.4})",
+            m.step,
+            crate::headless::task_metric(t)
+        ),
+        None => format!(
+            "validation at step {}: {:.4} bits/token, perplexity {:.3} (loss {v:.4} nats)",
+            m.step,
+            m.bits_per_token,
+            m.bits_per_token.exp2()
+        ),
+    })
+}
+
 fn step(app: &mut App, m: Metrics) {
+    // The answer to `v` (a trainer's, or any inspector's): say what it found.
+    if m.val_loss.is_some() && (app.run.eval_pending || !app.run.phase.active()) {
+        app.run.eval_pending = false;
+        if let Some(text) = evaluation_message(&m) {
+            app.message(Level::Info, text);
+        }
+    }
+    if !app.run.phase.active() {
+        checked(app, m);
+        return;
+    }
     let run = &mut app.run;
     run.train.push(Point {
         step: m.step,

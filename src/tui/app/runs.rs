@@ -108,6 +108,17 @@ pub(super) fn update(app: &mut App, action: RunsAction) {
                 app.effect(Effect::ResumeRun(dir));
             }
         }
+        RunsAction::Inspect => {
+            if app.run.phase.active() {
+                app.message(Level::Warn, "a run is active: stop it first (x on the training screen)");
+            } else if let Some(e) = r.selected_run() {
+                let dir = e.dir.clone();
+                app.message(Level::Info, format!("opening {} for inspection…", dir.display()));
+                app.effect(Effect::InspectRun(dir));
+            } else {
+                app.message(Level::Warn, "select a run (or a sweep's point) to inspect it");
+            }
+        }
         RunsAction::Back => {
             app.screen = if app.experiment.is_some() {
                 Screen::Train

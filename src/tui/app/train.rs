@@ -177,6 +177,7 @@ pub(super) fn update(app: &mut App, action: TrainAction) {
     match action {
         T::StartPause => match app.run.phase {
             Phase::Idle | Phase::Finished | Phase::Failed => run::start(app, None),
+            Phase::Inspecting => new_run_over_inspection(app),
             Phase::Running => {
                 app.send(Command::Pause);
                 app.run.phase = Phase::Paused;
@@ -195,6 +196,7 @@ pub(super) fn update(app: &mut App, action: TrainAction) {
                 app.run.phase = Phase::Paused;
                 app.message(Level::Info, "paused: press s again to run one step");
             }
+            Phase::Inspecting => app.message(Level::Info, INSPECTING_NOT_TRAINING),
             _ => app.message(Level::Info, "start training first (space)"),
         },
         T::SaveNow => {
@@ -260,6 +262,12 @@ pub(super) fn update(app: &mut App, action: TrainAction) {
             app.open_prompt(PromptKind::Prime, text);
         }
         T::ProbeNow => probe(app, None),
+        T::Evaluate => {
+            if ask_model(app, Command::Evaluate) {
+                app.run.eval_pending = true;
+                app.message(Level::Info, "evaluating on the validation data…");
+            }
+        }
         T::ProbeText => app.open_prompt(PromptKind::ProbeText, ""),
         T::SmoothMore => app.chart.smoothing = (app.chart.smoothing + 1).min(SMOOTHING_STEPS.len() - 1),
         T::SmoothLess => app.chart.smoothing = app.chart.smoothing.saturating_sub(1),
@@ -281,12 +289,35 @@ pub(super) fn update(app: &mut App, action: TrainAction) {
     }
 }
 
+/// What the training keys say while a checkpoint is inspected.
+const INSPECTING_NOT_TRAINING: &str =
+    "inspecting a checkpoint, not training: space starts a new run of this experiment; t on the runs screen (r) continues this run";
+
+/// Space (or `R`) while a checkpoint is inspected: a new run of its experiment from step 0,
+/// in a new run directory; the inspected run is left as it is (`t` on the runs screen
+/// continues it).
+fn new_run_over_inspection(app: &mut App) {
+    let inspected = app.run.last_checkpoint.clone();
+    run::start(app, None);
+    if let Some(p) = inspected {
+        app.message(
+            Level::Info,
+            format!(
+                "new run from step 0 ({} is unchanged; t on the runs screen continues it)",
+                p.display()
+            ),
+        );
+    }
+}
+
 /// `R`: stop this run (saving it) and start again, with the edited experiment if any.
 fn restart(app: &mut App) {
     if app.experiment.is_none() {
         return;
     }
-    if app.run.phase.active() {
+    if app.run.phase == Phase::Inspecting {
+        new_run_over_inspection(app);
+    } else if app.run.phase.active() {
         app.run.restart_after_stop = true;
         run::stop(app);
         app.message(Level::Info, "restarting: saving this run first…");
@@ -310,20 +341,23 @@ fn probe(app: &mut App, text: Option<String>) {
     ask_model(app, Command::Probe(text));
 }
 
-/// A command that needs the model but no training (`Sample`, `Probe`): to the trainer while
-/// a run is active (running or paused), else to an inspector holding the run's last
-/// checkpoint, so `g` and `p` work after the run has finished too.
-fn ask_model(app: &mut App, cmd: Command) {
+/// A command that needs the model but no training (`Sample`, `Probe`, `Evaluate`): to the
+/// trainer while a run is active (running or paused), else to an inspector holding the run's
+/// last checkpoint (or the checkpoint opened for inspection), so `g`, `p` and `v` work after
+/// the run has finished too. Whether it was sent.
+fn ask_model(app: &mut App, cmd: Command) -> bool {
     if app.run.phase.active() {
         app.send(cmd);
     } else if let Some(checkpoint) = app.run.last_checkpoint.clone() {
         app.effect(Effect::Inspect {
             checkpoint,
-            command: cmd,
+            command: Some(cmd),
         });
     } else {
         app.message(Level::Info, "start training first (space)");
+        return false;
     }
+    true
 }
 
 fn sampling_changed(app: &mut App) {

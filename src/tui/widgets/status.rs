@@ -20,6 +20,9 @@ pub struct Status<'a> {
 impl Status<'_> {
     /// The status as label/value pairs, after the phase badge.
     pub fn fields(&self) -> Vec<(&'static str, String)> {
+        if self.app.run.phase == Phase::Inspecting {
+            return self.inspecting();
+        }
         let run = &self.app.run;
         let total = run
             .info
@@ -77,6 +80,41 @@ impl Status<'_> {
     }
 }
 
+impl Status<'_> {
+    /// A checkpoint opened for inspection: which file and step, what `v` found there, and the
+    /// run's best validation loss from its history.
+    fn inspecting(&self) -> Vec<(&'static str, String)> {
+        let run = &self.app.run;
+        let mut f = Vec::new();
+        let file = run
+            .last_checkpoint
+            .as_ref()
+            .map_or(String::new(), |p| p.display().to_string());
+        let step = run
+            .info
+            .as_ref()
+            .map_or(String::new(), |i| format!(" (step {})", thousands(i.start_step)));
+        f.push(("", format!("{file}{step}")));
+        match run.checked.as_ref().and_then(|m| m.val_loss.map(|v| (m, v))) {
+            Some((m, v)) => match &m.task {
+                Some(t) => {
+                    f.push(("val", crate::headless::task_metric(t)));
+                    f.push(("val loss", format!("{v:.4}")));
+                }
+                None => {
+                    f.push(("val bits/tok", format!("{:.3}", m.bits_per_token)));
+                    f.push(("ppl", sig3(m.bits_per_token.exp2())));
+                }
+            },
+            None => f.push(("val", "v evaluates".into())),
+        }
+        if let Some(v) = run.best_val {
+            f.push(("run's best val", format!("{v:.3}")));
+        }
+        f
+    }
+}
+
 impl Widget for Status<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = &self.app.theme;
@@ -88,6 +126,7 @@ impl Widget for Status<'_> {
             Phase::Stopping => (" SAVING ", t.paused),
             Phase::Finished => (" FINISHED ", t.idle),
             Phase::Failed => (" FAILED ", t.error),
+            Phase::Inspecting => (" INSPECTING ", t.paused),
         };
         let mut spans = vec![Span::styled(
             badge,
