@@ -1,7 +1,7 @@
 //! The trainer's operations on sequence tasks: evaluation with the task's own metrics (and, for
 //! generated tasks, the solved test on fresh sequences), and the probe of one sequence.
 
-use super::protocol::TaskScores;
+use super::protocol::{Examples, TaggedSeq, TaskScores};
 use super::trainer::Trainer;
 use crate::config::TaskSource;
 use crate::infer::probe::{probe_batch, ProbeReport};
@@ -9,11 +9,16 @@ use crate::nn::{Model, Score};
 use crate::task::data::{FileFormat, TaskData};
 use crate::task::encode::{push_text, token_id};
 use crate::task::evaluate::evaluate;
+use crate::task::predict::predict;
 use crate::task::metrics::argmax;
 use crate::task::seqset::{empty_batch, Labels, SeqSet};
 
 /// Sequences per evaluation batch.
 const EVAL_BATCH: usize = 128;
+/// Tagged validation sentences the TUI's task pane shows.
+const EXAMPLE_SENTENCES: usize = 20;
+/// (target, prediction) pairs of a regression task the TUI's task pane plots.
+const EXAMPLE_VALUES: usize = 400;
 
 impl Trainer {
     /// Training sequences seen so far.
@@ -51,8 +56,50 @@ impl Trainer {
             sequences,
             solved_at: self.solved_at,
             labels: self.data.task().map(|t| t.labels.names().to_vec()).unwrap_or_default(),
+            examples: self.examples(),
         });
         Some(loss)
+    }
+
+    /// The model's outputs on the first validation sequences, for the TUI: up to
+    /// [`EXAMPLE_SENTENCES`] tagged sentences, or [`EXAMPLE_VALUES`] (target, prediction) pairs.
+    fn examples(&self) -> Examples {
+        let Some(task) = self.data.task() else {
+            return Examples::None;
+        };
+        let n = match task.valid.labels {
+            Labels::PerStep(_) => EXAMPLE_SENTENCES,
+            Labels::Real { .. } => EXAMPLE_VALUES,
+            Labels::Class(_) => return Examples::None,
+        };
+        let idx: Vec<usize> = (0..task.valid.len().min(n)).collect();
+        let set = task.valid.subset(&idx);
+        let Ok(out) = predict(&self.model, &set, EVAL_BATCH) else {
+            return Examples::None;
+        };
+        let y = self.model.spec.outputs;
+        match &set.labels {
+            Labels::PerStep(gold) => Examples::Tagged(
+                out.iter()
+                    .enumerate()
+                    .map(|(i, o)| {
+                        let r = set.range(i);
+                        TaggedSeq {
+                            tokens: set.tokens[r.clone()].iter().map(|&t| task.vocab.display(t)).collect(),
+                            gold: gold[r].to_vec(),
+                            pred: o.chunks_exact(y).map(|row| argmax(row) as u32).collect(),
+                        }
+                    })
+                    .collect(),
+            ),
+            Labels::Real { outputs, values } => Examples::Regressed(
+                out.iter()
+                    .enumerate()
+                    .map(|(i, o)| (values[i * outputs], o.first().map_or(f64::NAN, |&v| f64::from(v))))
+                    .collect(),
+            ),
+            Labels::Class(_) => Examples::None,
+        }
     }
 
     /// The scores of the last evaluation of a task.
