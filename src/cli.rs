@@ -370,6 +370,10 @@ pub struct GradcheckArgs {
     /// Bidirectional layers.
     #[arg(long)]
     pub bidirectional: bool,
+    /// Also check every case under standard and variational dropout (rate 0.3 at every place,
+    /// masks held fixed).
+    #[arg(long)]
+    pub dropout: bool,
     /// One JSON object per tensor on stdout.
     #[arg(long)]
     pub json: bool,

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::config::Mode;
-use crate::nn::{CellKind, GruVariant, HeadKind, Init, InputKind, ModelSpec};
+use crate::nn::{CellKind, GruVariant, HeadKind, Init, InputKind, ModelSpec, RecurrentInit};
 use crate::train::checkpoint::CheckpointError;
 
 /// `format` written into `model.json`.
@@ -162,6 +162,12 @@ pub struct ModelJson {
     /// rnn-lab's initial LSTM forget bias (likewise).
     #[serde(default)]
     pub forget_bias: Option<f64>,
+    /// rnn-lab's recurrent initialisation (likewise).
+    #[serde(default)]
+    pub init_recurrent: Option<RecurrentInit>,
+    /// The head shares the embedding's tensor (`head.weight` is `embed.weight`). Default: false.
+    #[serde(default)]
+    pub tie_weights: bool,
     /// For people: the PyTorch module of the recurrent stack.
     #[serde(default)]
     pub torch_module: String,
@@ -192,6 +198,8 @@ impl ModelJson {
             step,
             init: Some(spec.init),
             forget_bias: Some(spec.forget_bias),
+            init_recurrent: Some(spec.init_recurrent),
+            tie_weights: spec.tie_weights,
             torch_module: layout::torch_module(spec.cell, spec.gru_variant).into(),
             gate_order: layout::torch_gates(spec.cell, spec.gru_variant)
                 .iter()
@@ -218,6 +226,8 @@ impl ModelJson {
             outputs: self.outputs,
             init: self.init.unwrap_or(Init::Uniform(0.08)),
             forget_bias: self.forget_bias.unwrap_or(1.0),
+            init_recurrent: self.init_recurrent.unwrap_or_default(),
+            tie_weights: self.tie_weights,
         }
     }
 }

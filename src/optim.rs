@@ -21,6 +21,8 @@ impl OptimSpec {
             schedule: Schedule::Constant,
             clip_norm: Some(5.0),
             clip_value: None,
+            weight_decay: 0.0,
+            warmup: 0,
         }
     }
 
@@ -74,6 +76,9 @@ impl OptimSpec {
                 return bad("clip_value", c, "must be > 0 (omit it to disable clipping)");
             }
         }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return bad("weight_decay", self.weight_decay, "must be ≥ 0");
+        }
         Ok(())
     }
 }
@@ -122,6 +127,14 @@ pub fn clip<F: Scalar>(grads: &mut Params<F>, clip_norm: Option<f64>, clip_value
     Ok(norm)
 }
 
+/// Whether an internal parameter name is a bias (`….b`, `….b_hn`, `head.b_y`): weight decay
+/// leaves those alone.
+pub fn is_bias(name: &str) -> bool {
+    name.rsplit('.')
+        .next()
+        .is_some_and(|last| last == "b" || last.starts_with("b_"))
+}
+
 /// An optimizer with its per-parameter state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Optimizer<F> {
@@ -152,15 +165,32 @@ impl<F: Scalar> Optimizer<F> {
         })
     }
 
-    /// Learning rate at the next update.
+    /// Learning rate at the next update: lr · schedule(t) · warm-up(t), where
+    /// warm-up(t) = min(1, (t + 1) / warmup) for t updates done.
     pub fn lr(&self) -> f64 {
-        self.spec.lr * self.spec.schedule.factor(self.t)
+        let warm = if self.t < self.spec.warmup {
+            (self.t + 1) as f64 / self.spec.warmup as f64
+        } else {
+            1.0
+        };
+        self.spec.lr * self.spec.schedule.factor(self.t) * warm
     }
 
-    /// One update θ ← θ − lr · direction(g). Returns the learning rate used.
+    /// One update θ ← θ − lr · direction(g), after the decoupled decay θ ← θ − lr·λ·θ of the
+    /// weight matrices when `weight_decay` λ > 0. Returns the learning rate used.
     pub fn step(&mut self, params: &mut Params<F>, grads: &Params<F>) -> f64 {
         let lr = self.lr();
         self.t += 1;
+        if self.spec.weight_decay > 0.0 {
+            // AdamW's decoupled decay (Loshchilov & Hutter 2019): not through the gradient, so
+            // Adam's per-parameter scaling does not weaken it; biases keep their values.
+            let keep = F::of(1.0 - lr * self.spec.weight_decay);
+            for (name, v) in params.names.iter().zip(params.values.iter_mut()) {
+                if !is_bias(name) {
+                    v.iter_mut().for_each(|x| *x *= keep);
+                }
+            }
+        }
         with_simd(|| self.update(params, grads, F::of(lr)));
         lr
     }

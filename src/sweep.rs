@@ -12,11 +12,13 @@
 //!   status files that make a sweep resumable;
 //! - [`point`]: run one point (`rnn-lab train`, resumed from its latest checkpoint);
 //! - [`local`] and [`slurm`]: the executors; [`external`]: other programs with time-outs;
-//! - [`results`]: the table sorted by the best validation loss (markdown, CSV, JSON).
+//! - [`results`]: the table sorted by the best validation loss (markdown, CSV, JSON);
+//! - [`overview`]: sweep folders as the TUI shows them; starting and stopping one from there.
 
 pub mod external;
 pub mod layout;
 pub mod local;
+pub mod overview;
 pub mod plan;
 pub mod point;
 pub mod points;

@@ -11,7 +11,8 @@
 //!   tested without a terminal), dispatching to one reducer per screen or pane under `app/`.
 //!   Dependencies run one way: `app` → `keys` → `action`.
 //! - `ui.rs` + `widgets/` + `probe_view/`: pure rendering of the `App`.
-//! - `scanner.rs`: the thread that reads the disk (experiments, run directories, probes).
+//! - `scanner.rs`: the thread that reads the disk (experiments, run directories, probes,
+//!   sweep folders) and starts or stops sweeps; `sweeps.rs`: a sweep as the runs screen shows it.
 //! - this file: the terminal and the main loop, generic over the ratatui backend so tests drive
 //!   it with `TestBackend`.
 //!
@@ -35,8 +36,10 @@ pub mod history;
 pub mod keys;
 pub mod probe_view;
 pub mod scanner;
+pub mod sweeps;
 pub mod theme;
 pub mod ui;
+pub mod w2v;
 pub mod widgets;
 
 use std::io::IsTerminal;
@@ -66,6 +69,21 @@ pub trait Backend: Send + Sync {
     /// Start training `exp` on a background thread (optionally resuming from a checkpoint);
     /// returns the command sender and event receiver. The trainer writes the run directory.
     fn start(&self, exp: &Experiment, resume: Option<&Path>) -> Result<(Sender<Command>, Receiver<Event>), String>;
+    /// Hold a checkpoint on a background thread answering `Sample` and `Probe` with the
+    /// trainer's events (`train::inspect`), for a run that has finished. The default says it
+    /// is not available (test backends).
+    fn inspect(&self, checkpoint: &Path) -> Result<(Sender<Command>, Receiver<Event>), String> {
+        Err(format!(
+            "{}: cannot sample from a finished run here",
+            checkpoint.display()
+        ))
+    }
+
+    /// The `rnn-lab` binary that runs sweeps started from the runs screen (`rnn-lab sweep`);
+    /// `None` (the default) when this program cannot, as the demo's fake backend.
+    fn rnn_lab(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// Why the TUI could not run.
@@ -117,6 +135,10 @@ pub struct Runtime<'a> {
     pub experiments_dir: PathBuf,
     /// `runs/`.
     pub runs_dir: PathBuf,
+    /// `sweeps/`.
+    pub sweeps_dir: PathBuf,
+    /// The `rnn-lab` binary that runs sweeps started from the TUI ([`Backend::rnn_lab`]).
+    pub rnn_lab: Option<PathBuf>,
     /// Runs `$EDITOR` on a file.
     pub editor: Editor<'a>,
     /// Set by SIGTERM/SIGHUP/SIGINT.
@@ -127,20 +149,26 @@ pub struct Runtime<'a> {
     stop_sender: Arc<Mutex<Option<Sender<Command>>>>,
     /// The disk reader, started on the first job (`None` until then, or if it could not be).
     scanner: Option<Scanner>,
+    /// The inspector of a finished run's checkpoint: that path and its channels.
+    inspector: Option<(PathBuf, Sender<Command>, Receiver<Event>)>,
 }
 
 impl<'a> Runtime<'a> {
     /// A runtime over `experiments/` and `runs/` of the current directory.
     pub fn new(backend: Box<dyn Backend>, editor: Editor<'a>) -> Self {
+        let rnn_lab = backend.rnn_lab();
         Runtime {
             backend: Arc::from(backend),
             experiments_dir: PathBuf::from("experiments"),
             runs_dir: PathBuf::from("runs"),
+            sweeps_dir: PathBuf::from("sweeps"),
+            rnn_lab,
             editor,
             terminate: Arc::new(AtomicBool::new(false)),
             channels: None,
             stop_sender: Arc::new(Mutex::new(None)),
             scanner: None,
+            inspector: None,
         }
     }
 
@@ -154,7 +182,35 @@ impl<'a> Runtime<'a> {
     /// Drain every pending trainer event and scanner answer into the app (never blocks).
     pub fn drain(&mut self, app: &mut App) {
         self.drain_trainer(app);
+        self.drain_inspector(app);
         self.drain_scanner(app);
+    }
+
+    /// The inspector's answers, as trainer events; a failure is a message, not the run's.
+    fn drain_inspector(&mut self, app: &mut App) {
+        let mut gone = false;
+        if let Some((_, _, rx)) = &self.inspector {
+            loop {
+                match rx.try_recv() {
+                    Ok(Event::Failed(e)) => {
+                        update(app, Action::Trainer(Event::Warning(e)));
+                        gone = true;
+                    }
+                    Ok(ev @ (Event::Sample(_) | Event::Probe(_) | Event::Warning(_))) => {
+                        update(app, Action::Trainer(ev));
+                    }
+                    Ok(_) => {}
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        gone = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if gone {
+            self.inspector = None;
+        }
     }
 
     /// Trainer events; a disconnected channel ends the run.
@@ -271,10 +327,44 @@ impl<'a> Runtime<'a> {
                 };
                 self.scan(app, job);
             }
-            Effect::ScanRuns => self.scan(app, Job::Runs(self.runs_dir.clone())),
+            Effect::ScanRuns => {
+                self.scan(app, Job::Runs(self.runs_dir.clone()));
+                self.scan(app, Job::Sweeps(self.sweeps_dir.clone()));
+            }
+            Effect::ScanSweeps => self.scan(app, Job::Sweeps(self.sweeps_dir.clone())),
+            Effect::StartSweep { file, slurm } => {
+                let job = Job::StartSweep {
+                    file,
+                    out: self.sweeps_dir.clone(),
+                    slurm,
+                    rnn_lab: self.rnn_lab.clone(),
+                };
+                self.scan(app, job);
+            }
+            Effect::StopSweep(root) => self.scan(app, Job::StopSweep(root)),
             Effect::OpenRun(dir) => self.scan(app, Job::OpenRun(dir)),
             Effect::LoadCompareProbe(path) => self.scan(app, Job::Probe(path)),
             Effect::Detach => self.set_channels(None),
+            Effect::Inspect { checkpoint, command } => {
+                if self.inspector.as_ref().is_none_or(|(p, _, _)| *p != checkpoint) {
+                    self.inspector = match self.backend.inspect(&checkpoint) {
+                        Ok((tx, rx)) => Some((checkpoint, tx, rx)),
+                        Err(e) => {
+                            update(app, Action::Trainer(Event::Warning(e)));
+                            None
+                        }
+                    };
+                }
+                if let Some((_, tx, _)) = &self.inspector {
+                    if tx.send(command).is_err() {
+                        self.inspector = None;
+                    }
+                }
+            }
+            Effect::Suspend => {
+                suspend();
+                return true;
+            }
             Effect::Quit => {}
         }
         false
@@ -348,6 +438,27 @@ pub fn run_loop<B: ratatui::backend::Backend>(
     }
 }
 
+/// Ctrl-Z. In raw mode it is a key, not a signal, so this does what the terminal driver would
+/// have done: give the terminal back (main screen, cooked mode), stop the whole foreground
+/// process group with SIGTSTP (group 0: under `cargo run` the parent stops too, and the shell
+/// gets its prompt back), and, once `fg` continues it, take the terminal again; the caller
+/// redraws. A stopped process runs no thread, so training waits while suspended and goes on
+/// after `fg`.
+fn suspend() {
+    let _ = ratatui::try_restore();
+    // SAFETY: kill(2) on the own process group with a valid signal touches no memory. The
+    // signal is delivered before kill returns, so this returns after SIGCONT.
+    unsafe {
+        libc::kill(0, libc::SIGTSTP);
+    }
+    let _ = crossterm::terminal::enable_raw_mode();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::cursor::Hide
+    );
+}
+
 /// Runs `$EDITOR` (default `vi`) on `path` with the terminal suspended, then takes the
 /// terminal back.
 fn run_editor(path: &Path) -> Result<(), String> {
@@ -412,6 +523,11 @@ pub fn run(initial: Option<PathBuf>, backend: Box<dyn Backend>) -> Result<(), Tu
     done.store(true, Ordering::SeqCst);
     // Back to the default signal actions for the rest of the program.
     signals.close();
+    // The terminal back first, so that the note lands on the shell's screen.
+    drop(_restore);
+    if let Some(p) = &app.run.last_checkpoint {
+        eprintln!("rnn-lab: last checkpoint {} (step {})", p.display(), app.run.saved_step);
+    }
     result
 }
 

@@ -19,6 +19,8 @@ fn spec(cell: CellKind, head: HeadKind) -> ModelSpec {
         outputs: 3,
         init: Init::Uniform(0.1),
         forget_bias: 1.0,
+        init_recurrent: rnn_lab::nn::RecurrentInit::Same,
+        tie_weights: false,
     }
 }
 

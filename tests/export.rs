@@ -28,6 +28,8 @@ fn spec(cell: CellKind, variant: GruVariant, layers: usize, bi: bool, input: Inp
         outputs: Y,
         init: Init::Uniform(0.5),
         forget_bias: 1.0,
+        init_recurrent: rnn_lab::nn::RecurrentInit::Same,
+        tie_weights: false,
     }
 }
 

@@ -41,6 +41,8 @@ fn spec(cell: (CellKind, GruVariant), layers: usize, bi: bool, input: InputKind)
         outputs: 5,
         init: Init::Uniform(0.08),
         forget_bias: 1.0,
+        init_recurrent: rnn_lab::nn::RecurrentInit::Same,
+        tie_weights: false,
     }
 }
 

@@ -81,6 +81,8 @@ impl Kind {
             outputs: V,
             init: Init::Uniform(0.1),
             forget_bias: 1.0,
+            init_recurrent: rnn_lab::nn::RecurrentInit::Same,
+            tie_weights: false,
         }
     }
 

@@ -1,7 +1,9 @@
 //! Analytic gradients against central finite differences for every cell × {1, 2 layers} ×
-//! {uni, bidirectional} × {one-hot, embedding} × each head (plus masked and carried-state cases).
+//! {uni, bidirectional} × {one-hot, embedding} × each head (plus masked and carried-state cases,
+//! tied weights), and all of it again under standard and variational dropout with the masks held
+//! fixed.
 
-use rnn_lab::nn::gradcheck::{cases, check_case};
+use rnn_lab::nn::gradcheck::{cases, check_case, dropout_cases};
 use rnn_lab::nn::CellKind;
 
 fn run(cell: CellKind) {
@@ -9,7 +11,9 @@ fn run(cell: CellKind) {
     let mut n = 0;
     for layers in [1, 2] {
         for bi in [false, true] {
-            for case in cases(&[cell], layers, bi) {
+            let mut all = cases(&[cell], layers, bi);
+            all.extend(dropout_cases(&[cell], layers, bi));
+            for case in all {
                 let res = check_case(&case, 7);
                 assert!(!res.is_empty(), "no tensors checked for {}", case.label());
                 for t in res {

@@ -52,6 +52,8 @@ fn spec(kind: Kind, vocab: usize, hidden: usize, head: HeadKind, outputs: usize)
         outputs,
         init: Init::Xavier,
         forget_bias: 1.0,
+        init_recurrent: rnn_lab::nn::RecurrentInit::Same,
+        tie_weights: false,
     }
 }
 

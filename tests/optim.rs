@@ -21,6 +21,8 @@ fn spec(kind: OptimizerKind, lr: f64) -> OptimSpec {
         schedule: Schedule::Constant,
         clip_norm: None,
         clip_value: None,
+        weight_decay: 0.0,
+        warmup: 0,
     }
 }
 
@@ -206,6 +208,103 @@ fn optimizer_follows_schedule() {
     s.schedule = Schedule::Step { every: 2, gamma: 0.5 };
     let lrs = check_updates(s, [[0.95, -1.9], [0.94, -1.92], [0.955, -1.94]]);
     assert_eq!(lrs, vec![0.1, 0.1, 0.05]);
+}
+
+/// Decoupled weight decay with SGD, lr 0.1, λ = 0.5: θ ← θ·(1 − lr·λ) − lr·g = 0.95·θ − 0.1·g.
+/// θ¹ = (0.95 − 0.05, −1.9 + 0.1) = (0.9, −1.8); θ² = (0.855 − 0.01, −1.71 − 0.02) = (0.845, −1.73);
+/// θ³ = (0.80275 + 0.03, −1.6435 − 0.04) = (0.83275, −1.6835).
+#[test]
+fn weight_decay_sgd_hand_updates() {
+    let mut s = spec(OptimizerKind::Sgd { momentum: 0.0 }, 0.1);
+    s.weight_decay = 0.5;
+    check_updates(s, [[0.9, -1.8], [0.845, -1.73], [0.83275, -1.6835]]);
+}
+
+/// AdamW: the decay is not part of the gradient, so Adam's moments and its step are those of
+/// plain Adam on the same gradients: θ_t = θ_{t−1}·(1 − lr·λ) − Δ_t with Δ_t Adam's own step
+/// (lr 0.1, λ = 0.5). Step 1 by hand: Δ₁ = lr·ĝ/(|ĝ| + ε) = (0.1·0.5/(0.5 + 1e-8), −0.1·1/(1 + 1e-8)),
+/// θ¹ = (0.95 − 0.0999999980, −1.9 + 0.0999999999).
+#[test]
+fn weight_decay_adamw_is_decoupled() {
+    let adam = OptimizerKind::Adam {
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+    };
+    let mut decayed = spec(adam, 0.1);
+    decayed.weight_decay = 0.5;
+    let (mut p_adam, mut p_w) = (one_tensor([1.0, -2.0]), one_tensor([1.0, -2.0]));
+    let mut o_adam = Optimizer::new(spec(adam, 0.1), &p_adam).expect("valid spec");
+    let mut o_w = Optimizer::new(decayed, &p_w).expect("valid spec");
+    for (t, g) in GRADS.iter().enumerate() {
+        let before_adam = p_adam.values[0].clone();
+        let before_w = p_w.values[0].clone();
+        o_adam.step(&mut p_adam, &one_tensor(*g));
+        o_w.step(&mut p_w, &one_tensor(*g));
+        for i in 0..2 {
+            let delta = before_adam[[0, i]] - p_adam.values[0][[0, i]];
+            let want = before_w[[0, i]] * (1.0 - 0.1 * 0.5) - delta;
+            let got = p_w.values[0][[0, i]];
+            assert!((got - want).abs() < 1e-12, "step {} θ[{i}] = {got}, want {want}", t + 1);
+        }
+        if t == 0 {
+            let want = [0.95 - 0.1 * 0.5 / (0.5 + 1e-8), -1.9 + 0.1 * 1.0 / (1.0 + 1e-8)];
+            for i in 0..2 {
+                assert!((p_w.values[0][[0, i]] - want[i]).abs() < 1e-12);
+            }
+        }
+    }
+    // The moments did not see the decay.
+    assert_eq!((&o_w.s1, &o_w.s2), (&o_adam.s1, &o_adam.s2));
+}
+
+/// Biases (`….b`, `….b_hn`, `head.b_y`) are not decayed; weight matrices are.
+#[test]
+fn weight_decay_leaves_biases_alone() {
+    let mut p = Params::<f64>::new();
+    for name in [
+        "layers.0.fwd.w",
+        "layers.0.fwd.b",
+        "layers.0.fwd.b_hn",
+        "head.w_y",
+        "head.b_y",
+        "embed.weight",
+    ] {
+        let i = p.push(name, 1, 2);
+        p.values[i] = array![[1.0, -2.0]];
+    }
+    let mut s = spec(OptimizerKind::Sgd { momentum: 0.0 }, 0.1);
+    s.weight_decay = 0.5;
+    let mut o = Optimizer::new(s, &p).expect("valid spec");
+    let zero = p.zeros_like();
+    o.step(&mut p, &zero);
+    for (name, v) in p.names.iter().zip(&p.values) {
+        let want = if optim::is_bias(name) { 1.0 } else { 0.95 };
+        assert_eq!(v[[0, 0]], want, "{name}");
+    }
+    assert!(!optim::is_bias("layers.0.fwd.w") && !optim::is_bias("embed.weight"));
+    assert!(optim::is_bias("layers.1.bwd.b") && optim::is_bias("head.b_y"));
+}
+
+/// Linear warm-up over 4 updates, SGD lr 0.1: the rates are 0.025, 0.05, 0.075, then 0.1.
+/// θ¹ = (1 − 0.0125, −2 + 0.025) = (0.9875, −1.975); θ² = (0.9825, −1.985);
+/// θ³ = (0.9825 + 0.0225, −1.985 − 0.03) = (1.005, −2.015).
+#[test]
+fn warmup_hand_updates() {
+    let mut s = spec(OptimizerKind::Sgd { momentum: 0.0 }, 0.1);
+    s.warmup = 4;
+    let lrs = check_updates(s, [[0.9875, -1.975], [0.9825, -1.985], [1.005, -2.015]]);
+    let want = [0.025, 0.05, 0.075];
+    for (got, want) in lrs.iter().zip(want) {
+        assert!((got - want).abs() < 1e-15, "{got} vs {want}");
+    }
+    // After the warm-up the schedule alone: step decay ×0.5 every 5 updates, warm-up 2.
+    s.warmup = 2;
+    s.schedule = Schedule::Step { every: 5, gamma: 0.5 };
+    let mut p = one_tensor([0.0, 0.0]);
+    let mut o = Optimizer::new(s, &p).expect("valid spec");
+    let lrs: Vec<f64> = (0..7).map(|_| o.step(&mut p, &one_tensor([0.0, 0.0]))).collect();
+    assert_eq!(lrs, vec![0.05, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -394,6 +493,13 @@ fn invalid_schedules_and_clipping() {
             ..OptimSpec::adam(0.1)
         },
         "clip_value",
+    );
+    rejects(
+        OptimSpec {
+            weight_decay: -0.1,
+            ..OptimSpec::adam(0.1)
+        },
+        "weight_decay",
     );
     // The boundaries that are allowed.
     let params = one_tensor([1.0, 2.0]);

@@ -132,13 +132,13 @@ fn hidden_heatmap_scrolls() {
     assert_eq!((v.cursor(), v.unit()), (130, 48));
     let t = text(&render(&v, Some(&r), None, 80, 24));
     assert!(
-        t.contains("units 41–60 of 70") && t.contains("steps 77–153 of 300"),
+        t.contains("units 40–59 of 70") && t.contains("steps 77–153 of 300"),
         "{t}"
     );
     insta::assert_snapshot!("hidden_scrolled_nocolor_80x24", t);
     let v = ProbeView::new(false);
     let t = text(&render(&v, Some(&r), None, 80, 24));
-    assert!(t.contains("units 1–40 of 70"), "two units per row: {t}");
+    assert!(t.contains("units 0–39 of 70"), "two units per row: {t}");
 }
 
 #[test]

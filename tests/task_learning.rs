@@ -12,7 +12,9 @@
 //! - classification read from one file per class.
 
 use rnn_lab::config::Level;
-use rnn_lab::nn::{CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Params, Score, Workspace};
+use rnn_lab::nn::{
+    CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Params, RecurrentInit, Score, Workspace,
+};
 use rnn_lab::optim::{self, OptimSpec, Optimizer};
 use rnn_lab::task::data::{generated, load_files, FileFormat, LoadOptions, SplitFiles, TaskData};
 use rnn_lab::task::encode::VocabSpec;
@@ -38,7 +40,9 @@ fn spec(cell: CellKind, task: &TaskData, hidden: usize, bidirectional: bool) -> 
         },
         outputs: task.outputs(),
         init: Init::Xavier,
+        init_recurrent: RecurrentInit::Same,
         forget_bias: 1.0,
+        tie_weights: false,
     }
 }
 

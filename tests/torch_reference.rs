@@ -55,6 +55,8 @@ fn matches_pytorch() {
             outputs: v,
             init: Init::Uniform(0.1),
             forget_bias: 1.0,
+            init_recurrent: rnn_lab::nn::RecurrentInit::Same,
+            tie_weights: false,
         };
         let label = format!("{:?} L{} bi={}", cell, spec.layers, spec.bidirectional);
         let mut model = Model::<f64>::new(spec, 0).expect("model");

@@ -187,3 +187,126 @@ fn piped_stdout_is_refused_with_a_pointer_to_headless() -> Result<(), Box<dyn st
     );
     Ok(())
 }
+
+/// A tiny Chinese experiment trained by the real binary, driven from an interactive shell in
+/// tmux: one sample per scheduled step (samples.txt and the pane), `g` after the run finished,
+/// Ctrl-Z then `fg`, the heatmap's time axis and cursor readout in CJK characters, and the note
+/// on the shell about the last checkpoint.
+#[test]
+fn the_real_tui_on_a_chinese_experiment() -> Result<(), Box<dyn std::error::Error>> {
+    if tmux(&["-V"]).is_none() || Command::new("bash").arg("--version").output().is_err() {
+        if in_ci() {
+            return Err("tmux and bash are needed for the end-to-end TUI test in CI".into());
+        }
+        eprintln!("\n*** SKIPPED the_real_tui_on_a_chinese_experiment: tmux or bash missing ***\n");
+        return Ok(());
+    }
+    let tmp = tempfile::tempdir()?;
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("experiments"))?;
+    let poems = [
+        "春眠不覺曉，處處聞啼鳥。",
+        "夜來風雨聲，花落知多少。",
+        "白日依山盡，黃河入海流。",
+        "欲窮千里目，更上一層樓。",
+    ];
+    let text: String = (0..30).map(|i| format!("{}\n", poems[i % poems.len()])).collect();
+    std::fs::write(d.join("poems.txt"), text)?;
+    std::fs::write(
+        d.join("experiments/cjk.toml"),
+        "[experiment]\nname = \"cjk\"\nseed = 1\n[data]\nfiles = [\"../poems.txt\"]\nlevel = \"char\"\nmode = \"lines\"\n\
+         val_fraction = 0.2\n[model]\ncell = \"lstm\"\nhidden = 12\n[training]\nbatch_size = 4\nseq_len = 16\nsteps = 40\n\
+         log_every = 5\neval_every = 10\nsample_every = 10\ncheckpoint_every = 20\nprobe_every = 10\n[sampling]\nlength = 12\n",
+    )?;
+    let name = format!("rnnlab-e2e-real-{}", std::process::id());
+    let dir = d.to_string_lossy().into_owned();
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &name,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "-c",
+        &dir,
+        "bash --norc --noprofile -i",
+    ])
+    .ok_or("tmux new-session failed")?;
+    let s = Session(name);
+    let bin = shell_quote(Path::new(env!("CARGO_BIN_EXE_rnn-lab")));
+    s.keys(&[&format!("PS1='$ '; {bin} experiments/cjk.toml; echo EXIT=$?"), "Enter"]);
+    s.wait_for("the training screen", 20, |t| t.contains("READY"));
+    s.keys(&["Space"]);
+    let done = s.wait_for("the run to finish", 60, |t| t.contains("FINISHED"));
+
+    // One sample per scheduled step: 10, 20, 30, 40, and no step 11, 21, …
+    let samples = std::fs::read_to_string(
+        d.join("runs")
+            .read_dir()?
+            .next()
+            .ok_or("no run")??
+            .path()
+            .join("samples.txt"),
+    )?;
+    let steps: Vec<&str> = samples.lines().filter(|l| l.starts_with("--- step ")).collect();
+    let numbers: Vec<u64> = steps
+        .iter()
+        .filter_map(|l| l["--- step ".len()..].split(',').next()?.parse().ok())
+        .collect();
+    assert_eq!(numbers, [10, 20, 30, 40], "samples.txt:\n{samples}");
+    for n in [11, 21, 31, 41] {
+        assert!(
+            !done.contains(&format!("step {n} · T")),
+            "a sample a step late:\n{done}"
+        );
+    }
+
+    // g after the run finished, at a temperature no scheduled sample used: a new draw of the
+    // step-40 model, not "start training first".
+    assert!(!done.contains("T 0.75"), "{done}");
+    s.keys(&["-", "g"]);
+    let after = s.wait_for("a sample after the run", 10, |t| {
+        t.contains("step 40 · T 0.75") || t.contains("start training first")
+    });
+    assert!(!after.contains("start training first"), "{after}");
+
+    // Ctrl-Z gives the shell back; fg redraws the TUI.
+    s.keys(&["C-z"]);
+    let shell = s.wait_for("the shell's Stopped line", 10, |t| t.contains("Stopped"));
+    let alt = tmux(&["display-message", "-p", "-t", &s.0, "#{alternate_on}"]).unwrap_or_default();
+    assert_eq!(alt.trim(), "0", "still on the alternate screen after Ctrl-Z:\n{shell}");
+    s.keys(&["fg", "Enter"]);
+    s.wait_for("the TUI back after fg", 10, |t| {
+        t.contains("FINISHED") && t.contains("rnn-lab")
+    });
+
+    // The hidden-state heatmap: CJK characters on the time axis and in the readout.
+    s.keys(&["Tab", "Tab", "1"]);
+    let heat = s.wait_for("the heatmap", 10, |t| t.contains("t 0 '"));
+    let cjk = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let readout = heat.split("t 0 '").nth(1).and_then(|r| r.chars().next()).unwrap_or('?');
+    assert!(
+        cjk(readout) || readout == '，' || readout == '。',
+        "readout shows {readout:?}:\n{heat}"
+    );
+    let axis_chars = heat
+        .lines()
+        .map(|l| l.chars().filter(|&c| cjk(c)).count())
+        .max()
+        .unwrap_or(0);
+    assert!(axis_chars >= 5, "no CJK time axis:\n{heat}");
+    assert!(!heat.contains("t 0 '?'"), "{heat}");
+
+    // Quit: the shell says where the checkpoint is.
+    // The shell's `; echo EXIT=$?` already ran when the job stopped (EXIT=148): after `fg` the
+    // job's status is fg's own.
+    s.keys(&["q"]);
+    let end = s.wait_for("exit", 10, |t| t.contains("last checkpoint"));
+    assert!(end.contains("best.safetensors (step 40)"), "{end}");
+    s.keys(&["echo FG=$?", "Enter"]);
+    let status = s.wait_for("fg's status", 10, |t| t.lines().any(|l| l.starts_with("FG=")));
+    assert!(status.contains("FG=0"), "{status}");
+    Ok(())
+}

@@ -40,7 +40,7 @@ fn status_line() {
         &buf,
         &[
             "▶ RUNNING   step 620/2,000 (31%)  epoch 1.27  tok/s 102.4k  lr 2.00e-3  |g| 1.38  bits/tok 2.703    ",
-            "ppl 6.51  best val 1.977  ETA 28s                                                                   ",
+            "ppl 6.51  val 1.977 (gap +0.075)  best val 1.977  ETA 28s                                           ",
         ],
     );
 }

@@ -2,7 +2,7 @@
 
 use super::CliError;
 use crate::cli::{CellArg, GradcheckArgs};
-use crate::nn::gradcheck::{cases, check_case};
+use crate::nn::gradcheck::{cases, check_case, dropout_cases};
 use crate::nn::CellKind;
 
 /// Tolerance on the maximum relative error of any tensor.
@@ -32,7 +32,11 @@ pub fn run(a: &GradcheckArgs) -> Result<(), CliError> {
             "case", "tensor", "elems", "max rel err", "max abs err"
         );
     }
-    for case in cases(&cells(a.cell), a.layers, a.bidirectional) {
+    let mut all = cases(&cells(a.cell), a.layers, a.bidirectional);
+    if a.dropout {
+        all.extend(dropout_cases(&cells(a.cell), a.layers, a.bidirectional));
+    }
+    for case in all {
         for t in check_case(&case, 7) {
             count += 1;
             worst = worst.max(t.max_rel_err);

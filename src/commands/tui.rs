@@ -26,10 +26,28 @@ impl Backend for RealBackend {
         let w = start(exp.clone(), opts).map_err(|e| format!("cannot start the trainer thread: {e}"))?;
         Ok((w.commands, w.events))
     }
+
+    fn inspect(&self, checkpoint: &Path) -> Result<(Sender<Command>, Receiver<Event>), String> {
+        crate::train::inspect::spawn(checkpoint.to_path_buf()).map_err(|e| format!("cannot start a thread: {e}"))
+    }
+
+    fn rnn_lab(&self) -> Option<PathBuf> {
+        std::env::current_exe().ok()
+    }
 }
 
 /// Open the TUI.
 pub fn run(experiment: Option<PathBuf>) -> Result<(), CliError> {
+    if let Some(p) = experiment
+        .as_ref()
+        .filter(|p| crate::w2v::experiment::is_word2vec_file(p))
+    {
+        let exp = crate::w2v::experiment::load(p).map_err(super::w2v::cli)?;
+        return tui::w2v::run(exp, p, None).map_err(|e| match e {
+            TuiError::NotATerminal => CliError::input(e),
+            other => CliError::other(other),
+        });
+    }
     if let Some(p) = &experiment {
         // Fail early, before the terminal is taken over, on an unreadable or invalid file.
         crate::config::load(p).map_err(CliError::input)?;

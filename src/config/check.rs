@@ -8,12 +8,13 @@ use toml::de::DeTable;
 
 mod task;
 
-use super::experiment::{DataSection, Experiment, Level, Mode, ModelSection, SamplingSection};
+use super::experiment::{Batches, DataSection, Experiment, Level, Mode, ModelSection, SamplingSection};
 use super::experiment::{TaskSection, TaskSource, TrainingSection};
 use super::locate::{closest, line_col, walk, Spans};
 use super::raw::{InitName, OptimizerName, RawData, RawFile, RawModel, RawSampling, RawTraining, ScheduleName};
 use super::ConfigError;
-use crate::nn::spec::{CellKind, GruVariant, Init};
+use crate::nn::dropout::{Dropout, DropoutKind};
+use crate::nn::spec::{CellKind, GruVariant, Init, RecurrentInit};
 use crate::optim::spec::{OptimSpec, OptimizerKind, Schedule};
 use crate::task::data::FileFormat;
 
@@ -164,6 +165,25 @@ fn check(cx: &Ctx<'_>, raw: RawFile, path: &Path) -> Result<Experiment, ConfigEr
         }
     }
     let mut training = check_training(cx, raw_training)?;
+    if training.batches != Batches::Contiguous {
+        if !task.is_language_model() {
+            return Err(cx.unused(
+                "training",
+                "batches",
+                &format!(
+                    "applies to language models only; a {} task trains on whole sequences",
+                    task.kind.name()
+                ),
+            ));
+        }
+        if data.mode != Mode::Stream {
+            return Err(cx.unused(
+                "training",
+                "batches",
+                "only applies to mode = \"stream\" (lines mode trains on whole lines)",
+            ));
+        }
+    }
     if !task.is_language_model() {
         training.sample_every = None; // nothing to sample
     }
@@ -427,29 +447,100 @@ fn check_model(cx: &Ctx<'_>, m: RawModel, task: &TaskSection) -> Result<ModelSec
             }
             Init::Uniform(k)
         }
-        InitName::Xavier => {
+        InitName::Xavier | InitName::Pytorch => {
             if m.init_range.is_some() {
                 return Err(cx.unused("model", "init_range", "only applies to init = \"uniform\""));
             }
-            Init::Xavier
+            if m.init == Some(InitName::Xavier) {
+                Init::Xavier
+            } else {
+                Init::Pytorch
+            }
         }
     };
+    let embedding = m.embedding.unwrap_or(0);
+    let tie_weights = m.tie_weights.unwrap_or(false);
+    if tie_weights {
+        if embedding == 0 {
+            return Err(cx.bad(
+                "model",
+                "tie_weights",
+                true,
+                &format!("tying needs an embedding whose size is the hidden size: add embedding = {hidden}"),
+            ));
+        }
+        if embedding != hidden {
+            return Err(cx.bad(
+                "model",
+                "tie_weights",
+                true,
+                &format!(
+                    "tying needs embedding = hidden (the head reads a⟨t⟩ of size {hidden}; the embedding has size {embedding})"
+                ),
+            ));
+        }
+    }
+    let cell = m.cell.unwrap_or(CellKind::Lstm);
+    let dropout = check_dropout(cx, &m, cell)?;
     let forget_bias = m.forget_bias.unwrap_or(1.0);
     if !forget_bias.is_finite() {
         return Err(cx.bad("model", "forget_bias", forget_bias, "must be a finite number"));
     }
     let model = ModelSection {
-        cell: m.cell.unwrap_or(CellKind::Lstm),
+        cell,
         hidden,
         layers,
         bidirectional,
-        embedding: m.embedding.unwrap_or(0),
+        embedding,
         gru_variant: m.gru_variant.unwrap_or(GruVariant::Course),
         init,
+        init_recurrent: m.init_recurrent.unwrap_or(RecurrentInit::Same),
         forget_bias,
+        tie_weights,
+        dropout,
     };
 
     Ok(model)
+}
+
+/// `dropout` and the per-place keys into the rates by place.
+fn check_dropout(cx: &Ctx<'_>, m: &RawModel, cell: CellKind) -> Result<Dropout, ConfigError> {
+    let rate = |key: &str, v: Option<f64>| -> Result<Option<f64>, ConfigError> {
+        match v {
+            Some(p) if !(0.0..1.0).contains(&p) => Err(cx.bad(
+                "model",
+                key,
+                p,
+                "a dropout rate must be in [0, 1): the share of units dropped, e.g. 0.3",
+            )),
+            v => Ok(v),
+        }
+    };
+    let all = rate("dropout", m.dropout)?.unwrap_or(0.0);
+    let kind = m.dropout_kind.unwrap_or(DropoutKind::Standard);
+    let recurrent = rate("dropout_recurrent", m.dropout_recurrent)?.unwrap_or(0.0);
+    if recurrent > 0.0 && kind != DropoutKind::Variational {
+        return Err(cx.unused(
+            "model",
+            "dropout_recurrent",
+            "needs dropout_kind = \"variational\": one mask per sequence (a new mask at every step would wipe the memory)",
+        ));
+    }
+    if recurrent > 0.0 && cell == CellKind::Gru {
+        return Err(cx.unused(
+            "model",
+            "dropout_recurrent",
+            "is implemented for cell = \"lstm\" and \"rnn\"; for a GRU use dropout on the other connections",
+        ));
+    }
+    Ok(Dropout {
+        kind,
+        input: rate("dropout_input", m.dropout_input)?.unwrap_or(all),
+        hidden: rate("dropout_hidden", m.dropout_hidden)?.unwrap_or(all),
+        output: rate("dropout_output", m.dropout_output)?.unwrap_or(all),
+        recurrent,
+        embedding: rate("dropout_embedding", m.dropout_embedding)?.unwrap_or(0.0),
+    })
 }
 
 fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, ConfigError> {
@@ -604,6 +695,14 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
         schedule,
         clip_norm: clip("clip_norm", t.clip_norm, 5.0)?,
         clip_value: clip("clip_value", t.clip_value, 0.0)?,
+        weight_decay: {
+            let wd = t.weight_decay.unwrap_or(0.0);
+            if !(wd.is_finite() && wd >= 0.0) {
+                return Err(cx.bad("training", "weight_decay", wd, "must be ≥ 0, e.g. 0.01 (0 = none)"));
+            }
+            wd
+        },
+        warmup: t.warmup_steps.unwrap_or(0),
     };
     let batch_size = t.batch_size.unwrap_or(32);
     if batch_size == 0 {
@@ -642,6 +741,8 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
         sample_every: NonZeroU64::new(t.sample_every.unwrap_or(200)),
         probe_every: NonZeroU64::new(t.probe_every.unwrap_or(100)),
         max_val_tokens: t.max_val_tokens.unwrap_or(100_000),
+        loss: t.loss.unwrap_or_default(),
+        batches: t.batches.unwrap_or_default(),
         divergence_factor,
         divergence_window,
     };

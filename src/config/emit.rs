@@ -1,8 +1,10 @@
 //! The resolved experiment back to TOML (`rnn-lab check`, run directories, checkpoints), and the
 //! things derived from it: the model spec, the run length.
 
-use super::experiment::{Experiment, Level, Mode, TaskSection, TaskSource};
-use crate::nn::spec::{GruVariant, HeadKind, Init, InputKind, ModelSpec};
+use super::experiment::{Batches, Experiment, Level, Mode, TaskSection, TaskSource};
+use crate::nn::dropout::DropoutKind;
+use crate::nn::spec::{GruVariant, HeadKind, Init, InputKind, ModelSpec, RecurrentInit};
+use crate::nn::LossNorm;
 use crate::optim::spec::{OptimizerKind, Schedule};
 use crate::task::data::FileFormat;
 use crate::task::encode::UnknownWords;
@@ -109,8 +111,32 @@ impl Experiment {
                 w(format!("init_range = {}", float(k)));
             }
             Init::Xavier => w("init = \"xavier\"".into()),
+            Init::Pytorch => w("init = \"pytorch\"".into()),
         }
+        w(format!(
+            "init_recurrent = \"{}\"",
+            match m.init_recurrent {
+                RecurrentInit::Same => "same",
+                RecurrentInit::Orthogonal => "orthogonal",
+            }
+        ));
         w(format!("forget_bias = {}", float(m.forget_bias)));
+        w(format!("tie_weights = {}", m.tie_weights));
+        let dr = &m.dropout;
+        w(format!(
+            "dropout_kind = \"{}\"",
+            match dr.kind {
+                DropoutKind::Standard => "standard",
+                DropoutKind::Variational => "variational",
+            }
+        ));
+        w(format!("dropout_input = {}", float(dr.input)));
+        w(format!("dropout_hidden = {}", float(dr.hidden)));
+        w(format!("dropout_output = {}", float(dr.output)));
+        if dr.kind == DropoutKind::Variational {
+            w(format!("dropout_recurrent = {}", float(dr.recurrent)));
+        }
+        w(format!("dropout_embedding = {}", float(dr.embedding)));
         w(String::new());
 
         let t = &self.training;
@@ -155,6 +181,24 @@ impl Experiment {
         }
         w(format!("clip_norm = {}", float(o.clip_norm.unwrap_or(0.0))));
         w(format!("clip_value = {}", float(o.clip_value.unwrap_or(0.0))));
+        w(format!("weight_decay = {}", float(o.weight_decay)));
+        w(format!("warmup_steps = {}", o.warmup));
+        w(format!(
+            "loss = \"{}\"",
+            match t.loss {
+                LossNorm::Sum => "sum",
+                LossNorm::Mean => "mean",
+            }
+        ));
+        if self.data.mode == Mode::Stream {
+            w(format!(
+                "batches = \"{}\"",
+                match t.batches {
+                    Batches::Contiguous => "contiguous",
+                    Batches::Random => "random",
+                }
+            ));
+        }
         w(format!("batch_size = {}", t.batch_size));
         if lm {
             w(format!("seq_len = {}", t.seq_len));
@@ -214,6 +258,8 @@ impl Experiment {
             outputs: vocab,
             init: m.init,
             forget_bias: m.forget_bias,
+            init_recurrent: m.init_recurrent,
+            tie_weights: m.tie_weights,
         }
     }
 

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::nn::spec::{CellKind, GruVariant, Init};
+use crate::nn::dropout::Dropout;
+use crate::nn::spec::{CellKind, GruVariant, Init, RecurrentInit};
+use crate::nn::LossNorm;
 use crate::optim::spec::OptimSpec;
 use crate::task::data::FileFormat;
 use crate::task::encode::UnknownWords;
@@ -64,6 +66,17 @@ pub struct DataSection {
     pub split_punctuation: bool,
 }
 
+/// How stream-mode training batches are cut.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Batches {
+    /// B contiguous streams, chunk after chunk, the state carried across chunks.
+    #[default]
+    Contiguous,
+    /// B windows of T tokens at seeded random places, each from a zero state.
+    Random,
+}
+
 /// `[model]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelSection {
@@ -81,8 +94,18 @@ pub struct ModelSection {
     pub gru_variant: GruVariant,
     /// Weight initialisation. Default: uniform ±0.08.
     pub init: Init,
+    /// Recurrent blocks' initialisation. Default: same as `init`.
+    #[serde(default)]
+    pub init_recurrent: RecurrentInit,
     /// Initial LSTM forget-gate bias. Default: 1.0.
     pub forget_bias: f64,
+    /// One tensor for the embedding and the head. Default: false.
+    #[serde(default)]
+    pub tie_weights: bool,
+    /// Dropout during training, by place (resolved from `dropout` and the per-place keys).
+    /// Default: none.
+    #[serde(default)]
+    pub dropout: Dropout,
 }
 
 /// `[training]`.
@@ -116,6 +139,12 @@ pub struct TrainingSection {
     pub probe_every: Option<NonZeroU64>,
     /// Cap on validation tokens per evaluation (0 = all). Default: 100000.
     pub max_val_tokens: usize,
+    /// The objective's normalisation. Default: sum (over steps; mean over sequences).
+    #[serde(default)]
+    pub loss: LossNorm,
+    /// Stream-mode batches. Default: contiguous.
+    #[serde(default)]
+    pub batches: Batches,
     /// A step whose training loss is above this × the running median of the recent step losses
     /// (and above the run's first loss) is a loss blow-up: the run rolls back as for NaN.
     /// 0 = off. Default: 10.

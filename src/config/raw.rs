@@ -4,7 +4,9 @@
 use serde::Deserialize;
 
 use super::experiment::{Level, Mode};
-use crate::nn::spec::{CellKind, GruVariant};
+use crate::nn::dropout::DropoutKind;
+use crate::nn::spec::{CellKind, GruVariant, RecurrentInit};
+use crate::nn::LossNorm;
 use crate::task::encode::UnknownWords;
 use crate::task::generators::FutureRule;
 use crate::task::readers::Separator;
@@ -49,6 +51,7 @@ pub(crate) struct RawData {
 pub(crate) enum InitName {
     Uniform,
     Xavier,
+    Pytorch,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,7 +65,16 @@ pub(crate) struct RawModel {
     pub gru_variant: Option<GruVariant>,
     pub init: Option<InitName>,
     pub init_range: Option<f64>,
+    pub init_recurrent: Option<RecurrentInit>,
     pub forget_bias: Option<f64>,
+    pub tie_weights: Option<bool>,
+    pub dropout: Option<f64>,
+    pub dropout_kind: Option<DropoutKind>,
+    pub dropout_input: Option<f64>,
+    pub dropout_hidden: Option<f64>,
+    pub dropout_output: Option<f64>,
+    pub dropout_recurrent: Option<f64>,
+    pub dropout_embedding: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -98,6 +110,10 @@ pub(crate) struct RawTraining {
     pub min_lr_factor: Option<f64>,
     pub clip_norm: Option<f64>,
     pub clip_value: Option<f64>,
+    pub weight_decay: Option<f64>,
+    pub warmup_steps: Option<u64>,
+    pub loss: Option<LossNorm>,
+    pub batches: Option<Batches>,
     pub batch_size: Option<usize>,
     pub seq_len: Option<usize>,
     pub steps: Option<u64>,
@@ -111,6 +127,8 @@ pub(crate) struct RawTraining {
     pub divergence_factor: Option<f64>,
     pub divergence_window: Option<usize>,
 }
+
+pub(crate) use super::experiment::Batches;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

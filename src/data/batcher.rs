@@ -8,6 +8,10 @@
 //! layout leaves over, so epochs see different chunk boundaries. T = `seq_len` (smaller only if a
 //! row is shorter than `seq_len`). No mask.
 //!
+//! Stream mode with random windows (`batches = "random"`): row b of step s is the T tokens at a
+//! position drawn from the seed and the step, anywhere in the training stream, from a zero state
+//! (`reset = true` every step); an epoch is the same number of steps as above.
+//!
 //! Lines mode: each row is one line: inputs `NO_INPUT, y⟨1⟩ … y⟨n⟩`, targets
 //! `y⟨1⟩ … y⟨n⟩, <eos>`, so n + 1 real steps. A line longer than `seq_len` tokens is cut to
 //! `seq_len + 1` steps, inputs `NO_INPUT, y⟨1⟩ … y⟨seq_len⟩` and targets `y⟨1⟩ … y⟨seq_len+1⟩`
@@ -26,6 +30,7 @@ use rand::Rng;
 
 use super::dataset::{rng, stream, Dataset, Layout};
 use super::tokens::TokenIds;
+use crate::config::experiment::Batches;
 use crate::nn::batch::{Batch, Targets, NO_INPUT};
 
 /// The last epoch's line permutation, kept because computing it is O(lines).
@@ -42,6 +47,8 @@ enum Plan {
         k: usize,
         /// Tokens left over by the layout: the epoch offset is drawn from [0, slack].
         slack: usize,
+        /// Random windows instead of contiguous chunks; the value is the last start allowed.
+        random: Option<usize>,
     },
     Lines {
         lines: Arc<Vec<Range<usize>>>,
@@ -109,6 +116,12 @@ pub(crate) fn stream_batch(tokens: &TokenIds, base: usize, starts: &[usize], t_n
 impl Dataset {
     /// Training batches of `batch` sequences of `seq_len` steps, shuffled by `seed`.
     pub fn batcher(&self, batch: usize, seq_len: usize, seed: u64) -> TrainBatcher {
+        self.batcher_with(batch, seq_len, seed, Batches::Contiguous)
+    }
+
+    /// [`Self::batcher`] with a choice of stream batches: contiguous chunks with carried state,
+    /// or random windows from a zero state (`batches` has no effect in lines mode).
+    pub fn batcher_with(&self, batch: usize, seq_len: usize, seed: u64, batches: Batches) -> TrainBatcher {
         let batch = batch.max(1);
         let seq_len = seq_len.max(1);
         let plan = match &self.layout {
@@ -123,6 +136,7 @@ impl Dataset {
                     t,
                     k,
                     slack: usable - rows * k * t,
+                    random: (batches == Batches::Random).then(|| usable - t),
                 }
             }
             Layout::Lines { train, .. } => Plan::Lines {
@@ -219,7 +233,14 @@ impl TrainBatcher {
                 t,
                 k: per_row,
                 slack,
+                random,
             } => {
+                if let Some(last) = random {
+                    // Windows anywhere in the stream, drawn from (seed, step); a zero state each.
+                    let mut g = rng(self.seed, stream::WINDOWS.wrapping_add(step));
+                    let starts: Vec<usize> = (0..*rows).map(|_| g.random_range(0..=*last)).collect();
+                    return (stream_batch(&self.tokens, 0, &starts, *t), true);
+                }
                 let off = rng(self.seed, stream::EPOCH.wrapping_add(epoch)).random_range(0..=*slack);
                 let starts: Vec<usize> = (0..*rows).map(|b| off + b * per_row * t + k * t).collect();
                 (stream_batch(&self.tokens, 0, &starts, *t), k == 0)

@@ -29,6 +29,8 @@ pub(crate) mod stream {
     pub const SPLIT: u64 = 1 << 48;
     /// Per-epoch line permutation or stream offset (the epoch is added).
     pub const EPOCH: u64 = 2 << 48;
+    /// Random stream windows (the step is added).
+    pub const WINDOWS: u64 = 3 << 48;
 }
 
 /// A seeded generator for one purpose (`stream`) of one seed.

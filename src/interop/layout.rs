@@ -194,10 +194,13 @@ pub fn to_torch<F: Scalar>(spec: &ModelSpec, notes: &[NamedTensor<F>]) -> Result
         }
     }
     let hd = h * spec.dirs();
+    // Tied weights: the head's weight is the embedding (one tensor in rnn-lab; PyTorch's
+    // state_dict lists it under both names).
+    let head_name = if spec.tie_weights { "embed.weight" } else { "head.w_y" };
     push(
         "head.weight".into(),
         vec![spec.outputs, hd],
-        get("head.w_y", vec![spec.outputs, hd])?.to_vec(),
+        get(head_name, vec![spec.outputs, hd])?.to_vec(),
     );
     push(
         "head.bias".into(),
@@ -279,7 +282,9 @@ pub fn from_torch<F: Scalar>(spec: &ModelSpec, sd: &TensorMap<F>) -> Result<Tens
         }
     }
     let hd = h * spec.dirs();
-    out.insert("head.w_y".into(), (vec![spec.outputs, hd], t("head.weight").clone()));
+    if !spec.tie_weights {
+        out.insert("head.w_y".into(), (vec![spec.outputs, hd], t("head.weight").clone()));
+    }
     out.insert("head.b_y".into(), (vec![spec.outputs], t("head.bias").clone()));
     Ok(out)
 }

@@ -3,7 +3,8 @@
 //! Internally a layer's W is `[H + X, G·H]` (input-major, gate blocks side by side) so that
 //! one product computes every gate. Checkpoints store each gate as the notes write it:
 //! `w_g` `[H, H + X]` acting on the column [a⟨t−1⟩; x⟨t⟩], bias `b_g` `[H]`; the head as
-//! `head.w_y` `[|Y|, H·dirs]`, `head.b_y` `[|Y|]`.
+//! `head.w_y` `[|Y|, H·dirs]`, `head.b_y` `[|Y|]` (no `head.w_y` with tied weights: the head
+//! reads `embed.weight`).
 
 use std::collections::HashMap;
 
@@ -54,7 +55,10 @@ impl<F: Scalar> Model<F> {
                 out.push((format!("{p}.b_hn"), Piece::Vector(bhn)));
             }
         }
-        out.push(("head.w_y".to_string(), Piece::Transposed(self.head_w)));
+        if !self.spec.tie_weights {
+            // Tied weights: the head's matrix is `embed.weight` (one tensor, listed once).
+            out.push(("head.w_y".to_string(), Piece::Transposed(self.head_w)));
+        }
         out.push(("head.b_y".to_string(), Piece::Vector(self.head_b)));
         out
     }

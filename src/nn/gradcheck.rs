@@ -6,7 +6,11 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::nn::cell::Cell;
-use crate::nn::{Batch, CellKind, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Score, Targets, NO_INPUT};
+use crate::nn::dropout::step_key;
+use crate::nn::{
+    Batch, CellKind, Dropout, DropoutKind, DropoutPass, GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Score,
+    Targets, NO_INPUT,
+};
 
 /// One configuration to check.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -27,6 +31,14 @@ pub struct Case {
     pub masked: bool,
     /// Start from a non-zero carried state (truncated BPTT's second chunk).
     pub carried: bool,
+    /// Training-time dropout of this kind at rate 0.3 on every place the cell allows (input,
+    /// between layers, before the head, whole tokens, and the recurrent state for a variational
+    /// LSTM or RNN); the masks are drawn once from a fixed key and held fixed by every forward
+    /// pass of the check.
+    pub dropout: Option<DropoutKind>,
+    /// The head shares the embedding's tensor (`input` must then be an embedding of H·dirs and
+    /// the head per-step; [`Case::spec`] sees to the sizes).
+    pub tied: bool,
     /// Real-valued inputs (`Batch::features`, the adding problem's kind) instead of tokens;
     /// with one-hot input the model's input weights are the dense input's.
     pub dense: bool,
@@ -64,30 +76,67 @@ impl Case {
             HeadKind::SeqRegress => "regress",
         };
         format!(
-            "{cell} L{} {} {input} {head}{}{}{}",
+            "{cell} L{} {} {input} {head}{}{}{}{}{}",
             self.layers,
             if self.bidirectional { "bi" } else { "uni" },
             if self.masked { " masked" } else { "" },
             if self.carried { " carried" } else { "" },
+            match self.dropout {
+                None => "",
+                Some(DropoutKind::Standard) => " dropout",
+                Some(DropoutKind::Variational) => " vardropout",
+            },
+            if self.tied { " tied" } else { "" },
             if self.dense { " dense" } else { "" }
         )
     }
 
     fn spec(&self) -> ModelSpec {
-        let vocab = 5;
+        let (vocab, hidden) = (5, 3);
+        let dirs = if self.bidirectional { 2 } else { 1 };
         ModelSpec {
             cell: self.cell,
             gru_variant: self.gru_variant,
             vocab,
-            input: self.input,
-            hidden: 3,
+            // Tied: the embedding is the head's [|V|, H·dirs] matrix.
+            input: if self.tied {
+                InputKind::Embedding(hidden * dirs)
+            } else {
+                self.input
+            },
+            hidden,
             layers: self.layers,
             bidirectional: self.bidirectional,
-            head: self.head,
-            outputs: if self.head == HeadKind::SeqRegress { 2 } else { 4 },
+            head: if self.tied { HeadKind::PerStep } else { self.head },
+            outputs: match self.head {
+                _ if self.tied => vocab,
+                HeadKind::SeqRegress => 2,
+                _ => 4,
+            },
             init: Init::Uniform(0.6),
             forget_bias: 1.0,
+            init_recurrent: crate::nn::RecurrentInit::Same,
+            tie_weights: self.tied,
         }
+    }
+
+    /// The dropout pass of this case (masks from a fixed key: the same at every forward pass).
+    fn dropout_pass(&self, seed: u64) -> Option<DropoutPass> {
+        let kind = self.dropout?;
+        let p = 0.3;
+        let recurrent = kind == DropoutKind::Variational && self.cell != CellKind::Gru;
+        Some(DropoutPass {
+            dropout: Dropout {
+                kind,
+                input: p,
+                hidden: p,
+                output: p,
+                recurrent: if recurrent { p } else { 0.0 },
+                embedding: p,
+            },
+            key: step_key(seed, 1),
+            row0: 0,
+        })
     }
 
     fn batch(&self, rng: &mut ChaCha8Rng, spec: &ModelSpec) -> Batch {
@@ -148,6 +197,9 @@ pub fn check_case(case: &Case, seed: u64) -> Vec<TensorCheck> {
     }
     let batch = case.batch(&mut rng, &spec);
     let mut ws = model.workspace();
+    // Dropout: every forward pass below draws the same masks from the same key (held fixed), so
+    // the finite differences see the same thinned network the analytic gradient does.
+    ws.dropout = case.dropout_pass(seed);
     if case.carried {
         // A first chunk leaves a non-zero state; the checked chunk starts from it (held fixed).
         let first = case.batch(&mut rng, &spec);
@@ -244,6 +296,8 @@ pub fn cases(cells: &[CellKind], layers: usize, bidirectional: bool) -> Vec<Case
                         head,
                         masked: false,
                         carried: false,
+                        dropout: None,
+                        tied: false,
                         dense: false,
                     };
                     out.push(base);
@@ -262,8 +316,30 @@ pub fn cases(cells: &[CellKind], layers: usize, bidirectional: bool) -> Vec<Case
                             out.push(Case { carried: true, ..base });
                         }
                     }
+                    if head == HeadKind::PerStep && input != InputKind::OneHot {
+                        // Weight tying: the embedding's gradient sums the input and head sides.
+                        out.push(Case { tied: true, ..base });
+                    }
                 }
             }
+        }
+    }
+    out
+}
+
+/// Dropout cases for a CLI selection (`gradcheck --dropout`): standard and variational masks,
+/// held fixed, with one-hot and embedding input, every head, padding masks, and tied weights.
+pub fn dropout_cases(cells: &[CellKind], layers: usize, bidirectional: bool) -> Vec<Case> {
+    let mut out = Vec::new();
+    for base in cases(cells, layers, bidirectional) {
+        if base.carried {
+            continue;
+        }
+        for kind in [DropoutKind::Standard, DropoutKind::Variational] {
+            out.push(Case {
+                dropout: Some(kind),
+                ..base
+            });
         }
     }
     out

@@ -12,7 +12,8 @@
 use std::ops::Range;
 
 use super::batch::{Batch, Targets};
-use super::model::{LossStats, Model, Score};
+use super::dropout::{Dropout, DropoutPass};
+use super::model::{LossNorm, LossStats, Model, Score};
 use super::params::Params;
 use super::pool::Pool;
 use super::scalar::Scalar;
@@ -93,6 +94,10 @@ pub struct Sharded<F> {
     batch: usize,
     /// The row ranges of the shards for `batch`.
     cuts: Vec<Range<usize>>,
+    /// Dropout of the next step and the key of its masks (none: the whole network).
+    dropout: Option<(Dropout, u64)>,
+    /// What the objective divides the summed loss by.
+    loss_norm: LossNorm,
 }
 
 fn ranges(b: usize, n: usize) -> Vec<Range<usize>> {
@@ -115,7 +120,20 @@ impl<F: Scalar> Sharded<F> {
                 .collect(),
             batch: 0,
             cuts: Vec::new(),
+            dropout: None,
+            loss_norm: LossNorm::Sum,
         }
+    }
+
+    /// Dropout for the following steps: `dropout` with masks keyed by `key` (the trainer sets a
+    /// new key, [`crate::nn::dropout::step_key`], every step); `None` or zero rates: none.
+    pub fn set_dropout(&mut self, dropout: Option<(Dropout, u64)>) {
+        self.dropout = dropout.filter(|(d, _)| d.is_active());
+    }
+
+    /// The objective's normalisation for the following steps (default [`LossNorm::Sum`]).
+    pub fn set_loss_norm(&mut self, norm: LossNorm) {
+        self.loss_norm = norm;
     }
 
     /// Threads used.
@@ -135,7 +153,9 @@ impl<F: Scalar> Sharded<F> {
     }
 
     /// Forward and backward of `batch`; `grads` is overwritten with ∂objective/∂θ of the whole
-    /// batch (objective = Σ loss / B).
+    /// batch (objective = Σ loss / B, or Σ loss / N scored tokens with [`LossNorm::Mean`]), with
+    /// the dropout set by [`Self::set_dropout`] (each shard's masks drawn for its rows' places in
+    /// the whole batch, so the masks do not depend on the thread count).
     pub fn forward_backward(
         &mut self,
         model: &Model<F>,
@@ -149,6 +169,14 @@ impl<F: Scalar> Sharded<F> {
             self.reset_state();
         }
         let n = self.cuts.len();
+        for (s, r) in self.shards.iter_mut().zip(&self.cuts) {
+            s.ws.dropout = self.dropout.map(|(dropout, key)| DropoutPass {
+                dropout,
+                key,
+                row0: r.start,
+            });
+            s.ws.loss_norm = self.loss_norm;
+        }
         if n == 1 {
             let s = &mut self.shards[0];
             s.result = run_shard(model, batch, &mut s.ws, &mut s.grads);
@@ -167,11 +195,25 @@ impl<F: Scalar> Sharded<F> {
             total.sum += st.sum;
             total.count += st.count;
         }
-        total.objective = total.sum / batch.batch as f64;
-        // ∂(Σ_k sum_k / B) = Σ_k (B_k / B) · ∂(sum_k / B_k)
+        // Sum: ∂(Σ_k sum_k / B) = Σ_k (B_k / B) · ∂(sum_k / B_k);
+        // Mean: ∂(Σ_k sum_k / N) = Σ_k (N_k / N) · ∂(sum_k / N_k).
+        let weights: Vec<f64> = match self.loss_norm {
+            LossNorm::Sum => {
+                total.objective = total.sum / batch.batch as f64;
+                self.cuts.iter().map(|r| r.len() as f64 / batch.batch as f64).collect()
+            }
+            LossNorm::Mean => {
+                let n_all = total.count.max(1) as f64;
+                total.objective = total.sum / n_all;
+                self.shards[..n]
+                    .iter()
+                    .map(|s| s.result.as_ref().map_or(0.0, |st| st.count as f64 / n_all))
+                    .collect()
+            }
+        };
         for (i, g) in grads.values.iter_mut().enumerate() {
-            for (k, r) in self.cuts.iter().enumerate() {
-                let w = F::of(r.len() as f64 / batch.batch as f64);
+            for (k, &wk) in weights.iter().enumerate() {
+                let w = F::of(wk);
                 let src = &self.shards[k].grads.values[i];
                 if k == 0 {
                     g.zip_mut_with(src, |d, &s| *d = w * s);

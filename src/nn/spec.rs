@@ -72,14 +72,32 @@ pub enum HeadKind {
     SeqRegress,
 }
 
-/// Parameter initialisation.
+/// Parameter initialisation of the weight matrices (biases start at zero, the LSTM forget-gate
+/// block at `forget_bias`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Init {
-    /// Uniform in ±k for every weight; biases zero (LSTM forget bias set separately).
+    /// Uniform in ±k for every weight matrix, the embedding included (char-rnn's ±0.08).
     Uniform(f64),
-    /// Xavier/Glorot uniform: ±sqrt(6 / (fan_in + fan_out)); biases zero.
+    /// Xavier/Glorot uniform: ±sqrt(6 / (fan_in + fan_out)) per matrix (a gate block's fan-out
+    /// is H).
     Xavier,
+    /// PyTorch's defaults: recurrent layers U(±1/√H) (nn.RNN/GRU/LSTM), the head
+    /// U(±1/√fan_in) (nn.Linear), the embedding N(0, 1) (nn.Embedding; a tied embedding is the
+    /// head and starts as the head does).
+    Pytorch,
+}
+
+/// How the recurrent blocks W_aa start (the input blocks W_ax always follow [`Init`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecurrentInit {
+    /// As every other weight ([`Init`]).
+    #[default]
+    Same,
+    /// Each gate's `[H, H]` block a random orthogonal matrix (Saxe et al. 2014): the QR
+    /// factor Q of a Gaussian matrix, column signs fixed by R's diagonal.
+    Orthogonal,
 }
 
 /// A complete model description.
@@ -107,6 +125,15 @@ pub struct ModelSpec {
     pub init: Init,
     /// Initial LSTM forget-gate bias (default 1.0).
     pub forget_bias: f64,
+    /// Recurrent blocks' initialisation. Default (absent in older checkpoints): same as `init`.
+    #[serde(default)]
+    pub init_recurrent: RecurrentInit,
+    /// Tie the head to the embedding (Press & Wolf 2017; Inan et al. 2017): one tensor
+    /// `embed.weight` `[|V|, E]` is both the input table and the head's W_y (logits = a⟨t⟩ ·
+    /// embed.weightᵀ + b_y). Needs an embedding with E = H·dirs and a per-step head over the
+    /// input vocabulary. Default (absent in older checkpoints): false.
+    #[serde(default)]
+    pub tie_weights: bool,
 }
 
 impl ModelSpec {
@@ -124,6 +151,8 @@ impl ModelSpec {
             outputs: vocab,
             init: Init::Uniform(0.08),
             forget_bias: 1.0,
+            init_recurrent: RecurrentInit::Same,
+            tie_weights: false,
         }
     }
 
@@ -145,6 +174,22 @@ impl ModelSpec {
             }
         } else {
             self.hidden * self.dirs()
+        }
+    }
+
+    /// Why the head cannot share the embedding's tensor, if it cannot: tying needs an embedding
+    /// `[|V|, E]` with E = H·dirs (the head's input width) and a per-step head over the same
+    /// vocabulary (|Y| = |V|).
+    pub fn tie_problem(&self) -> Option<&'static str> {
+        match self.input {
+            InputKind::OneHot => Some("tying needs an embedding (set embedding = hidden)"),
+            InputKind::Embedding(e) if e != self.hidden * self.dirs() => {
+                Some("tying needs embedding = hidden (the head reads a⟨t⟩ of size H, the embedding has size E)")
+            }
+            _ if self.head != HeadKind::PerStep || self.outputs != self.vocab => {
+                Some("tying needs a per-step head over the input vocabulary (a language model)")
+            }
+            _ => None,
         }
     }
 
@@ -221,6 +266,11 @@ impl ModelSpec {
         }
         if !self.forget_bias.is_finite() {
             return bad("forget_bias", format!("{}", self.forget_bias), "must be finite");
+        }
+        if self.tie_weights {
+            if let Some(why) = self.tie_problem() {
+                return bad("tie_weights", "true".into(), why);
+            }
         }
         Ok(())
     }

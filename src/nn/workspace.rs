@@ -6,6 +6,8 @@
 //! grow; a step of the same or smaller size allocates nothing.
 
 use super::cell::Cell;
+use super::dropout::{DropoutBufs, DropoutPass};
+use super::model::LossNorm;
 use super::scalar::Scalar;
 
 /// Buffers of one layer and direction. All flat, row-major; R = T·B rows, row t·B + b.
@@ -135,6 +137,13 @@ pub struct Workspace<F> {
     pub steps: usize,
     /// Record ‖∂L/∂a⟨t⟩‖ in backward (for probes).
     pub record_grad_norms: bool,
+    /// Dropout of the next forward pass (training only; `None` everywhere else: evaluation,
+    /// sampling and probes run the whole network).
+    pub dropout: Option<DropoutPass>,
+    /// The masks of the last forward pass.
+    pub drop: DropoutBufs<F>,
+    /// What the objective divides the summed loss by (training; statistics do not depend on it).
+    pub loss_norm: LossNorm,
 }
 
 impl<F: Scalar> Workspace<F> {

@@ -69,4 +69,14 @@ pub struct OptimSpec {
     pub clip_norm: Option<f64>,
     /// Clip each gradient element to ±this (None = no clipping).
     pub clip_value: Option<f64>,
+    /// Decoupled weight decay λ ≥ 0 (Loshchilov & Hutter's AdamW, for every update rule):
+    /// θ ← θ − lr_t·λ·θ before the update, on weight matrices only. Default (absent in older
+    /// checkpoints): 0.
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Linear learning-rate warm-up over the first `warmup` updates: factor (t + 1) / warmup for
+    /// update t < warmup (0-based), on top of the schedule. Default (absent in older
+    /// checkpoints): 0 = none.
+    #[serde(default)]
+    pub warmup: u64,
 }

@@ -195,6 +195,14 @@ pub fn submit(script_path: &Path) -> Result<String, SweepError> {
 /// # Errors
 /// squeue missing, not answering, or failing for another reason than an unknown job.
 pub fn task_states(job: &str) -> Result<BTreeMap<usize, String>, SweepError> {
+    task_states_within(job, QUERY_TIMEOUT)
+}
+
+/// [`task_states`] with squeue given `timeout` to answer.
+///
+/// # Errors
+/// As [`task_states`].
+pub fn task_states_within(job: &str, timeout: Duration) -> Result<BTreeMap<usize, String>, SweepError> {
     let o = external::run(
         "squeue",
         &[
@@ -203,7 +211,7 @@ pub fn task_states(job: &str) -> Result<BTreeMap<usize, String>, SweepError> {
             format!("--jobs={job}"),
             "--format=%i|%T".into(),
         ],
-        QUERY_TIMEOUT,
+        timeout,
     )
     .map_err(external)?;
     if !o.status.success() {

@@ -124,20 +124,12 @@ impl Inspector {
     }
 }
 
-/// Token ids of a probe report's display tokens (`␣`, `↵`, `⇥` back to what they stand for).
+/// Token ids of a probe report's tokens, which are in their visible form
+/// ([`Vocab::display`]: `␣`, `↵`, …): each vocabulary entry's visible form, looked up.
 fn tokens_of(vocab: &Vocab, shown: &[String]) -> Vec<u32> {
-    shown
-        .iter()
-        .filter_map(|t| {
-            let raw = match t.as_str() {
-                "␣" => " ",
-                "↵" => "\n",
-                "⇥" => "\t",
-                t => t,
-            };
-            vocab.id(raw)
-        })
-        .collect()
+    let by_shown: std::collections::HashMap<String, u32> =
+        (0..vocab.len() as u32).map(|id| (vocab.display(id), id)).collect();
+    shown.iter().filter_map(|t| by_shown.get(t).copied()).collect()
 }
 
 #[cfg(test)]

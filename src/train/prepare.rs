@@ -108,7 +108,7 @@ impl Trainer {
         let (bsz, seq_len) = (exp.training.batch_size, exp.training.seq_len);
         let (data, batcher) = if exp.task.is_language_model() {
             let data = load_dataset(&exp)?;
-            let batcher = data.batcher(bsz, seq_len, exp.seed);
+            let batcher = data.batcher_with(bsz, seq_len, exp.seed, exp.training.batches);
             (
                 RunData::Text(data),
                 Batches::Text {
@@ -230,6 +230,7 @@ impl Trainer {
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let mut shards = Sharded::new(&model, threads);
+        shards.set_loss_norm(exp.training.loss);
         if let Some((b, states)) = carried {
             shards.import_state(&model, b, &states);
         }

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use super::divergence::Blowup;
 use super::trainer::Trainer;
+use crate::nn::dropout::step_key;
 use crate::optim::clip;
 
 impl Trainer {
@@ -20,6 +21,11 @@ impl Trainer {
         if reset {
             self.shards.reset_state(); // a new epoch or a new set of lines: a⟨0⟩ = c⟨0⟩ = 0
         }
+        // Dropout masks of this step: a pure function of (seed, step), so a resumed run draws
+        // the masks the uninterrupted one would have.
+        let dropout = self.exp.model.dropout;
+        self.shards
+            .set_dropout(Some((dropout, step_key(self.exp.seed, self.step))));
         // forward → zero_grad → backward, per shard of batch rows: each shard runs the forward
         // pass (caching what backward needs), overwrites its gradient buffer (zero_grad) and
         // backpropagates through time; `grads` ← Σ_k (B_k / B) g_k = ∂(Σ loss / B)/∂θ.

@@ -15,6 +15,7 @@ use crate::train::protocol::Event;
 
 use super::files::{BrowserEntry, RunEntry};
 pub use super::probe_view::ProbeAction;
+use super::sweeps::SweepEntry;
 
 /// Everything that can happen to the app: user intents from keys, and results coming back
 /// from the trainer, the scanner or the effects the main loop carried out.
@@ -32,6 +33,8 @@ pub enum Action {
     Interrupt,
     /// SIGTERM/SIGHUP: save (waiting briefly) and quit.
     Terminate,
+    /// Ctrl-Z: suspend to the shell (job control); `fg` comes back.
+    Suspend,
     /// Esc: close the topmost overlay, prompt or question.
     Cancel,
     /// `?`: show or hide the help.
@@ -172,4 +175,15 @@ pub enum RunsAction {
     Opened(Result<Box<RunEntry>, String>),
     /// Another run's probe was read: (run name, report) (from the scanner).
     CompareLoaded(Result<(String, Box<ProbeReport>), String>),
+    /// Type a sweep file to run: here (`false`) or as a Slurm job array (`true`).
+    SweepPrompt(bool),
+    /// Stop the selected sweep (Ctrl-C to its `rnn-lab sweep`, or scancel its job).
+    StopSweep,
+    /// `sweeps/*/` read (from the scanner).
+    SweepsScanned(Vec<SweepEntry>),
+    /// A sweep was checked and started in the background: (name, folder, its log), or the
+    /// sweep file's one-line error (from the scanner).
+    SweepStarted(Result<(String, PathBuf, PathBuf), String>),
+    /// What stopping a sweep did, or why it could not (from the scanner).
+    SweepStopped(Result<String, String>),
 }

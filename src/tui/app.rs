@@ -32,7 +32,7 @@ pub use probes::ProbesState;
 pub use run::{
     CheckpointSample, Phase, RunState, CHECKPOINT_SAMPLES_KEPT, HISTORY_CAPACITY, RECENT_WINDOW, SAMPLES_KEPT,
 };
-pub use runs::RunsState;
+pub use runs::{Item as RunsItem, RunsState, SWEEP_POLL_S};
 pub use train::{
     ChartSettings, Pane, SamplingState, LR_FACTOR, SMOOTHING_STEPS, TEMPERATURE_MAX, TEMPERATURE_STEP, TOP_K_STEPS,
 };
@@ -78,6 +78,11 @@ pub enum PromptKind {
     ProbeText,
     /// A run directory to open.
     OpenRun,
+    /// A sweep file to run, here or (`slurm`) as a Slurm job array.
+    Sweep {
+        /// Submit to Slurm instead of running here.
+        slurm: bool,
+    },
 }
 
 /// A one-line text prompt.
@@ -124,8 +129,32 @@ pub enum Effect {
     OpenRun(PathBuf),
     /// Read a run's `probe.json` (scanner thread) → `RunsAction::CompareLoaded`.
     LoadCompareProbe(PathBuf),
+    /// Read `sweeps/*/` (scanner thread) → `RunsAction::SweepsScanned`.
+    ScanSweeps,
+    /// Check a sweep file and start `rnn-lab sweep` on it in the background (scanner thread)
+    /// → `RunsAction::SweepStarted`.
+    StartSweep {
+        /// The sweep file.
+        file: PathBuf,
+        /// `--executor slurm`.
+        slurm: bool,
+    },
+    /// Stop the sweep in this folder (scanner thread) → `RunsAction::SweepStopped`.
+    StopSweep(PathBuf),
     /// Drop the trainer channels (the run is over).
     Detach,
+    /// Send a command that needs only the model (`Sample`, `Probe`) to an inspector thread
+    /// holding `checkpoint` (started, or replaced, when it holds another): `g` and `p` after a
+    /// run has finished. Its events come back as trainer events.
+    Inspect {
+        /// The checkpoint to answer from.
+        checkpoint: PathBuf,
+        /// What to ask.
+        command: Command,
+    },
+    /// Ctrl-Z: give the terminal back and stop the process (the shell's job control); `fg`
+    /// continues and redraws.
+    Suspend,
     /// Leave the TUI.
     Quit,
 }
@@ -341,6 +370,7 @@ pub fn update(app: &mut App, action: Action) {
             app.confirm_quit = false;
             app.request_quit(SAVE_WAIT_S);
         }
+        Action::Suspend => app.effect(Effect::Suspend),
         Action::Terminate => {
             app.confirm_quit = false;
             app.request_quit(SIGTERM_WAIT_S);
@@ -383,6 +413,7 @@ pub fn update(app: &mut App, action: Action) {
 
 fn tick(app: &mut App, t: f64) {
     app.clock = t;
+    runs::tick(app);
     if let Some(w) = app.quit_wait {
         if app.clock >= w.deadline && !app.quit {
             app.message(Level::Warn, "gave up waiting for the checkpoint");
@@ -444,6 +475,7 @@ fn prompt(app: &mut App, action: PromptAction) {
                 PromptKind::Prime => train::set_prime(app, p.text),
                 PromptKind::ProbeText => train::probe_text(app, p.text),
                 PromptKind::OpenRun => runs::open(app, PathBuf::from(p.text.trim())),
+                PromptKind::Sweep { slurm } => runs::start_sweep(app, PathBuf::from(p.text.trim()), slurm),
             }
         }
     }

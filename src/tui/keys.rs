@@ -273,6 +273,7 @@ pub static KEYS: &[Row] = {
         row!(Screens, [([c('?')], A::ToggleHelp)], "show / hide this help", Some("help")),
         row!(Screens, [([c('q')], A::Quit)], "quit (asks to save an unsaved run)", Some("quit")),
         row!(Always, [([Key::Ctrl('c')], A::Interrupt)], "save the run and quit", None),
+        row!(Always, [([Key::Ctrl('z')], A::Suspend)], "suspend (fg resumes; training waits)", None),
         // The training screen.
         row!(Train, [([c(' ')], tr(T::StartPause))], "start / pause / resume training", Some("start/pause")),
         row!(Train, [([c('s')], tr(T::StepOnce))], "single step (pauses first)", Some("step")),
@@ -308,12 +309,17 @@ pub static KEYS: &[Row] = {
         row!(Browser, [([ESC], A::ShowTrain)], "back to the training screen", None),
         // The runs screen.
         row!(Runs, [([UP], A::Runs(R::Up)), ([DOWN], A::Runs(R::Down))], "select a run", Some("select")),
-        row!(Runs, [([c(' '), ENTER], A::Runs(R::ToggleOverlay))], "overlay the run's loss on the chart",
+        row!(Runs, [([c(' '), ENTER], A::Runs(R::ToggleOverlay))], "overlay the run's loss on the chart (a sweep's line: all its points)",
              Some("overlay")),
         row!(Runs, [([c('o')], A::Runs(R::OpenPrompt))], "open a run directory by path", Some("open")),
         row!(Runs, [([c('c')], A::Runs(R::CompareProbe))], "compare probes with the selected run",
              Some("compare probe")),
         row!(Runs, [([c('t')], A::Runs(R::Resume))], "continue training the selected run", Some("resume")),
+        row!(Runs, [([c('w')], A::Runs(R::SweepPrompt(false)))],
+             "run a sweep file here (in the background; it goes on if you quit)", Some("sweep")),
+        row!(Runs, [([c('W')], A::Runs(R::SweepPrompt(true)))], "submit a sweep file to Slurm as a job array", None),
+        row!(Runs, [([c('x')], A::Runs(R::StopSweep))], "stop the selected sweep (resumable; scancels its job)",
+             None),
         row!(Runs, [([c('b')], A::ShowBrowser)], "experiment browser", None),
         row!(Runs, [([ESC], A::Runs(R::Back))], "back", Some("back")),
         // The probes pane (its chain falls through to the training screen's keys).

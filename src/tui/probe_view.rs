@@ -465,9 +465,14 @@ impl Ctx<'_> {
         }
     }
 
-    /// Token `t` as one terminal cell for axis labels.
-    fn token_cell(&self, t: usize) -> String {
-        draw::token_cell(self.report.tokens.get(t).map_or("", String::as_str))
+    /// Token `t` as an axis label of one or two cells ([`draw::token_axis`]).
+    fn token_axis(&self, t: usize) -> String {
+        draw::token_axis(self.report.tokens.get(t).map_or("", String::as_str))
+    }
+
+    /// Token `t` whole, made visible, for readouts.
+    fn token_label(&self, t: usize) -> String {
+        draw::token_label(self.report.tokens.get(t).map_or("", String::as_str))
     }
 
     /// A short description of the sort order for titles.

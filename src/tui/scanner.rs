@@ -15,7 +15,8 @@ use std::sync::Arc;
 use crate::config::Experiment;
 
 use super::action::{Action, BrowserAction, RunsAction};
-use super::files;
+use super::{files, sweeps};
+use crate::sweep::overview;
 
 /// Reads and checks an experiment file (the backend's loader; one line "file:line:col: …" on
 /// error).
@@ -43,6 +44,22 @@ pub enum Job {
     /// A run directory's `config.toml`, to continue its `latest.safetensors`
     /// → [`Action::ResumeReady`] (or why not).
     Resume(PathBuf),
+    /// Every sweep folder under this one → `RunsAction::SweepsScanned`.
+    Sweeps(PathBuf),
+    /// Check a sweep file, then start `rnn_lab sweep FILE --out OUT` in the background
+    /// → `RunsAction::SweepStarted`.
+    StartSweep {
+        /// The sweep file.
+        file: PathBuf,
+        /// `sweeps/`.
+        out: PathBuf,
+        /// `--executor slurm`.
+        slurm: bool,
+        /// The `rnn-lab` binary (`None`: this program cannot run sweeps, as in the demo).
+        rnn_lab: Option<PathBuf>,
+    },
+    /// Stop the sweep in this folder → `RunsAction::SweepStopped`.
+    StopSweep(PathBuf),
 }
 
 impl Job {
@@ -51,6 +68,8 @@ impl Job {
         match (self, other) {
             // Opening two different run directories is two questions.
             (Job::OpenRun(a), Job::OpenRun(b)) => a == b,
+            // Starting or stopping a sweep is an order, not a question: never dropped.
+            (Job::StartSweep { .. } | Job::StopSweep(_), _) | (_, Job::StartSweep { .. } | Job::StopSweep(_)) => false,
             _ => std::mem::discriminant(self) == std::mem::discriminant(other),
         }
     }
@@ -76,6 +95,22 @@ pub fn run_job(job: Job, load: &(dyn Fn(&Path) -> Result<Experiment, String> + S
         Job::OpenRun(dir) => Action::Runs(RunsAction::Opened(files::load_run(&dir).map(Box::new))),
         Job::Probe(path) => Action::Runs(RunsAction::CompareLoaded(files::load_probe(&path))),
         Job::Experiment(path) => Action::ExperimentLoaded(load(&path)),
+        Job::Sweeps(dir) => Action::Runs(RunsAction::SweepsScanned(sweeps::scan_sweeps(&dir))),
+        Job::StartSweep {
+            file,
+            out,
+            slurm,
+            rnn_lab,
+        } => Action::Runs(RunsAction::SweepStarted(start_sweep(
+            &file,
+            &out,
+            slurm,
+            rnn_lab.as_deref(),
+        ))),
+        Job::StopSweep(root) => Action::Runs(RunsAction::SweepStopped(match overview::read(&root) {
+            Some(ov) => overview::interrupt(&ov).map_err(|e| e.to_string()),
+            None => Err(format!("{}: not a sweep folder (no sweep.json)", root.display())),
+        })),
         Job::Resume(dir) => {
             let checkpoint = dir.join("latest.safetensors");
             if !checkpoint.is_file() {
@@ -87,6 +122,27 @@ pub fn run_job(job: Job, load: &(dyn Fn(&Path) -> Result<Experiment, String> + S
             }
         }
     }
+}
+
+/// Check and start a sweep; its process is waited for by a thread of its own (so it leaves no
+/// zombie) and goes on if the TUI ends.
+fn start_sweep(
+    file: &Path,
+    out: &Path,
+    slurm: bool,
+    rnn_lab: Option<&Path>,
+) -> Result<(String, PathBuf, PathBuf), String> {
+    let exe = rnn_lab.ok_or("this program cannot start sweeps: run `rnn-lab tui`")?;
+    let overview::Launched {
+        name,
+        root,
+        log,
+        mut child,
+    } = overview::launch(file, out, slurm, exe).map_err(|e| e.to_string())?;
+    let _ = std::thread::Builder::new()
+        .name("rnn-lab-sweep-wait".into())
+        .spawn(move || child.wait());
+    Ok((name, root, log))
 }
 
 /// The UI's end of the scanner thread.

@@ -80,16 +80,35 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
         if app.pending.is_some() {
             spans.push(Span::styled(" [edited: R restarts with it]", t.warn));
         }
-        let model = app
-            .run
-            .info
-            .as_ref()
-            .map(|i| format!(" · {} · {} params", i.model, super::widgets::compact(i.params as f64)))
-            .unwrap_or_else(|| format!(" · {} {}×{}", e.model.cell.name(), e.model.layers, e.model.hidden));
-        spans.push(Span::styled(model, t.dim));
-    }
-    if app.fps > 0.0 {
-        spans.push(Span::styled(format!("  {:.0} fps", app.fps), t.dim));
+        let (model, params) = match &app.run.info {
+            Some(i) => (
+                format!(" · {}", i.model),
+                Some(format!(" · {} params", super::widgets::compact(i.params as f64))),
+            ),
+            None => (
+                format!(" · {} {}×{}", e.model.cell.name(), e.model.layers, e.model.hidden),
+                None,
+            ),
+        };
+        // Whole parts are left out, least useful first, rather than one cut mid-token.
+        let fps = (app.fps > 0.0).then(|| format!("  {:.0} fps", app.fps));
+        let width = |spans: &[Span<'_>]| spans.iter().map(Span::width).sum::<usize>();
+        let room = usize::from(area.width);
+        let mut optional: Vec<String> = [Some(model), params, fps].into_iter().flatten().collect();
+        while !optional.is_empty() {
+            let total = width(&spans) + optional.iter().map(|s| Span::raw(s.as_str()).width()).sum::<usize>();
+            if total <= room {
+                break;
+            }
+            optional.pop();
+        }
+        spans.extend(optional.into_iter().map(|s| Span::styled(s, t.dim)));
+    } else if app.fps > 0.0 {
+        let fps = format!("  {:.0} fps", app.fps);
+        let used: usize = spans.iter().map(Span::width).sum();
+        if used + fps.chars().count() <= usize::from(area.width) {
+            spans.push(Span::styled(fps, t.dim));
+        }
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
@@ -219,6 +238,8 @@ pub fn footer_hints(app: &App) -> Vec<Hint> {
                 Some(PromptKind::Prime) => "set prime",
                 Some(PromptKind::ProbeText) => "probe this text",
                 Some(PromptKind::OpenRun) => "open run",
+                Some(PromptKind::Sweep { slurm: false }) => "run the sweep here",
+                Some(PromptKind::Sweep { slurm: true }) => "submit to Slurm",
                 None => h.label,
             },
             _ => h.label,
@@ -318,6 +339,8 @@ fn overlays(app: &App, area: Rect, buf: &mut Buffer) {
             PromptKind::Prime => " Prime text (fed in before sampling) ",
             PromptKind::ProbeText => " Text to probe (empty = default snippet) ",
             PromptKind::OpenRun => " Run directory to open ",
+            PromptKind::Sweep { slurm: false } => " Sweep file to run here ",
+            PromptKind::Sweep { slurm: true } => " Sweep file to submit to Slurm ",
         };
         let w = 60.min(area.width);
         let popup = centered(area, w, 3);

@@ -65,7 +65,12 @@ pub struct Session {
     time_limit: Option<Duration>,
     projection: bool,
     axes: Option<[Vec<f32>; 2]>,
+    /// The last scored snapshot (its scores are reused by quick looks).
+    last: Option<Snapshot>,
 }
+
+/// How often a session driven with commands (the TUI) looks at the vectors between evaluations.
+pub const QUICK_LOOK: Duration = Duration::from_millis(500);
 
 /// Corpus options implied by settings.
 pub fn corpus_options(s: &Settings) -> CorpusOptions {
@@ -201,6 +206,7 @@ impl Session {
             time_limit: opts.time_limit,
             projection: opts.projection,
             axes: None,
+            last: None,
         })
     }
 
@@ -236,6 +242,12 @@ impl Session {
 
     /// Look at the vectors now: neighbours of the watched words, the evaluation sets, the map.
     pub fn snapshot(&mut self) -> Snapshot {
+        self.look(true)
+    }
+
+    /// A snapshot; with `score` false the analogy and similarity scores are the last ones
+    /// computed (they take the longest), the neighbours and the map are new.
+    fn look(&mut self, score: bool) -> Snapshot {
         let emb = self.trainer.embeddings();
         let spe = self.trainer.corpus().steps_per_epoch().max(1);
         let step = self.trainer.progress().step;
@@ -263,6 +275,20 @@ impl Session {
             restrict: Some(self.exp.restrict_vocab),
             case_sensitive: false,
         };
+        if !score {
+            if let Some(last) = &self.last {
+                let (analogy, pairs) = (last.analogy, last.pairs.clone());
+                let projection = if self.projection { self.project(&emb) } else { vec![] };
+                return Snapshot {
+                    step,
+                    epoch: step as f64 / spe as f64,
+                    neighbours,
+                    analogy,
+                    pairs,
+                    projection,
+                };
+            }
+        }
         let analogy = self.analogies.as_ref().map(|set| {
             let r = eval::evaluate_analogies(&emb, set, m);
             AnalogyScore {
@@ -286,14 +312,19 @@ impl Session {
             })
             .collect();
         let projection = if self.projection { self.project(&emb) } else { vec![] };
-        Snapshot {
+        let snap = Snapshot {
             step,
             epoch: step as f64 / spe as f64,
             neighbours,
             analogy,
             pairs,
             projection,
-        }
+        };
+        self.last = Some(Snapshot {
+            projection: vec![],
+            ..snap.clone()
+        });
+        snap
     }
 
     fn project(&mut self, emb: &Embeddings) -> Vec<(String, f32, f32)> {
@@ -339,6 +370,7 @@ impl Session {
     }
 
     fn handle(&mut self, c: Command, on: &mut dyn FnMut(Event)) {
+        let c_scores = c == Command::Snapshot;
         match c {
             Command::Watch(w) => {
                 if !self.watch.contains(&w) {
@@ -349,8 +381,8 @@ impl Session {
             Command::Snapshot => {}
         }
         // Every command changes what a snapshot shows (not written to metrics.jsonl: the
-        // file's evaluations stay at their steps).
-        let snap = self.snapshot();
+        // file's evaluations stay at their steps); `Snapshot` asks for fresh scores too.
+        let snap = self.look(c_scores);
         on(Event::Snapshot(snap));
     }
 
@@ -376,6 +408,7 @@ impl Session {
         // Training time only (evaluations and checkpoints not counted): for words/s and the
         // time limit.
         let mut trained = Duration::ZERO;
+        let mut last_look = Instant::now();
         let mut words = 0u64;
         let mut err: Option<W2vError> = None;
         while self.trainer.progress().step < self.until && !stop.load(Ordering::Relaxed) {
@@ -442,6 +475,12 @@ impl Session {
             };
             if now > step && (due_eval || now == self.until || stop.load(Ordering::Relaxed)) {
                 self.evaluate(on)?;
+                last_look = Instant::now();
+            } else if commands.is_some() && last_look.elapsed() >= QUICK_LOOK {
+                // Someone is watching: new neighbours and map a few times a second.
+                let snap = self.look(false);
+                on(Event::Snapshot(snap));
+                last_look = Instant::now();
             }
             if ckpt_every > 0 && now.is_multiple_of(ckpt_every) && now > step && now < self.until {
                 let path = self.save()?;

@@ -87,6 +87,9 @@ pub fn default_experiment(name: &str) -> Experiment {
             gru_variant: GruVariant::Course,
             init: Init::Uniform(0.08),
             forget_bias: 1.0,
+            init_recurrent: rnn_lab::nn::RecurrentInit::Same,
+            tie_weights: false,
+            dropout: rnn_lab::nn::Dropout::NONE,
         },
         training: TrainingSection {
             optim: OptimSpec {
@@ -99,6 +102,8 @@ pub fn default_experiment(name: &str) -> Experiment {
                 schedule: Schedule::Constant,
                 clip_norm: Some(5.0),
                 clip_value: None,
+                weight_decay: 0.0,
+                warmup: 0,
             },
             batch_size: 32,
             seq_len: 64,
@@ -110,6 +115,8 @@ pub fn default_experiment(name: &str) -> Experiment {
             sample_every: NonZeroU64::new(200),
             probe_every: NonZeroU64::new(100),
             max_val_tokens: 100_000,
+            loss: rnn_lab::nn::LossNorm::Sum,
+            batches: rnn_lab::config::experiment::Batches::Contiguous,
             divergence_factor: 10.0,
             divergence_window: 100,
         },

@@ -1,11 +1,18 @@
 //! Backpropagation through time: the head's gradient, then every layer and direction from the
 //! top down, each walking time in reverse and carrying ∂L/∂a (and ∂L/∂c) to the step before;
 //! the weight gradients are then one product over all time steps per weight block.
+//!
+//! Dropout (when the forward pass had masks): a masked value's gradient is the gradient of what
+//! it fed, times the same mask — at each layer's output before its time loop, on ∂a⟨t−1⟩ after
+//! each recurrent step, and on the input rows before the scatter into the tables. Weight
+//! gradients read the masked values the forward pass used. Tied weights: the head's gradient
+//! ∂W_yᵀ = ∂zᵀ · a is added into the embedding's gradient, beside the input side's scatter-add.
 
 use ndarray::{s, ArrayView2};
 
 use super::super::batch::{Batch, NO_INPUT};
 use super::super::cell::{view, view_mut, Bwd, Cell};
+use super::super::dropout::mul_in_place;
 use super::super::gemm::with_simd;
 use super::super::params::Params;
 use super::super::scalar::Scalar;
@@ -39,19 +46,26 @@ impl<F: Scalar> Model<F> {
             if self.spec.head == HeadKind::PerStep {
                 for p in 0..dirs {
                     let c = &mut ws.dirs[top0 + p];
-                    let x = view(rows, h, &c.a);
-                    F::mat_mul(
-                        &x.t(),
-                        &dz,
-                        true,
-                        &mut grads.values[self.head_w].slice_mut(s![p * h..(p + 1) * h, ..]),
-                    );
-                    F::mat_mul(
-                        &dz,
-                        &w.slice(s![p * h..(p + 1) * h, ..]).t(),
-                        false,
-                        &mut view_mut(rows, h, &mut c.da_above),
-                    );
+                    let x = view(rows, h, ws.drop.output(top0 + p, &c.a));
+                    if self.spec.tie_weights {
+                        // W_y = Eᵀ: ∂E[:, block p] += ∂zᵀ · x; ∂x = ∂z · E[:, block p].
+                        let cols = s![.., p * h..(p + 1) * h];
+                        F::mat_mul(&dz.t(), &x, true, &mut grads.values[self.head_w].slice_mut(cols));
+                        F::mat_mul(&dz, &w.slice(cols), false, &mut view_mut(rows, h, &mut c.da_above));
+                    } else {
+                        F::mat_mul(
+                            &x.t(),
+                            &dz,
+                            true,
+                            &mut grads.values[self.head_w].slice_mut(s![p * h..(p + 1) * h, ..]),
+                        );
+                        F::mat_mul(
+                            &dz,
+                            &w.slice(s![p * h..(p + 1) * h, ..]).t(),
+                            false,
+                            &mut view_mut(rows, h, &mut c.da_above),
+                        );
+                    }
                 }
             } else {
                 let hd = h * dirs;
@@ -68,10 +82,17 @@ impl<F: Scalar> Model<F> {
         for l in (0..self.spec.layers).rev() {
             let (below, here) = ws.dirs.split_at_mut(l * dirs);
             for (d, c) in here.iter_mut().take(dirs).enumerate() {
-                let dp = self.dirs[l * dirs + d];
+                let i = l * dirs + d;
+                let dp = self.dirs[i];
                 let w = &self.params.values[dp.w];
                 let record = ws.record_grad_norms;
-                self.back_dir(c, w.slice(s![..h, ..]), steps, b, d == 0, &batch.mask, record);
+                if let Some(m) = ws.drop.out_mask(i) {
+                    // This layer's output was masked on its way up: ∂a⟨t⟩ = ∂(a⟨t⟩ ∗ m) ∗ m.
+                    mul_in_place(&mut c.da_above, m, rows * h);
+                }
+                let rec = ws.drop.has_rec(i).then(|| &ws.drop.dirs[i]);
+                let rec_mask = rec.map(|r| r.rec_mask.as_slice());
+                self.back_dir(c, w.slice(s![..h, ..]), steps, b, d == 0, &batch.mask, record, rec_mask);
                 // Recurrent weights: ∂W_aa = Σ_t a⟨t−1⟩ᵀ · ∂pre⟨t⟩, one product over all steps.
                 let gw = &mut grads.values[dp.w];
                 let dpre = view(rows, gh, &c.dpre);
@@ -83,7 +104,16 @@ impl<F: Scalar> Model<F> {
                 let a_all = view(rows, h, &c.a);
                 let a0 = view(b, h, &c.a0);
                 let cols = if self.cell == Cell::Gru { 2 * h } else { gh };
-                {
+                if let Some(r) = rec {
+                    // The product read rec_mask ∗ a⟨t−1⟩, kept per step: one product over all rows.
+                    let a_in = view(rows, h, &r.rec_in);
+                    F::mat_mul(
+                        &a_in.t(),
+                        &drec_src.slice(s![.., ..cols]),
+                        true,
+                        &mut gw.slice_mut(s![..h, ..cols]),
+                    );
+                } else {
                     let mut gwh = gw.slice_mut(s![..h, ..cols]);
                     let dr = drec_src.slice(s![.., ..cols]);
                     let (first, rest_prev, rest_d) = if d == 0 {
@@ -136,13 +166,24 @@ impl<F: Scalar> Model<F> {
                             }
                         }
                         InputKind::OneHot => {
-                            // ∂W_ax row H + tok += ∂pre row (scatter-add of the gather).
+                            // ∂W_ax row H + tok += f · ∂pre row (scatter-add of the gather; f is
+                            // the row's dropout factor, 1 without dropout).
                             let gflat = grads.values[dp.w].as_slice_mut().expect("gradients are contiguous");
-                            for (&tok, dr) in batch.inputs.iter().zip(c.dpre[..rows * gh].chunks_exact(gh)) {
+                            let tokf = ws.drop.token();
+                            for (r, (&tok, dr)) in batch
+                                .inputs
+                                .iter()
+                                .zip(c.dpre[..rows * gh].chunks_exact(gh))
+                                .enumerate()
+                            {
                                 if tok != NO_INPUT {
                                     let o = (h + tok as usize) * gh;
-                                    for (g, &v) in gflat[o..o + gh].iter_mut().zip(dr) {
-                                        *g += v;
+                                    match tokf {
+                                        None => gflat[o..o + gh].iter_mut().zip(dr).for_each(|(g, &v)| *g += v),
+                                        Some(t) => {
+                                            let f = t[r];
+                                            gflat[o..o + gh].iter_mut().zip(dr).for_each(|(g, &v)| *g += f * v);
+                                        }
                                     }
                                 }
                             }
@@ -163,7 +204,7 @@ impl<F: Scalar> Model<F> {
                     for (p, part) in below[(l - 1) * dirs..].iter_mut().enumerate() {
                         let rows_w = s![h + p * h..h + (p + 1) * h, ..];
                         F::mat_mul(
-                            &view(rows, h, &part.a).t(),
+                            &view(rows, h, ws.drop.output((l - 1) * dirs + p, &part.a)).t(),
                             &dpre,
                             true,
                             &mut grads.values[dp.w].slice_mut(rows_w),
@@ -179,13 +220,26 @@ impl<F: Scalar> Model<F> {
             }
         }
         if let (Some(e), InputKind::Embedding(ew)) = (self.embed, self.spec.input) {
-            // Scatter-add ∂x rows into the embedding table rows of their tokens.
+            // Scatter-add ∂x rows into the embedding table rows of their tokens (through the
+            // dropout factors the gather applied: ∂row = f · m ∗ ∂x). With tied weights the
+            // head's gradient is already in this tensor: the two add up.
             let gflat = grads.values[e].as_slice_mut().expect("gradients are contiguous");
-            for (&tok, dr) in batch.inputs.iter().zip(ws.demb.chunks_exact(ew)) {
+            let (tokf, in_mask) = (ws.drop.token(), ws.drop.input());
+            for (r, (&tok, dr)) in batch
+                .inputs
+                .iter()
+                .zip(ws.demb.chunks_exact_mut(ew))
+                .enumerate()
+                .take(rows)
+            {
                 if tok != NO_INPUT {
+                    if let Some(m) = in_mask {
+                        mul_in_place(dr, &m[r * ew..(r + 1) * ew], ew);
+                    }
+                    let f = tokf.map_or(F::one(), |t| t[r]);
                     let o = tok as usize * ew;
-                    for (g, &v) in gflat[o..o + ew].iter_mut().zip(dr) {
-                        *g += v;
+                    for (g, &v) in gflat[o..o + ew].iter_mut().zip(dr.iter()) {
+                        *g += f * v;
                     }
                 }
             }
@@ -193,6 +247,7 @@ impl<F: Scalar> Model<F> {
     }
 
     /// The backward time loop of one direction: fills `dpre` (and `drec`) for every step.
+    /// `rec_mask`: the variational recurrent mask `[B, H]` the forward pass put on a⟨t−1⟩.
     #[allow(clippy::too_many_arguments)]
     fn back_dir(
         &self,
@@ -203,6 +258,7 @@ impl<F: Scalar> Model<F> {
         fwd: bool,
         mask: &[u8],
         record: bool,
+        rec_mask: Option<&[F]>,
     ) {
         let h = self.spec.hidden;
         let gh = self.cell.gates() * h;
@@ -256,6 +312,10 @@ impl<F: Scalar> Model<F> {
                 drec: c.drec.get_mut(t * bgh..(t + 1) * bgh).unwrap_or(&mut []),
                 tmp: &mut c.tmp[..bh],
             });
+            if let Some(m) = rec_mask {
+                // The cell's ∂a⟨t−1⟩ is ∂(m ∗ a⟨t−1⟩): ∂a⟨t−1⟩ = m ∗ that.
+                mul_in_place(&mut c.da, m, bh);
+            }
             if masked {
                 for r in 0..b {
                     if mask[t * b + r] == 0 {

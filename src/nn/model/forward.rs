@@ -1,9 +1,15 @@
 //! The forward pass: input projection, the time loop of every layer and direction, the head.
+//!
+//! With a [`DropoutPass`](crate::nn::DropoutPass) in the workspace (training only) the masks are
+//! applied at the layer boundaries: on x⟨t⟩ as it is gathered, on each layer's a⟨t⟩ as the layer
+//! above (or the head) reads it, and — variational recurrent dropout — on a⟨t−1⟩ as the
+//! recurrent product reads it; the cells themselves are unchanged.
 
 use ndarray::{s, ArrayView2};
 
 use super::super::batch::{Batch, Targets, NO_INPUT};
 use super::super::cell::{view, view_mut, Fwd};
+use super::super::dropout::Shape;
 use super::super::gemm::{with_simd, Panels};
 use super::super::scalar::Scalar;
 use super::super::spec::{HeadKind, InputKind};
@@ -83,15 +89,40 @@ impl<F: Scalar> Model<F> {
         let (h, dirs) = (self.spec.hidden, self.spec.dirs());
         let gh = self.cell.gates() * h;
         let rows = steps * b;
+        let one = F::one();
+        let shape = Shape {
+            inputs,
+            steps,
+            batch: b,
+            hidden: h,
+            layers: self.spec.layers,
+            dirs,
+            embedding: match self.spec.input {
+                InputKind::Embedding(e) => Some(e),
+                InputKind::OneHot => None,
+            },
+        };
+        ws.drop.begin(ws.dropout.as_ref(), &shape);
         if let (Some(e), InputKind::Embedding(ew)) = (self.embed, self.spec.input) {
-            // x⟨t⟩ = embed.weight[token] (zero for NO_INPUT).
+            // x⟨t⟩ = embed.weight[token] (zero for NO_INPUT); under dropout
+            // x⟨t⟩ = embed.weight[token] · token factor ∗ input mask.
             let table = &self.params.values[e];
+            let (tokf, in_mask) = (ws.drop.token(), ws.drop.input());
             for (r, &tok) in inputs.iter().enumerate() {
                 let dst = &mut ws.emb[r * ew..(r + 1) * ew];
                 if tok == NO_INPUT {
                     dst.fill(F::zero());
-                } else {
-                    dst.iter_mut().zip(table.row(tok as usize)).for_each(|(d, &s)| *d = s);
+                    continue;
+                }
+                let src = table.row(tok as usize);
+                let f = tokf.map_or(one, |t| t[r]);
+                match in_mask {
+                    Some(m) => dst
+                        .iter_mut()
+                        .zip(src)
+                        .zip(&m[r * ew..(r + 1) * ew])
+                        .for_each(|((d, &s), &k)| *d = s * f * k),
+                    None => dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s * f),
                 }
             }
         }
@@ -107,6 +138,9 @@ impl<F: Scalar> Model<F> {
                 let bias = bias.as_slice().expect("parameters are contiguous");
                 let wflat = w.as_slice().expect("parameters are contiguous");
                 let one_hot = l == 0 && self.spec.input == InputKind::OneHot;
+                // Dropout on a one-hot x⟨t⟩ scales its one non-zero unit: xw = b + f · W[H + tok].
+                // (Real-valued inputs, the adding problem's, take no input dropout.)
+                let tokf = if one_hot { ws.drop.token() } else { None };
                 let v = self.spec.vocab;
                 with_simd(|| {
                     for (r, xr) in c.xw[..rows * gh].chunks_exact_mut(gh).enumerate() {
@@ -125,8 +159,18 @@ impl<F: Scalar> Model<F> {
                             }
                         } else if one_hot && tok != NO_INPUT {
                             let src = &wflat[(h + tok as usize) * gh..(h + tok as usize + 1) * gh];
-                            for ((x, &bb), &sv) in xr.iter_mut().zip(bias).zip(src) {
-                                *x = bb + sv;
+                            match tokf {
+                                None => {
+                                    for ((x, &bb), &sv) in xr.iter_mut().zip(bias).zip(src) {
+                                        *x = bb + sv;
+                                    }
+                                }
+                                Some(t) => {
+                                    let f = t[r];
+                                    for ((x, &bb), &sv) in xr.iter_mut().zip(bias).zip(src) {
+                                        *x = bb + f * sv;
+                                    }
+                                }
                             }
                         } else {
                             xr.copy_from_slice(bias);
@@ -144,19 +188,45 @@ impl<F: Scalar> Model<F> {
                         }
                     }
                 } else {
-                    // x⟨t⟩ = [a→⟨t⟩; a←⟨t⟩] of the layer below: one product per direction below.
+                    // x⟨t⟩ = [a→⟨t⟩; a←⟨t⟩] of the layer below (after its dropout mask): one
+                    // product per direction below.
                     for (p, part) in below[(l - 1) * dirs..].iter().enumerate() {
-                        let x = view(rows, h, &part.a);
+                        let x = view(rows, h, ws.drop.output((l - 1) * dirs + p, &part.a));
                         F::mat_mul(&x, &w.slice(s![h + p * h..h + (p + 1) * h, ..]), true, &mut xw);
                     }
                 }
                 let b_hn = dp.b_hn.map(|i| self.params.values[i].as_slice().unwrap_or(&[]));
-                self.run_dir(c, w.slice(s![..h, ..]), b_hn.unwrap_or(&[]), steps, b, d == 0, mask);
+                let i = l * dirs + d;
+                let rec = if ws.drop.has_rec(i) {
+                    let dd = &mut ws.drop.dirs[i];
+                    Some((dd.rec_mask.as_slice(), dd.rec_in.as_mut_slice()))
+                } else {
+                    None
+                };
+                self.run_dir(
+                    c,
+                    w.slice(s![..h, ..]),
+                    b_hn.unwrap_or(&[]),
+                    steps,
+                    b,
+                    d == 0,
+                    mask,
+                    rec,
+                );
+            }
+            // This layer's output as the layer above (or the head) reads it: a⟨t⟩ ∗ mask.
+            if ws.drop.active {
+                for i in l * dirs..(l + 1) * dirs {
+                    ws.drop.apply_out(i, &ws.dirs[i].a, rows * h);
+                }
             }
         }
     }
 
     /// The time loop of one direction (forward in time for `fwd`, else from t = T down).
+    /// `rec`: variational recurrent dropout, the mask `[B, H]` on a⟨t−1⟩ and where to keep the
+    /// masked recurrent inputs `[R, H]` for backward (LSTM and RNN: a⟨t−1⟩ only enters the
+    /// recurrent product, so the cell is handed the masked state).
     #[allow(clippy::too_many_arguments)]
     fn run_dir(
         &self,
@@ -167,6 +237,7 @@ impl<F: Scalar> Model<F> {
         b: usize,
         fwd: bool,
         mask: &[u8],
+        mut rec: Option<(&[F], &mut [F])>,
     ) {
         let h = self.spec.hidden;
         let gh = self.cell.gates() * h;
@@ -181,6 +252,17 @@ impl<F: Scalar> Model<F> {
         for k in 0..steps {
             let t = if fwd { k } else { steps - 1 - k };
             c.load_prev(k, t, bh, fwd, lstm);
+            let a_in: &[F] = match rec.as_mut() {
+                Some((m, rec_in)) => {
+                    // The recurrent product reads m ∗ a⟨t−1⟩ (the same m at every step).
+                    let dst = &mut rec_in[t * bh..(t + 1) * bh];
+                    for ((o, &x), &k) in dst.iter_mut().zip(&c.a_prev[..bh]).zip(&m[..bh]) {
+                        *o = x * k;
+                    }
+                    dst
+                }
+                None => &c.a_prev[..bh],
+            };
             self.cell.forward(Fwd {
                 b,
                 hidden: h,
@@ -188,7 +270,7 @@ impl<F: Scalar> Model<F> {
                 w_aa_packed: &c.w_aa_packed,
                 b_hn,
                 xw: &c.xw[t * bgh..(t + 1) * bgh],
-                a_prev: &c.a_prev[..bh],
+                a_prev: a_in,
                 c_prev: &c.c_prev[..bh],
                 gates: &mut c.gates[t * bgh..(t + 1) * bgh],
                 c: step_of(&mut c.c, t, bh),
@@ -216,7 +298,8 @@ impl<F: Scalar> Model<F> {
     pub fn forward_head(&self, ws: &mut Workspace<F>) {
         let (h, dirs, y) = (self.spec.hidden, self.spec.dirs(), self.spec.outputs);
         let (steps, b) = (ws.steps, ws.batch);
-        let top = &ws.dirs[(self.spec.layers - 1) * dirs..];
+        let top0 = (self.spec.layers - 1) * dirs;
+        let top = &ws.dirs[top0..];
         let w = &self.params.values[self.head_w];
         let bias = &self.params.values[self.head_b];
         let rows = if self.spec.head == HeadKind::PerStep {
@@ -234,23 +317,25 @@ impl<F: Scalar> Model<F> {
         if self.spec.head == HeadKind::PerStep {
             // ŷ⟨t⟩ logits = [a→⟨t⟩; a←⟨t⟩] · W_y + b_y, all rows in one product per direction.
             // (One product of all T·B rows in training, one row in batch-1 sampling.)
+            // Tied weights: W_y = embed.weightᵀ, read in place as a transposed view.
             for (p, part) in top.iter().enumerate() {
-                F::small_mat_mul(
-                    &view(rows, h, &part.a),
-                    &w.slice(s![p * h..(p + 1) * h, ..]),
-                    Panels::none(),
-                    true,
-                    &mut out,
-                );
+                let x = view(rows, h, ws.drop.output(top0 + p, &part.a));
+                if self.spec.tie_weights {
+                    let wt = w.slice(s![.., p * h..(p + 1) * h]);
+                    F::small_mat_mul(&x, &wt.t(), Panels::none(), true, &mut out);
+                } else {
+                    F::small_mat_mul(&x, &w.slice(s![p * h..(p + 1) * h, ..]), Panels::none(), true, &mut out);
+                }
             }
         } else {
             // Many-to-one: read a→ after the last real step (padding carries it to t = T) and a← at t = 1.
             let hd = h * dirs;
             for (p, part) in top.iter().enumerate() {
                 let t = if p == 0 { steps - 1 } else { 0 };
+                let a = ws.drop.output(top0 + p, &part.a);
                 for r in 0..b {
                     ws.head_in[r * hd + p * h..r * hd + (p + 1) * h]
-                        .copy_from_slice(&part.a[(t * b + r) * h..(t * b + r + 1) * h]);
+                        .copy_from_slice(&a[(t * b + r) * h..(t * b + r + 1) * h]);
                 }
             }
             F::mat_mul(&view(b, hd, &ws.head_in), &w.view(), true, &mut out);

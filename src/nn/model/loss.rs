@@ -6,13 +6,14 @@
 //! ```
 //!
 //! The objective backward differentiates is L summed over steps and averaged over the B
-//! sequences; the statistics report the mean per scored token.
+//! sequences ([`LossNorm::Sum`], the default), or averaged over the N scored tokens
+//! ([`LossNorm::Mean`]); the statistics report the mean per scored token either way.
 
 use super::super::batch::{Batch, Targets};
 use super::super::gemm::with_simd;
 use super::super::scalar::Scalar;
 use super::super::workspace::Workspace;
-use super::{LossStats, Model, Score};
+use super::{LossNorm, LossStats, Model, Score};
 
 impl<F: Scalar> Model<F> {
     /// Loss of the head outputs against the batch targets; fills ∂objective/∂outputs.
@@ -23,7 +24,14 @@ impl<F: Scalar> Model<F> {
     #[inline(always)]
     fn loss_body(&self, batch: &Batch, score: Score, ws: &mut Workspace<F>) -> LossStats {
         let (y, b, steps) = (self.spec.outputs, batch.batch, batch.steps);
-        let scale = 1.0 / b as f64; // objective = Σ over steps, mean over sequences
+        let scored = match (&batch.targets, score) {
+            (Targets::PerStep(_), Score::All) => batch.scored(),
+            _ => b, // one scored position per sequence
+        };
+        let scale = match ws.loss_norm {
+            LossNorm::Sum => 1.0 / b as f64, // objective = Σ over steps, mean over sequences
+            LossNorm::Mean => 1.0 / scored.max(1) as f64, // objective = mean over scored tokens
+        };
         let mut st = LossStats::default();
         let last_real = |r: usize| -> usize {
             // Last real step of sequence r.

@@ -54,6 +54,9 @@ pub struct RunState {
     pub last: Option<Metrics>,
     /// The latest validation loss.
     pub last_val: Option<f64>,
+    /// Validation minus training loss (nats/token) at the latest evaluation: how much the model
+    /// overfits (the status line shows it).
+    pub gap: Option<f64>,
     /// The best validation loss.
     pub best_val: Option<f64>,
     /// Tasks other than language models: the scores of the last evaluation.
@@ -83,6 +86,7 @@ impl RunState {
             info: None,
             last: None,
             last_val: None,
+            gap: None,
             best_val: None,
             last_task: None,
             train: History::new(HISTORY_CAPACITY, RECENT_WINDOW),
@@ -174,7 +178,11 @@ pub(super) fn on_event(app: &mut App, ev: Event) {
         Event::Step(m) => step(app, m),
         Event::Sample(s) => {
             let sm = &mut app.sampling;
-            if let Some(c) = sm.checkpoints.iter_mut().find(|c| c.sample.is_none()) {
+            for c in sm
+                .checkpoints
+                .iter_mut()
+                .filter(|c| c.step == s.step && c.sample.is_none())
+            {
                 c.sample = Some((*s).clone());
             }
             if sm.samples.len() == SAMPLES_KEPT {
@@ -272,6 +280,7 @@ fn step(app: &mut App, m: Metrics) {
             value: v,
         });
         run.last_val = Some(v);
+        run.gap = (v.is_finite() && m.train_loss.is_finite()).then_some(v - m.train_loss);
         if v.is_finite() && run.best_val.is_none_or(|b| v < b) {
             run.best_val = Some(v);
         }
@@ -299,9 +308,6 @@ fn checkpointed(app: &mut App, path: PathBuf, step: u64, best: bool) {
         best,
         sample: None,
     });
-    // A sample right after each checkpoint, to compare how the model improved.
-    if app.run.phase != Phase::Stopping {
-        let req = app.sampling.request();
-        app.send(Command::Sample(req));
-    }
+    // The checkpoint takes the sample of its own step when one is scheduled there (it follows
+    // this event). Asking for one here gave a second sample a step later (200 and 201).
 }

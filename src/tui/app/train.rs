@@ -8,7 +8,7 @@ use crate::train::protocol::{Command, SampleEvent, SampleRequest};
 use crate::tui::action::TrainAction;
 
 use super::run::{self, CheckpointSample, Phase};
-use super::{App, Level, PromptKind};
+use super::{App, Effect, Level, PromptKind};
 
 /// Temperature step of the `+`/`-` keys.
 pub const TEMPERATURE_STEP: f64 = 0.05;
@@ -252,12 +252,8 @@ pub(super) fn update(app: &mut App, action: TrainAction) {
             sampling_changed(app);
         }
         T::SampleNow => {
-            if app.run.phase.active() {
-                let req = app.sampling.request();
-                app.send(Command::Sample(req));
-            } else {
-                app.message(Level::Info, "start training first (space)");
-            }
+            let req = app.sampling.request();
+            ask_model(app, Command::Sample(req));
         }
         T::EditPrime => {
             let text = app.sampling.prime.clone();
@@ -311,8 +307,20 @@ pub(super) fn probe_text(app: &mut App, text: String) {
 }
 
 fn probe(app: &mut App, text: Option<String>) {
+    ask_model(app, Command::Probe(text));
+}
+
+/// A command that needs the model but no training (`Sample`, `Probe`): to the trainer while
+/// a run is active (running or paused), else to an inspector holding the run's last
+/// checkpoint, so `g` and `p` work after the run has finished too.
+fn ask_model(app: &mut App, cmd: Command) {
     if app.run.phase.active() {
-        app.send(Command::Probe(text));
+        app.send(cmd);
+    } else if let Some(checkpoint) = app.run.last_checkpoint.clone() {
+        app.effect(Effect::Inspect {
+            checkpoint,
+            command: cmd,
+        });
     } else {
         app.message(Level::Info, "start training first (space)");
     }

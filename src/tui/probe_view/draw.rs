@@ -110,18 +110,18 @@ pub(super) fn page(i: usize, window: usize, n: usize) -> usize {
     }
 }
 
-/// A token as exactly one terminal cell (a column label): its first character made visible
-/// ([`visible_token`]: space → `␣`, newline → `↵`, tab → `⇥`…), `∅` for an empty token, `?`
-/// for a character wider than one cell.
-pub(super) fn token_cell(tok: &str) -> String {
+/// A token as an axis label of one or two terminal cells: its first character made visible
+/// ([`visible_token`]), a wide (CJK) character as it is in its two cells, `∅` for an empty
+/// token, `?` for anything wider.
+pub(super) fn token_axis(tok: &str) -> String {
     let Some(c) = tok.chars().next() else {
         return "∅".into();
     };
     let s = visible_token(c.encode_utf8(&mut [0; 4]));
-    if Span::raw(s.as_str()).width() == 1 {
-        s
-    } else {
-        "?".into()
+    match Span::raw(s.as_str()).width() {
+        1 | 2 => s,
+        0 => "∅".into(),
+        _ => "?".into(),
     }
 }
 

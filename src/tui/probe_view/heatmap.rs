@@ -59,13 +59,23 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
             let name = if label_w >= 5 { "unit" } else { "u" };
             draw::text(buf, area, 0, y, name, theme.dim);
         }
-        for c in 0..cols {
+        // One column per step; a wide (CJK) label takes its column and the next, whose own
+        // label is then left out. The cursor's label is placed first so it always shows.
+        let mut taken = vec![false; cols + 1];
+        let cursor_col = cursor.checked_sub(first_t).filter(|&c| c < cols);
+        for c in cursor_col.into_iter().chain(0..cols) {
             let t = first_t + c;
-            if t >= t_len {
-                break;
+            if t >= t_len || taken[c] {
+                continue;
             }
+            let label = ctx.token_axis(t);
+            let w = usize::from(draw::width(&Line::raw(label.as_str())).clamp(1, 2));
+            if c + w > cols || taken[c + w - 1] {
+                continue;
+            }
+            taken[c..c + w].iter_mut().for_each(|x| *x = true);
             let style = if t == cursor { theme.selected } else { Style::new() };
-            draw::cell(buf, area, label_w + c as u16, y, &ctx.token_cell(t), style);
+            draw::text(buf, area, label_w + c as u16, y, &label, style);
         }
     }
 
@@ -116,7 +126,7 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
         let v = ch.get(cursor, unit);
         let mut status = format!(
             "t {cursor} '{}' │ unit {unit} {}",
-            ctx.token_cell(cursor),
+            ctx.token_label(cursor),
             draw::fmt_value(v)
         );
         if ch.squash {
@@ -131,7 +141,8 @@ pub(super) fn render(ctx: &Ctx<'_>, ch: &Channel<'_>, area: Rect, buf: &mut Buff
         }
         if n_units > visible_units && visible_units > 0 {
             let last = (first_rank + visible_units).min(n_units);
-            status.push_str(&format!(" │ units {}–{last} of {n_units}", first_rank + 1));
+            // Rows are labelled with unit numbers from 0; the range says the same.
+            status.push_str(&format!(" │ units {first_rank}–{} of {n_units}", last - 1));
         }
         if t_len > cols && cols > 0 {
             let last = (first_t + cols).min(t_len);

@@ -102,15 +102,26 @@ pub(super) fn render(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
             .x_axis(
                 Axis::default()
                     .bounds([0.0, 1.0])
-                    .labels(["0", "left", "1"])
+                    .labels(["0", "0.5", "1"])
                     .style(theme.dim),
             )
             .y_axis(
                 Axis::default()
                     .bounds([0.0, 1.0])
-                    .labels(["0", "right", "1"])
+                    .labels(y_labels(rect.height))
                     .style(theme.dim),
             );
         chart.render(rect, buf);
+    }
+}
+
+/// The y axis's tick labels for a chart `height` rows tall (title and x axis included): with
+/// fewer than 3 rows of plot the labels would sit on one row and read as one number ("1.5"),
+/// so a short chart shows none.
+fn y_labels(height: u16) -> Vec<&'static str> {
+    match height.saturating_sub(3) {
+        0..=1 => vec![],
+        2 => vec!["0", "1"],
+        _ => vec!["0", "0.5", "1"],
     }
 }

@@ -26,7 +26,12 @@ pub fn size_text(e: &Experiment) -> String {
 /// The data files, shortened.
 pub fn data_text(e: &Experiment) -> String {
     let files = e.data.files.join(", ");
-    format!("{files} ({:?}, {:?})", e.data.level, e.data.mode).to_lowercase()
+    let lower = |s: String| s.to_lowercase();
+    format!(
+        "{files} ({}, {})",
+        lower(format!("{:?}", e.data.level)),
+        lower(format!("{:?}", e.data.mode))
+    )
 }
 
 /// The browser screen.
@@ -67,11 +72,25 @@ impl Widget for Browser<'_> {
             .max()
             .unwrap_or(0)
             .max(11) as u16;
+        // The name column as wide as the longest name (up to 24), the rest to the data.
+        let name_w = b
+            .entries
+            .iter()
+            .map(|e| {
+                e.experiment
+                    .as_ref()
+                    .map_or_else(|_| e.name(), |x| x.name.clone())
+                    .chars()
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+            .clamp(4, 24) as u16;
         let widths = [
-            Constraint::Fill(2),
+            Constraint::Length(name_w),
             Constraint::Length(7),
             Constraint::Length(size_w),
-            Constraint::Fill(3),
+            Constraint::Fill(1),
             Constraint::Length(9),
         ];
         // As the table lays them out: inside the borders, after the highlight symbol, 1 apart.

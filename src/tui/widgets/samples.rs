@@ -97,7 +97,7 @@ impl Widget for Samples<'_> {
                         sample_lines(s, t, &mut lines);
                     }
                     None => lines.push(Line::from(Span::styled(
-                        format!("checkpoint {}{best}: sampling…", c.step),
+                        format!("checkpoint {}{best}: no sample at this step", c.step),
                         t.dim,
                     ))),
                 }

@@ -1,5 +1,6 @@
 //! The status line: phase, step, epoch, tokens/s, learning rate, gradient norm, bits/token,
-//! perplexity, ETA.
+//! perplexity, the latest validation loss and its gap over the training loss, the best
+//! validation loss, ETA.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -55,6 +56,11 @@ impl Status<'_> {
         } else {
             f.push(("bits/tok", m.map_or("–".into(), |m| format!("{:.3}", m.bits_per_token))));
             f.push(("ppl", m.map_or("–".into(), |m| sig3(m.bits_per_token.exp2()))));
+            if let Some(v) = run.last_val {
+                // Overfitting at a glance: validation − training loss at the same evaluation.
+                let gap = run.gap.map_or(String::new(), |g| format!(" (gap {g:+.3})"));
+                f.push(("val", format!("{v:.3}{gap}")));
+            }
             if let Some(v) = run.best_val {
                 f.push(("best val", format!("{v:.3}")));
             }
