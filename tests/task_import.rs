@@ -32,7 +32,10 @@ fn ok(o: Output) -> Output {
 fn train(p: &Path, name: &str, toml: &str) -> PathBuf {
     std::fs::write(p.join(format!("{name}.toml")), toml).expect("write");
     let out = format!("runs-{name}");
-    ok(run(&["train", &format!("{name}.toml"), "--out", &out, "--threads", "1"], p));
+    ok(run(
+        &["train", &format!("{name}.toml"), "--out", &out, "--threads", "1"],
+        p,
+    ));
     let dir = std::fs::read_dir(p.join(&out))
         .expect("runs")
         .next()

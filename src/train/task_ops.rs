@@ -9,8 +9,8 @@ use crate::nn::{Model, Score};
 use crate::task::data::{FileFormat, TaskData};
 use crate::task::encode::{push_text, token_id};
 use crate::task::evaluate::evaluate;
-use crate::task::predict::predict;
 use crate::task::metrics::argmax;
+use crate::task::predict::predict;
 use crate::task::seqset::{empty_batch, Labels, SeqSet};
 
 /// Sequences per evaluation batch.

@@ -191,8 +191,8 @@ pub fn scatter_lines(pairs: &[(f64, f64)], width: usize, height: usize, theme: &
     // Cell of a value along an axis of n cells: ⌊(v − lo)/span · (n − 1) + ½⌋.
     let cell = |v: f64, n: usize| (((v - lo) / span * (n - 1) as f64).round() as usize).min(n - 1);
     let mut grid = vec![vec![' '; width]; height];
-    for c in 0..width {
-        let v = lo + span * c as f64 / (width - 1) as f64;
+    let diagonal = (0..width).map(|c| (c, lo + span * c as f64 / (width - 1) as f64));
+    for (c, v) in diagonal {
         grid[height - 1 - cell(v, height)][c] = '·';
     }
     for &(t, p) in &finite {
@@ -310,7 +310,10 @@ mod tests {
         let theme = Theme::new(false);
         // Two right answers (0, 0) and (1, 1), one wrong: target 0, predicted 1.
         let l = scatter_lines(&[(0.0, 0.0), (1.0, 1.0), (0.0, 1.0)], 11, 5, &theme);
-        let rows: Vec<String> = l.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
+        let rows: Vec<String> = l
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
         assert!(rows[0].contains("3 validation sequences"), "{rows:?}");
         // Top row (prediction 1): the wrong pair at target 0, the diagonal, the right pair at 1.
         assert_eq!(rows[1], "  1.000│•        ·•");
