@@ -317,10 +317,10 @@ mod tests {
         assert!(rows[0].contains("3 validation sequences"), "{rows:?}");
         // Top row (prediction 1): the wrong pair at target 0, the diagonal, the right pair at 1.
         assert_eq!(rows[1], "  1.000│•        ·•");
-        // Middle row (0.5): only the diagonal, at the middle column.
-        assert_eq!(rows[3], "       │     ·     ");
-        // Bottom row (0): the right pair at target 0, on the diagonal.
-        assert_eq!(rows[5], "  0.000│•          ");
+        // Middle row (0.5): only the diagonal, over the columns 0.4–0.6 that round to it.
+        assert_eq!(rows[3], "       │    ···    ");
+        // Bottom row (0): the right pair at target 0 on the diagonal, which goes on at 0.1.
+        assert_eq!(rows[5], "  0.000│•·         ");
     }
 
     #[test]
