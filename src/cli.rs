@@ -260,7 +260,7 @@ pub struct BaselineArgs {
 #[derive(Debug, Args)]
 pub struct SuiteArgs {
     /// The quick suite: shorter sequences and step budgets (adding T = 50, temporal order
-    /// T = 30, copy of 5 symbols after 20 steps), one seed.
+    /// T = 30, copy of 3 symbols after 20 steps), one seed.
     #[arg(long)]
     pub quick: bool,
     /// Seeds per cell and task (default: 1 with --quick, else 3).

@@ -8,6 +8,7 @@
 //! | `model.json` | the architecture ([`ModelJson`]) |
 //! | `vocab.json` | the vocabulary (tokens in id order, specials, tokenisation flags) |
 //! | `config.toml` | the resolved experiment the model was trained with |
+//! | `task.json` | tagging, classification and regression models: the task kind and the output names (tags, classes) in head-row order |
 //! | `model.py` | the whole model as an nn.Module, the vocabulary, eval semantics, `load`/`save`/`check` |
 //! | `course_gru.py` | the course GRU as an nn.Module (course-GRU models only) |
 //! | `check.safetensors` | rnn-lab's own logits on a fixed input, so `python model.py DIR` proves the load |

@@ -172,6 +172,14 @@ pub fn export(ckpt: &Path, out: &Path, force: bool) -> Result<ExportSummary, Int
         .map_err(|e| InteropError::invalid(ckpt, format!("vocabulary metadata: {e}")))?;
     write("vocab.json", format!("{vocab_pretty}\n").as_bytes())?;
     write("config.toml", c.config_toml.as_bytes())?;
+    if let Some(task) = &c.task_json {
+        // Tagging, classification and regression models: the output names (tags, classes) by
+        // head row, which import needs to make the checkpoint again.
+        let pretty = serde_json::from_str::<serde_json::Value>(task)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .map_err(|e| InteropError::invalid(ckpt, format!("task metadata: {e}")))?;
+        write("task.json", format!("{pretty}\n").as_bytes())?;
+    }
     write("model.py", MODEL_PY.as_bytes())?;
     if spec.cell == CellKind::Gru && spec.gru_variant == GruVariant::Course {
         write("course_gru.py", COURSE_GRU_PY.as_bytes())?;

@@ -11,6 +11,8 @@ use super::{InteropError, ModelJson, FORMAT};
 use crate::config::{Experiment, Level, Mode};
 use crate::data::Vocab;
 use crate::nn::{HeadKind, Model, ModelSpec};
+use crate::task::data::TaskInfo;
+use crate::task::TaskKind;
 use crate::train::checkpoint::{self, CheckpointData};
 
 /// A model read from PyTorch, ready to save as a checkpoint.
@@ -28,6 +30,9 @@ pub struct Imported {
     pub had_config: bool,
     /// Step recorded in `model.json`.
     pub step: u64,
+    /// Tagging, classification and regression models: the task (`task.json`: kind and output
+    /// names); `None` for a language model.
+    pub task: Option<TaskInfo>,
 }
 
 /// The state_dict file and the folder holding `model.json` / `vocab.json` for `source`.
@@ -166,11 +171,32 @@ pub fn read_model_json(path: &Path) -> Result<ModelJson, InteropError> {
 
 /// The experiment of an import: `config.toml` when present (its `[model]` must describe the same
 /// network as `model.json`), else one made from `model.json` and the vocabulary.
-fn experiment(dir: &Path, spec: &ModelSpec, mj: &ModelJson, vocab: &Vocab) -> Result<(Experiment, bool), InteropError> {
+fn experiment(
+    dir: &Path,
+    spec: &ModelSpec,
+    mj: &ModelJson,
+    vocab: &Vocab,
+    task: Option<&TaskInfo>,
+) -> Result<(Experiment, bool), InteropError> {
     let path = dir.join("config.toml");
     if path.is_file() {
         let exp = crate::config::load(&path).map_err(|e| InteropError::Config(e.to_string()))?;
-        let theirs = exp.model_spec(vocab.len());
+        let mut theirs = exp.model_spec(vocab.len());
+        if let Some(t) = task {
+            let kind = exp.task.kind;
+            if kind != t.kind {
+                return Err(InteropError::invalid(
+                    &path,
+                    format!(
+                        "[task] is a {} experiment but task.json describes a {} model; fix one, or remove config.toml to import with a generated one",
+                        kind.name(),
+                        t.kind.name()
+                    ),
+                ));
+            }
+            theirs.head = spec.head;
+            theirs.outputs = spec.outputs;
+        }
         if theirs != *spec {
             return Err(InteropError::invalid(
                 &path,
@@ -211,19 +237,45 @@ fn experiment(dir: &Path, spec: &ModelSpec, mj: &ModelJson, vocab: &Vocab) -> Re
             }
         })
         .collect();
-    let mut text = format!(
-        "[experiment]\nname = {name:?}\n\n[data]\nfiles = [\"train.txt\"]\nlevel = \"{level}\"\nmode = \"{mode}\"\nlowercase = {}\n",
-        vocab.lowercase
-    );
-    if vocab.level == Level::Word {
+    let mut text = format!("[experiment]\nname = {name:?}\n\n");
+    // Placeholders for the data: the training data is not part of an export. Column files and
+    // generated tasks take no tokenisation keys (a column is one token).
+    let tokenised = match task {
+        // The adding problem is the one task with real-valued inputs: its generator.
+        Some(t) if t.dense.is_some() => {
+            text.push_str("[task]\ngenerator = \"adding\"\n");
+            false
+        }
+        Some(t) if t.kind == TaskKind::Tagging => {
+            text.push_str("[task]\nkind = \"tagging\"\n\n[data]\ntrain = [\"train.txt\"]\n");
+            false
+        }
+        Some(t) => {
+            text.push_str(&format!(
+                "[task]\nkind = \"{}\"\n\n[data]\ntrain = [\"train.tsv\"]\nlevel = \"{level}\"\nlowercase = {}\n",
+                t.kind.name(),
+                vocab.lowercase
+            ));
+            true
+        }
+        None => {
+            text.push_str(&format!(
+                "[data]\nfiles = [\"train.txt\"]\nlevel = \"{level}\"\nmode = \"{mode}\"\nlowercase = {}\n",
+                vocab.lowercase
+            ));
+            true
+        }
+    };
+    if vocab.level == Level::Word && tokenised {
         text.push_str(&format!("split_punctuation = {}\n", vocab.split_punctuation));
     }
     text.push_str(&format!(
-        "\n[model]\ncell = \"{}\"\nhidden = {}\nlayers = {}\nembedding = {}\ngru_variant = \"{}\"\n",
+        "\n[model]\ncell = \"{}\"\nhidden = {}\nlayers = {}\nembedding = {}\nbidirectional = {}\ngru_variant = \"{}\"\n",
         spec.cell.name(),
         spec.hidden,
         spec.layers,
         mj.embedding,
+        spec.bidirectional,
         match spec.gru_variant {
             crate::nn::GruVariant::Course => "course",
             crate::nn::GruVariant::Pytorch => "pytorch",
@@ -257,16 +309,17 @@ pub fn read(source: &Path) -> Result<Imported, InteropError> {
             ),
         ));
     }
-    if spec.head != HeadKind::PerStep || spec.outputs != spec.vocab {
+    let task = read_task(&dir.join("task.json"), &spec)?;
+    if task.is_none() && (spec.head != HeadKind::PerStep || spec.outputs != spec.vocab) {
         return Err(InteropError::invalid(
             &mj_path,
-            "rnn-lab opens language models (a per-step head over the vocabulary, outputs = vocab_size); this model has another head",
+            "this model has a sequence head or outputs other than its vocabulary, and no task.json beside it (the task kind and output names that rnn-lab export writes for tagging, classification and regression models)",
         ));
     }
-    if spec.bidirectional {
+    if task.is_none() && spec.bidirectional {
         return Err(InteropError::invalid(
             &mj_path,
-            "bidirectional: rnn-lab's language models are unidirectional (a bidirectional model needs the future), so no view could open it",
+            "bidirectional and no task.json beside it: a language model is unidirectional (a bidirectional model needs the future); tagging, classification and regression models need the task.json that rnn-lab export writes",
         ));
     }
     let sd = read_state_dict(&weights)?;
@@ -280,7 +333,7 @@ pub fn read(source: &Path) -> Result<Imported, InteropError> {
         .import_into(&mut params, &notes)
         .map_err(|e| InteropError::invalid(&weights, e))?;
     model.params = params;
-    let (experiment, had_config) = experiment(&dir, &spec, &mj, &vocab)?;
+    let (experiment, had_config) = experiment(&dir, &spec, &mj, &vocab, task.as_ref())?;
     Ok(Imported {
         weights,
         model,
@@ -288,7 +341,62 @@ pub fn read(source: &Path) -> Result<Imported, InteropError> {
         experiment,
         had_config,
         step: mj.step,
+        task,
     })
+}
+
+/// `task.json` when it is there (`None`: a language model), checked against the model: the head
+/// of its kind, one output per name.
+fn read_task(path: &Path, spec: &ModelSpec) -> Result<Option<TaskInfo>, InteropError> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let info = TaskInfo::from_json(&read_text(path, "task.json")?).map_err(|e| InteropError::invalid(path, e))?;
+    let head = match info.kind {
+        TaskKind::Tagging => HeadKind::PerStep,
+        TaskKind::Classification => HeadKind::SeqClassify,
+        TaskKind::Regression => HeadKind::SeqRegress,
+        other => {
+            return Err(InteropError::invalid(
+                path,
+                format!(
+                    "kind {:?}: import reads tagging, classification and regression models",
+                    other.name()
+                ),
+            ))
+        }
+    };
+    if spec.head != head {
+        return Err(InteropError::invalid(
+            path,
+            format!(
+                "a {} model needs the {head:?} head, but model.json says {:?}",
+                info.kind.name(),
+                spec.head
+            ),
+        ));
+    }
+    if info.labels.len() != spec.outputs {
+        return Err(InteropError::invalid(
+            path,
+            format!(
+                "{} output names, but model.json says outputs = {}",
+                info.labels.len(),
+                spec.outputs
+            ),
+        ));
+    }
+    if info.dense.is_some_and(|w| w != spec.vocab) {
+        return Err(InteropError::invalid(
+            path,
+            format!(
+                "{} real-valued inputs per step, but model.json says vocab_size = {}",
+                info.dense.unwrap_or_default(),
+                spec.vocab
+            ),
+        ));
+    }
+    Ok(Some(info))
 }
 
 impl Imported {
@@ -298,7 +406,7 @@ impl Imported {
         CheckpointData {
             config_toml: self.experiment.to_toml(),
             vocab_json: self.vocab.to_json(),
-            task_json: None,
+            task_json: self.task.as_ref().map(TaskInfo::to_json),
             step: self.step,
             best_val: None,
             model: self.model.clone(),

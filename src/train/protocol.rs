@@ -104,6 +104,33 @@ pub struct TaskScores {
     /// The output labels (tags or classes), for the TUI's task pane; not in metrics.jsonl.
     #[serde(skip)]
     pub labels: Vec<String>,
+    /// The model's outputs on the first validation sequences, for the TUI's task pane; not in
+    /// metrics.jsonl.
+    #[serde(skip)]
+    pub examples: Examples,
+}
+
+/// What the model made of a few validation sequences at an evaluation, for the TUI.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Examples {
+    /// Nothing to show (classification: the confusion matrix says it).
+    #[default]
+    None,
+    /// Tagging: sentences with their gold and predicted tags.
+    Tagged(Vec<TaggedSeq>),
+    /// Regression: (target, prediction) of the first output, one pair per sequence.
+    Regressed(Vec<(f64, f64)>),
+}
+
+/// One tagged validation sequence.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TaggedSeq {
+    /// The tokens as the vocabulary shows them (unknown words as `<unk>` or their class).
+    pub tokens: Vec<String>,
+    /// The gold tag of each token (label ids).
+    pub gold: Vec<u32>,
+    /// The predicted tag of each token (the argmax).
+    pub pred: Vec<u32>,
 }
 
 /// Static facts about the run, sent once at start.

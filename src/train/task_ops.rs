@@ -1,7 +1,7 @@
 //! The trainer's operations on sequence tasks: evaluation with the task's own metrics (and, for
 //! generated tasks, the solved test on fresh sequences), and the probe of one sequence.
 
-use super::protocol::TaskScores;
+use super::protocol::{Examples, TaggedSeq, TaskScores};
 use super::trainer::Trainer;
 use crate::config::TaskSource;
 use crate::infer::probe::{probe_batch, ProbeReport};
@@ -11,10 +11,15 @@ use crate::task::data::{FileFormat, TaskData};
 use crate::task::encode::{push_text, token_id};
 use crate::task::evaluate::{evaluate, EvalScratch};
 use crate::task::metrics::argmax;
+use crate::task::predict::predict;
 use crate::task::seqset::{empty_batch, Labels, SeqSet};
 
 /// Sequences per evaluation batch.
 const EVAL_BATCH: usize = 128;
+/// Tagged validation sentences the TUI's task pane shows.
+const EXAMPLE_SENTENCES: usize = 20;
+/// (target, prediction) pairs of a regression task the TUI's task pane plots.
+const EXAMPLE_VALUES: usize = 400;
 
 impl Trainer {
     /// Training sequences seen so far.
@@ -118,7 +123,46 @@ pub fn task_scores(
         sequences,
         solved_at: *solved_at,
         labels: task.labels.names().to_vec(),
+        examples: examples(model, task),
     })
+}
+
+/// The model's outputs on the first validation sequences, for the TUI: up to
+/// [`EXAMPLE_SENTENCES`] tagged sentences, or [`EXAMPLE_VALUES`] (target, prediction) pairs.
+fn examples(model: &Model<f32>, task: &TaskData) -> Examples {
+    let n = match task.valid.labels {
+        Labels::PerStep(_) => EXAMPLE_SENTENCES,
+        Labels::Real { .. } => EXAMPLE_VALUES,
+        Labels::Class(_) => return Examples::None,
+    };
+    let idx: Vec<usize> = (0..task.valid.len().min(n)).collect();
+    let set = task.valid.subset(&idx);
+    let Ok(out) = predict(model, &set, EVAL_BATCH) else {
+        return Examples::None;
+    };
+    let y = model.spec.outputs;
+    match &set.labels {
+        Labels::PerStep(gold) => Examples::Tagged(
+            out.iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    let r = set.range(i);
+                    TaggedSeq {
+                        tokens: set.tokens[r.clone()].iter().map(|&t| task.vocab.display(t)).collect(),
+                        gold: gold[r].to_vec(),
+                        pred: o.chunks_exact(y).map(|row| argmax(row) as u32).collect(),
+                    }
+                })
+                .collect(),
+        ),
+        Labels::Real { outputs, values } => Examples::Regressed(
+            out.iter()
+                .enumerate()
+                .map(|(i, o)| (values[i * outputs], o.first().map_or(f64::NAN, |&v| f64::from(v))))
+                .collect(),
+        ),
+        Labels::Class(_) => Examples::None,
+    }
 }
 
 /// `text` as one sequence of `task` to probe (see [`Trainer::set_probe_text`]), labelled with

@@ -298,7 +298,7 @@ pub static KEYS: &[Row] = {
         row!(Train, [([c('z')], tr(T::ToggleRecent))], "whole run / recent window", None),
         row!(Train, [([code(Tab)], tr(T::NextPane))], "next pane (loss, samples, probes)", Some("pane")),
         row!(Train, [([code(BackTab)], tr(T::PrevPane))], "previous pane", None),
-        row!(Train, [([UP], tr(T::ScrollUp)), ([DOWN], tr(T::ScrollDown))], "scroll the samples (samples pane)", None),
+        row!(Train, [([UP], tr(T::ScrollUp)), ([DOWN], tr(T::ScrollDown))], "scroll the samples, or a task's scores and examples (samples pane)", None),
         row!(Train, [([c('e')], A::Edit)], "edit the experiment in $EDITOR", Some("edit")),
         row!(Train, [([c('b')], A::ShowBrowser)], "experiment browser", None),
         row!(Train, [([c('r')], A::ShowRuns)], "runs: open and compare run directories", None),

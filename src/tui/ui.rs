@@ -201,6 +201,7 @@ fn train_body(app: &App, area: Rect, buf: &mut Buffer) {
             scores: app.run.last_task.as_ref(),
             theme: t,
             block: pane_block(app, Pane::Samples, format!(" Task · {kind} ")),
+            scroll: app.sampling.scroll,
         }
         .render(sample_area, buf);
         return;

@@ -32,9 +32,9 @@ pub const TASKS: &[SuiteTask] = &[
         quick: "generator = \"adding\"\nlength = 50",
         full: "generator = \"adding\"\nlength = 100",
         bidirectional: false,
-        hidden: 32,
-        lr: 5e-3,
-        steps: (4000, 30000),
+        hidden: 64,
+        lr: 1e-3,
+        steps: (6000, 30000),
         eval_every: 100,
     },
     SuiteTask {
@@ -59,12 +59,12 @@ pub const TASKS: &[SuiteTask] = &[
     },
     SuiteTask {
         name: "copy",
-        quick: "generator = \"copy\"\nlength = 20\nsymbols = 5",
+        quick: "generator = \"copy\"\nlength = 20\nsymbols = 3",
         full: "generator = \"copy\"\nlength = 50\nsymbols = 10",
         bidirectional: false,
         hidden: 64,
-        lr: 3e-3,
-        steps: (3000, 30000),
+        lr: 1e-2,
+        steps: (8000, 30000),
         eval_every: 100,
     },
     SuiteTask {
