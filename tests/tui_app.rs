@@ -804,6 +804,7 @@ fn i_on_the_runs_screen_inspects_a_run() {
         vocab: 65,
         train_tokens: 0,
         model: "lstm 1×8, one-hot 65".into(),
+        embedding_init: None,
     };
     update(&mut app, Action::Trainer(Event::Started(Box::new(info))));
     assert_eq!(

@@ -149,6 +149,7 @@ fn inspecting_mode() {
         vocab: 65,
         train_tokens: 0,
         model: "lstm 2×128, one-hot 65".into(),
+        embedding_init: None,
     };
     update(&mut app, Action::Trainer(Event::Started(Box::new(info))));
     for text in ["king and the lord of my love", "what art thou now, my lord?"] {

@@ -116,6 +116,7 @@ impl Inspector {
             vocab: self.vocab.len(),
             train_tokens: 0,
             model: describe(&self.model.spec, task),
+            embedding_init: None,
         }
     }
 

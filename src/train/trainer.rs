@@ -105,7 +105,11 @@ impl Trainer {
             model: format!(
                 "{}{}",
                 describe(&self.model.spec, task),
-                if self.frozen_embedding().is_some() { ", embedding frozen" } else { "" }
+                if self.frozen_embedding().is_some() {
+                    ", embedding frozen"
+                } else {
+                    ""
+                }
             ),
             embedding_init: self.coverage.clone(),
         }
