@@ -148,7 +148,7 @@ fn frozen_rows_stay_while_the_rest_trains_and_fine_tuned_rows_move() {
     let text = std::fs::read_to_string(&exp).expect("read");
     std::fs::write(&exp, text.replace("[training]\n", "[training]\nweight_decay = 0.1\n")).expect("write");
     let mut t = prepare(&exp, None).expect("prepare");
-    assert!(t.info().model.contains("(frozen)"), "{}", t.info().model);
+    assert!(t.info().model.ends_with(", embedding frozen"), "{}", t.info().model);
     let (emb0, params0) = (embedding(&t), t.model.params.clone());
     for _ in 0..10 {
         t.train_step().expect("step");

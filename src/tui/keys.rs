@@ -298,7 +298,7 @@ pub static KEYS: &[Row] = {
         row!(Train, [([c('z')], tr(T::ToggleRecent))], "whole run / recent window", None),
         row!(Train, [([code(Tab)], tr(T::NextPane))], "next pane (loss, samples, probes)", Some("pane")),
         row!(Train, [([code(BackTab)], tr(T::PrevPane))], "previous pane", None),
-        row!(Train, [([UP], tr(T::ScrollUp)), ([DOWN], tr(T::ScrollDown))], "scroll the samples, or a task's scores and examples (samples pane)", None),
+        row!(Train, [([UP], tr(T::ScrollUp)), ([DOWN], tr(T::ScrollDown))], "scroll the samples pane (a task's scores)", None),
         row!(Train, [([c('e')], A::Edit)], "edit the experiment in $EDITOR", Some("edit")),
         row!(Train, [([c('b')], A::ShowBrowser)], "experiment browser", None),
         row!(Train, [([c('r')], A::ShowRuns)], "runs: open and compare run directories", None),
@@ -310,7 +310,7 @@ pub static KEYS: &[Row] = {
         row!(Browser, [([ESC], A::ShowTrain)], "back to the training screen", None),
         // The runs screen.
         row!(Runs, [([UP], A::Runs(R::Up)), ([DOWN], A::Runs(R::Down))], "select a run", Some("select")),
-        row!(Runs, [([c(' '), ENTER], A::Runs(R::ToggleOverlay))], "overlay the run's loss on the chart (a sweep's line: all its points)",
+        row!(Runs, [([c(' '), ENTER], A::Runs(R::ToggleOverlay))], "overlay its loss (a sweep: all its points)",
              Some("overlay")),
         row!(Runs, [([c('o')], A::Runs(R::OpenPrompt))], "open a run directory by path", Some("open")),
         row!(Runs, [([c('c')], A::Runs(R::CompareProbe))], "compare probes with the selected run",
