@@ -229,6 +229,11 @@ fn message_line(app: &App, area: Rect, buf: &mut Buffer) {
 /// that depend on the state filled in.
 pub fn footer_hints(app: &App) -> Vec<Hint> {
     let mut hints = keys::footer(app.mode());
+    if app.run.phase == Phase::Inspecting {
+        // An inspected checkpoint does not train: leave the room to g, p and v.
+        use TrainAction::{LrDown, LrUp, Restart, SaveNow, StepOnce};
+        hints.retain(|h| !matches!(h.action, Action::Train(StepOnce | SaveNow | Restart | LrDown | LrUp)));
+    }
     for h in &mut hints {
         h.label = match (&h.action, app.run.phase) {
             (Action::Train(TrainAction::StartPause), Phase::Running) => "pause",
