@@ -234,6 +234,11 @@ pub fn footer_hints(app: &App) -> Vec<Hint> {
         use TrainAction::{LrDown, LrUp, Restart, SaveNow, StepOnce};
         hints.retain(|h| !matches!(h.action, Action::Train(StepOnce | SaveNow | Restart | LrDown | LrUp)));
     }
+    if app.is_task() {
+        // A tagger, classifier or regressor generates no text: no sampling hints.
+        use TrainAction::{SampleNow, TempDown, TempUp};
+        hints.retain(|h| !matches!(h.action, Action::Train(SampleNow | TempUp | TempDown)));
+    }
     for h in &mut hints {
         h.label = match (&h.action, app.run.phase) {
             (Action::Train(TrainAction::StartPause), Phase::Running) => "pause",
