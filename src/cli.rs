@@ -429,6 +429,10 @@ pub struct BenchArgs {
     /// tokens are counted).
     #[arg(long)]
     pub variable_length: bool,
+    /// Many-to-one classification into this many classes (one softmax per sequence, read after
+    /// its last step) instead of a softmax at every step.
+    #[arg(long)]
+    pub classes: Option<usize>,
     /// One JSON line per result on stdout.
     #[arg(long)]
     pub json: bool,

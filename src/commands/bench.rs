@@ -9,9 +9,21 @@ use measure::{run as bench_run, BenchMode, BenchOpts};
 
 /// Run the benchmark(s) and print results.
 pub fn run(a: &BenchArgs) -> Result<(), CliError> {
-    if a.hidden == 0 || a.layers == 0 || a.seq == 0 || a.batch == 0 || a.steps == 0 || a.embedding == Some(0) {
+    if a.hidden == 0
+        || a.layers == 0
+        || a.seq == 0
+        || a.batch == 0
+        || a.steps == 0
+        || a.embedding == Some(0)
+        || a.classes == Some(0)
+    {
         return Err(CliError::input(
-            "--hidden, --layers, --seq, --batch, --steps and --embedding must be at least 1",
+            "--hidden, --layers, --seq, --batch, --steps, --embedding and --classes must be at least 1",
+        ));
+    }
+    if a.classes.is_some() && a.mode == BenchModeArg::Sample {
+        return Err(CliError::input(
+            "--classes cannot sample: a classifier has no next token to draw",
         ));
     }
     if a.bidirectional && a.mode == BenchModeArg::Sample {
@@ -31,6 +43,7 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
             embedding: a.embedding,
             bidirectional: a.bidirectional,
             variable_length: a.variable_length,
+            classes: a.classes,
             steps: if a.mode == BenchModeArg::Sample && a.steps == 30 {
                 2000
             } else {
@@ -57,6 +70,9 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
             }
             if r.variable_length {
                 shape.push_str(" var-len");
+            }
+            if r.classes > 0 {
+                shape.push_str(&format!(" classes={}", r.classes));
             }
             println!(
                 "{:<6} {:<5} H={:<4} L={} T={:<3} B={:<3}{shape} threads={}  {:>10.0} tokens/s (median; mean {:.0})  {:.3} ms/{}  {:.1} GFLOP/s  peak {:.0} MiB",

@@ -79,6 +79,9 @@ impl<'m, F: Scalar> Sampler<'m, F> {
     pub fn new(model: &'m Model<F>, seed: u64) -> Self {
         let mut ws = model.workspace();
         ws.reset_state();
+        // The model is borrowed for the sampler's life, so its weights cannot change: pack W_aa
+        // once instead of reading it row by row at every token.
+        ws.keep_packed_weights();
         Sampler {
             model,
             ws,

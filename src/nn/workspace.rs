@@ -44,8 +44,13 @@ pub struct DirCache<F> {
     pub rec: Vec<F>,
     /// W_aaᵀ packed for the backward time loop (f32 with AVX2; empty otherwise).
     pub w_aa_t_packed: Vec<F>,
-    /// W_aa packed for the forward time loop (f32 with AVX2, T > 1; empty otherwise).
+    /// W_aa packed for the forward time loop (f32 with AVX2, T > 1 or `keep_packed`; empty
+    /// otherwise).
     pub w_aa_packed: Vec<F>,
+    /// Keep `w_aa_packed` from one forward call to the next instead of packing per call: set by
+    /// [`Workspace::keep_packed_weights`] for a user whose weights cannot change while it holds
+    /// the workspace (the batch-1 sampler borrows the model immutably).
+    pub keep_packed: bool,
     /// Running ∂L/∂a carried backward in time `[B, H]`.
     pub da: Vec<F>,
     /// Running ∂L/∂c carried backward in time `[B, H]`.
@@ -147,6 +152,16 @@ pub struct Workspace<F> {
 }
 
 impl<F: Scalar> Workspace<F> {
+    /// Pack each layer's W_aa on the first forward call and reuse the panels on every later one
+    /// (a single step otherwise reads W_aa in place, row by row, a stride of G·H floats apart).
+    /// Only for a holder of the workspace during whose use the weights do not change.
+    pub fn keep_packed_weights(&mut self) {
+        for d in &mut self.dirs {
+            d.keep_packed = true;
+            d.w_aa_packed.clear();
+        }
+    }
+
     /// Zero the carried state a⟨0⟩, c⟨0⟩ (start of a new sequence or epoch).
     pub fn reset_state(&mut self) {
         for d in &mut self.dirs {

@@ -15,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::infer::sample::Sampler;
-use crate::nn::{Batch, CellKind, InputKind, Model, ModelSpec, Score, Targets, NO_INPUT};
+use crate::nn::{Batch, CellKind, HeadKind, InputKind, Model, ModelSpec, Score, Targets, NO_INPUT};
 use crate::optim::{clip, OptimSpec, Optimizer};
 
 /// What to time.
@@ -60,6 +60,8 @@ pub struct BenchOpts {
     pub bidirectional: bool,
     /// Masked batches of variable-length sequences (lengths drawn uniformly in [T/4, T]).
     pub variable_length: bool,
+    /// Many-to-one classification into this many classes (None: a softmax at every step).
+    pub classes: Option<usize>,
     /// Timed steps (train, eval) or tokens per repetition (sample).
     pub steps: usize,
     /// Untimed warm-up steps.
@@ -93,6 +95,8 @@ pub struct BenchResult {
     pub bidirectional: bool,
     /// Masked variable-length batches.
     pub variable_length: bool,
+    /// Classes of the many-to-one head (0: a softmax at every step).
+    pub classes: usize,
     /// Threads (batch row shards).
     pub threads: usize,
     /// Parameters.
@@ -138,6 +142,10 @@ pub fn spec(o: &BenchOpts) -> ModelSpec {
     if let Some(e) = o.embedding {
         s.input = InputKind::Embedding(e);
     }
+    if let Some(k) = o.classes {
+        s.head = HeadKind::SeqClassify;
+        s.outputs = k;
+    }
     s
 }
 
@@ -152,7 +160,12 @@ pub fn forward_flop_per_token(s: &ModelSpec) -> f64 {
         };
         f += dirs * (2.0 * h * g * h + 2.0 * x * g * h);
     }
-    f + 2.0 * h * dirs * s.outputs as f64
+    // A many-to-one head runs once per sequence, not per token: left out (it is 2·H·dirs·K
+    // per sequence, under 1% of a sequence's products for the shapes benchmarked).
+    match s.head {
+        HeadKind::PerStep => f + 2.0 * h * dirs * s.outputs as f64,
+        HeadKind::SeqClassify | HeadKind::SeqRegress => f,
+    }
 }
 
 /// Random batches: tokens uniform over the vocabulary; with `variable_length`, row lengths
@@ -164,7 +177,11 @@ fn batches(o: &BenchOpts, rng: &mut ChaCha8Rng) -> Vec<Batch> {
             let n = t_n * b_n;
             let mut x: Vec<u32> = (0..n).map(|_| rng.random_range(0..o.vocab as u32)).collect();
             let y: Vec<u32> = (0..n).map(|_| rng.random_range(0..o.vocab as u32)).collect();
-            let mut b = Batch::dense(t_n, b_n, Vec::new(), Targets::PerStep(y));
+            let targets = match o.classes {
+                Some(k) => Targets::Class((0..b_n).map(|_| rng.random_range(0..k as u32)).collect()),
+                None => Targets::PerStep(y),
+            };
+            let mut b = Batch::dense(t_n, b_n, Vec::new(), targets);
             if o.variable_length {
                 let lens: Vec<usize> = (0..b_n).map(|_| rng.random_range((t_n / 4).max(1)..=t_n)).collect();
                 b.mask = (0..n).map(|i| u8::from(i / b_n < lens[i % b_n])).collect();
@@ -220,7 +237,13 @@ pub fn run(o: &BenchOpts) -> Result<BenchResult, crate::nn::error::NnError> {
                     model.forward(b, Score::All, &mut ws)?
                 };
                 if i >= o.warmup {
-                    timed.push((st.count as f64, t0.elapsed().as_secs_f64()));
+                    // Real tokens (a classifier's loss counts sequences, not tokens).
+                    let tokens = if b.mask.is_empty() {
+                        b.steps * b.batch
+                    } else {
+                        b.mask.iter().filter(|&&m| m == 1).count()
+                    };
+                    timed.push((tokens as f64, t0.elapsed().as_secs_f64()));
                 }
                 loss = st.mean();
             }
@@ -260,6 +283,7 @@ pub fn run(o: &BenchOpts) -> Result<BenchResult, crate::nn::error::NnError> {
         embedding: o.embedding.unwrap_or(0),
         bidirectional: o.bidirectional,
         variable_length: o.variable_length,
+        classes: o.classes.unwrap_or(0),
         threads: o.threads,
         params,
         tokens_per_sec,
@@ -292,6 +316,7 @@ mod tests {
             embedding: None,
             bidirectional: false,
             variable_length: false,
+            classes: None,
             steps: 2,
             warmup: 1,
             mode,
@@ -358,5 +383,16 @@ mod tests {
         }
         let r = run(&o).expect("bench");
         assert!(r.final_loss_per_token.is_finite() && r.embedding == 5 && r.bidirectional);
+        // A classifier: the loss is per sequence (near ln 7 on random labels), the rate counts
+        // tokens, and the head is left out of the FLOP count.
+        o.classes = Some(7);
+        for mode in [BenchMode::Train, BenchMode::Eval] {
+            o.mode = mode;
+            let r = run(&o).expect("bench");
+            assert_eq!(r.classes, 7);
+            assert!((r.final_loss_per_token - 7f64.ln()).abs() < 0.7, "{}", r.final_loss_per_token);
+            let per_token = forward_flop_per_token(&spec(&o));
+            assert_eq!(per_token, (2 * (2 * 8 * 32 + 2 * 5 * 32)) as f64);
+        }
     }
 }

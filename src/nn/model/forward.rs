@@ -243,8 +243,13 @@ impl<F: Scalar> Model<F> {
         let gh = self.cell.gates() * h;
         let (bh, bgh) = (b * h, b * gh);
         let lstm = self.cell.has_memory();
-        // W_aa packed once for all steps (a single step, as in sampling, reads it in place).
-        if steps > 1 {
+        // W_aa packed once for all steps; a single step reads it in place, unless the workspace
+        // keeps its panels from call to call (the sampler: packed on its first token).
+        if c.keep_packed {
+            if c.w_aa_packed.is_empty() {
+                F::pack_panels(&w_aa, &mut c.w_aa_packed);
+            }
+        } else if steps > 1 {
             F::pack_panels(&w_aa, &mut c.w_aa_packed);
         } else {
             c.w_aa_packed.clear();
