@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     /// Experiment file to open in the TUI (or to train with --headless); a run directory,
     /// checkpoint or runs/NAME@latest opens that run's checkpoint for inspection (g sample,
-    /// p probe, v evaluate).
+    /// p probe, v evaluate); a suite folder (`rnn-lab suite --out DIR`) opens the suite screen.
     pub experiment: Option<PathBuf>,
     /// Run EXPERIMENT without a terminal UI (same as `rnn-lab train EXPERIMENT`).
     #[arg(long)]

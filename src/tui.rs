@@ -36,6 +36,7 @@ pub mod history;
 pub mod keys;
 pub mod probe_view;
 pub mod scanner;
+pub mod suite;
 pub mod sweeps;
 pub mod theme;
 pub mod ui;
@@ -350,6 +351,7 @@ impl<'a> Runtime<'a> {
                 self.scan(app, job);
             }
             Effect::StopSweep(root) => self.scan(app, Job::StopSweep(root)),
+            Effect::LoadSuite(dir) => self.scan(app, Job::Suite(dir)),
             Effect::OpenRun(dir) => self.scan(app, Job::OpenRun(dir)),
             Effect::LoadCompareProbe(path) => self.scan(app, Job::Probe(path)),
             Effect::Detach => self.set_channels(None),
@@ -533,6 +535,10 @@ pub fn run(initial: Option<PathBuf>, backend: Box<dyn Backend>) -> Result<(), Tu
     let mut app = App::new(no_color);
     app.effects.push(Effect::ScanExperiments);
     match initial {
+        Some(p) if suite::is_suite_dir(&p) => {
+            app.suite.dir = Some(p.clone());
+            app.effects.push(Effect::LoadSuite(p));
+        }
         Some(p) if is_run_path(&p) => app.effects.push(Effect::InspectRun(p)),
         Some(p) => app.effects.push(Effect::LoadExperiment(p)),
         None => {}

@@ -582,14 +582,25 @@ fn every_key_in_the_table_does_what_its_row_says() {
     key(&mut confirm, KeyCode::Char('q'));
     let mut saving = fixtures::training(100);
     key_mod(&mut saving, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    let mut suite = App::new(true);
+    update(
+        &mut suite,
+        Action::Suite(rnn_lab::tui::action::SuiteAction::Loaded(Ok(Box::new(
+            rnn_lab::tui::suite::SuiteView {
+                dir: PathBuf::from("runs/suite-quick"),
+                complete: true,
+                runs: vec![],
+            },
+        )))),
+    );
     let apps = [
-        &train, &browser, &runs, &probes, &help, &error, &diverged, &prompt, &confirm, &saving,
+        &train, &browser, &runs, &probes, &help, &error, &diverged, &prompt, &confirm, &saving, &suite,
     ];
     let modes: Vec<Mode> = apps.iter().map(|a| a.mode()).collect();
     use Mode::*;
     assert_eq!(
         modes,
-        [Train, Browser, Runs, Probes, Help, Error, Diverged, Prompt, Confirm, Saving]
+        [Train, Browser, Runs, Probes, Help, Error, Diverged, Prompt, Confirm, Saving, Suite]
     );
     for row in KEYS.iter() {
         let in_mode: Vec<&&App> = apps.iter().filter(|a| a.mode().chain().contains(&row.mode)).collect();

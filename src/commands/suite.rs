@@ -92,6 +92,7 @@ fn waiting(p: &RunPlan) -> RunRow {
         wall_s: 0.0,
         run_dir: String::new(),
         failure: None,
+        divergences: 0,
     }
 }
 
@@ -163,7 +164,9 @@ pub fn run(a: &SuiteArgs) -> Result<(), CliError> {
             let opts = RunOptions {
                 out: Some(out.join("runs")),
                 threads: Some(1),
-                on_divergence: OnDivergence::Stop,
+                // A loss blow-up (the vanilla RNN's exploding gradient) is rolled back and the
+                // run goes on with its learning rate halved; it fails after the third.
+                on_divergence: OnDivergence::LowerLr { max_retries: 3 },
                 ..RunOptions::default()
             };
             let w = crate::train::start(exp, opts)
@@ -296,6 +299,7 @@ fn on_event(row: &mut RunRow, active: &mut [Active], i: usize, ev: Event) {
             }
         }
         Event::Failed(e) => row.failure = Some(e),
+        Event::Diverged { .. } => row.divergences += 1,
         _ => {}
     }
 }

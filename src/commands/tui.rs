@@ -52,7 +52,9 @@ pub fn run(experiment: Option<PathBuf>) -> Result<(), CliError> {
     if let Some(p) = &experiment {
         // Fail early, before the terminal is taken over, on an unreadable or invalid file, or
         // a run directory without a checkpoint.
-        if tui::is_run_path(p) {
+        if tui::suite::is_suite_dir(p) {
+            // A suite folder: read on the scanner thread, its errors shown in the TUI.
+        } else if tui::is_run_path(p) {
             crate::train::rundir::resolve(p, crate::train::rundir::Pick::Best).map_err(CliError::input)?;
         } else {
             crate::config::load(p).map_err(CliError::input)?;

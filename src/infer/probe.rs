@@ -64,6 +64,20 @@ pub struct ProbeReport {
     pub dirs: Vec<DirProbe>,
 }
 
+impl ProbeReport {
+    /// Whether the probed model has one output for the whole sequence (classification,
+    /// regression): then only the last step has top candidates, and `grad_norm` is
+    /// ‖∂L/∂a⟨t⟩‖ of that one final output's loss: the forward direction's against the
+    /// distance back from the last step, a backward direction's (read at the first step)
+    /// against the distance from the first.
+    pub fn one_output(&self) -> bool {
+        match self.top.split_last() {
+            Some((last, before)) => !before.is_empty() && !last.is_empty() && before.iter().all(Vec::is_empty),
+            None => false,
+        }
+    }
+}
+
 /// `null` entries (NaN written by serde_json) read back as NaN.
 fn nan_for_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
     let v: Vec<Option<f32>> = Deserialize::deserialize(d)?;
@@ -218,4 +232,102 @@ pub fn probe_batch<F: Scalar>(
         top,
         dirs: out,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{CellKind, HeadKind, Init, ModelSpec, Targets};
+
+    fn regressor(cell: CellKind, bidirectional: bool) -> Model<f64> {
+        let spec = ModelSpec {
+            bidirectional,
+            head: HeadKind::SeqRegress,
+            outputs: 1,
+            init: Init::Uniform(0.5),
+            ..ModelSpec::char_lm(cell, 3, 4, 1)
+        };
+        match Model::new(spec, 7) {
+            Ok(m) => m,
+            Err(e) => panic!("a model: {e}"),
+        }
+    }
+
+    fn run(model: &Model<f64>, target: f64) -> ProbeReport {
+        let t_len = 12;
+        let tokens: Vec<u32> = (0..t_len).map(|t| (t % 3) as u32).collect();
+        let batch = Batch::dense(t_len, 1, tokens, Targets::Real(vec![target]));
+        match probe_batch(model, &batch, 0, &|t| t.to_string(), &|k| k.to_string()) {
+            Ok(r) => r,
+            Err(e) => panic!("a probe: {e}"),
+        }
+    }
+
+    /// ‖W_y[rows, 0]‖: the head's weights from those hidden units to the one output.
+    fn head_norm(model: &Model<f64>, rows: std::ops::Range<usize>) -> f64 {
+        let w = &model.params.values[model.head_w];
+        rows.map(|i| w[[i, 0]] * w[[i, 0]]).sum::<f64>().sqrt()
+    }
+
+    /// Many-to-one (the adding problem's head): L = (ŷ − y)² of the one output after the last
+    /// step, so ∂L/∂a⟨T⟩ = 2(ŷ − y)·W_y and ‖∂L/∂a⟨T⟩‖ = 2|ŷ − y|·‖W_y‖; every earlier step's norm
+    /// is that same loss reaching back (nonzero, and all of them scale by |ŷ − y′|/|ŷ − y| when
+    /// the target changes, which a sum of per-step losses would not).
+    #[test]
+    fn many_to_one_gradient_flow_is_the_final_outputs_loss_reaching_back() {
+        for cell in [CellKind::Rnn, CellKind::Gru, CellKind::Lstm] {
+            let model = regressor(cell, false);
+            let r = run(&model, 0.3);
+            assert!(r.one_output(), "{cell:?}");
+            let g = &r.dirs[0].grad_norm;
+            assert_eq!(g.len(), 12);
+            let y_hat = f64::from(r.top[11][0].1);
+            let worked = 2.0 * (y_hat - 0.3).abs() * head_norm(&model, 0..4);
+            let last = f64::from(g[11]);
+            assert!(
+                last > 0.0 && ((last - worked) / worked).abs() < 1e-4,
+                "{cell:?}: {last} vs {worked}"
+            );
+            assert!(g.iter().all(|&x| x.is_finite() && x > 0.0), "{cell:?}: {g:?}");
+            let r2 = run(&model, 0.9);
+            let ratio = (y_hat - 0.9).abs() / (y_hat - 0.3).abs();
+            for (a, b) in g.iter().zip(&r2.dirs[0].grad_norm) {
+                let want = f64::from(*a) * ratio;
+                assert!((f64::from(*b) - want).abs() <= 1e-4 * want, "{cell:?}: {b} vs {want}");
+            }
+        }
+        // The vanilla RNN with small weights: the gradient vanishes going back.
+        let r = run(&regressor(CellKind::Rnn, false), 0.3);
+        let g = &r.dirs[0].grad_norm;
+        assert!(g[0] < g[11] / 10.0, "{g:?}");
+    }
+
+    /// A bidirectional many-to-one head reads the backward direction at the first step: its
+    /// gradient enters there (2|ŷ − y|·‖W_y of the backward units‖) and reaches forward.
+    #[test]
+    fn the_backward_direction_of_a_sequence_head_starts_at_the_first_step() {
+        let model = regressor(CellKind::Lstm, true);
+        let r = run(&model, -0.2);
+        assert_eq!(r.dirs.len(), 2);
+        assert_eq!(r.dirs[1].direction, Direction::Bwd);
+        let y_hat = f64::from(r.top[11][0].1);
+        let g = &r.dirs[1].grad_norm;
+        let worked = 2.0 * (y_hat + 0.2).abs() * head_norm(&model, 4..8);
+        let first = f64::from(g[0]);
+        assert!(((first - worked) / worked).abs() < 1e-4, "{first} vs {worked}");
+        let fwd_last = f64::from(r.dirs[0].grad_norm[11]);
+        let worked = 2.0 * (y_hat + 0.2).abs() * head_norm(&model, 0..4);
+        assert!(((fwd_last - worked) / worked).abs() < 1e-4, "{fwd_last} vs {worked}");
+    }
+
+    #[test]
+    fn a_language_model_probe_is_not_one_output() {
+        let Ok(model) = Model::<f64>::new(ModelSpec::char_lm(CellKind::Lstm, 4, 3, 1), 1) else {
+            panic!("a model")
+        };
+        let Ok(r) = probe(&model, &[0, 1, 2, 3, 1], 0, &|t| t.to_string()) else {
+            panic!("a probe")
+        };
+        assert!(!r.one_output());
+    }
 }

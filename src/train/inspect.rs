@@ -8,7 +8,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 
 use super::checkpoint;
 use super::protocol::{Command, Event, Metrics, RunInfo, SampleEvent};
-use super::task_ops::task_scores;
+use super::task_ops::{probe_sequence, probe_task_sequence, task_scores};
 use super::trainer::{describe, mean_loss};
 use super::worker::NO_VALIDATION;
 use crate::config::{Experiment, Mode};
@@ -67,6 +67,8 @@ struct Inspector {
     /// Generated tasks: training sequences seen when the solved test first passed (unknown
     /// here: set by the first evaluation that passes).
     solved_at: Option<u64>,
+    /// Tasks: a sequence typed with `P`, probed instead of the first validation sequence.
+    task_probe: Option<crate::task::seqset::SeqSet>,
 }
 
 /// What `Evaluate` scores the model on.
@@ -101,6 +103,7 @@ impl Inspector {
             draws: 0,
             val: None,
             solved_at: None,
+            task_probe: None,
         })
     }
 
@@ -209,6 +212,47 @@ impl Inspector {
         })
     }
 
+    /// A task model's probe (as the trainer's): `text` from now on when given (read as
+    /// `rnn-lab probe --text` reads it), else the text given before, else the first validation
+    /// sequence with its labels. The event, and warnings about the text.
+    fn probe_task(&mut self, text: Option<&str>) -> (Event, Vec<String>) {
+        let val = match self.val.take() {
+            Some(v) => v,
+            None => match self.load_validation() {
+                Ok(v) => v,
+                Err(e) => return (Event::Warning(e.replacen("cannot evaluate", "cannot probe", 1)), vec![]),
+            },
+        };
+        let mut warnings = Vec::new();
+        let ev = match &val {
+            Validation::Task(task, _) => {
+                if let Some(t) = text {
+                    let source = self.data_experiment().task.source;
+                    let (set, w) = probe_sequence(&self.model, task, &source, t);
+                    warnings = w;
+                    if set.is_some() {
+                        self.task_probe = set;
+                    }
+                }
+                let (set, i) = match &self.task_probe {
+                    Some(s) => (s, 0),
+                    None => (&task.valid, 0),
+                };
+                if set.is_empty() {
+                    Event::Warning("no validation sequence to probe".into())
+                } else {
+                    match probe_task_sequence(&self.model, task, set, i, self.step) {
+                        Ok(r) => Event::Probe(Box::new(r)),
+                        Err(e) => Event::Warning(format!("probe failed: {e}")),
+                    }
+                }
+            }
+            Validation::Text(_) => Event::Warning("probe failed: the data is a language model's".into()),
+        };
+        self.val = Some(val);
+        (ev, warnings)
+    }
+
     fn serve(mut self, commands: &Receiver<Command>, events: &Sender<Event>) {
         while let Ok(cmd) = commands.recv() {
             let ev = match cmd {
@@ -232,6 +276,13 @@ impl Inspector {
                             text,
                         }))
                     }
+                }
+                Command::Probe(text) if !self.exp.task.is_language_model() => {
+                    let (ev, warnings) = self.probe_task(text.as_deref());
+                    for w in warnings {
+                        let _ = events.send(Event::Warning(w));
+                    }
+                    ev
                 }
                 Command::Probe(text) => {
                     if let Some(t) = text {

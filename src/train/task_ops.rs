@@ -14,6 +14,35 @@ use crate::task::metrics::argmax;
 use crate::task::predict::predict;
 use crate::task::seqset::{empty_batch, Labels, SeqSet};
 
+/// Probe sequence `i` of `set` (a task's sequences) with its labels: the probe views' data,
+/// the gradient norms of its loss (a sequence head's: of the one output at the end). Dense
+/// inputs (the adding problem's pairs) show as their values.
+///
+/// # Errors
+/// The model cannot run on the sequence.
+pub fn probe_task_sequence(
+    model: &Model<f32>,
+    task: &TaskData,
+    set: &SeqSet,
+    i: usize,
+    step: u64,
+) -> Result<ProbeReport, crate::infer::probe::ProbeError> {
+    let mut batch = empty_batch();
+    let mut features = Vec::new();
+    set.fill_batch(&[i], &mut batch, &mut features);
+    let vocab = &task.vocab;
+    let inputs = batch.inputs.clone();
+    let input_text = |t: usize| match task.dense {
+        Some(w) => features[t * w..(t + 1) * w]
+            .iter()
+            .map(|v| format!("{v:.2}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        None => vocab.display(inputs[t]),
+    };
+    probe_batch(model, &batch, step, &input_text, &|k| task.labels.name(k).to_string())
+}
+
 /// Sequences per evaluation batch.
 const EVAL_BATCH: usize = 128;
 /// Tagged validation sentences the TUI's task pane shows.
@@ -55,23 +84,7 @@ impl Trainer {
             Some(s) => (s, 0),
             None => (&task.valid, self.probe_seq.min(task.valid.len().checked_sub(1)?)),
         };
-        let mut batch = empty_batch();
-        let mut features = Vec::new();
-        set.fill_batch(&[i], &mut batch, &mut features);
-        let vocab = &task.vocab;
-        let inputs = batch.inputs.clone();
-        let input_text = |t: usize| match task.dense {
-            Some(w) => features[t * w..(t + 1) * w]
-                .iter()
-                .map(|v| format!("{v:.2}"))
-                .collect::<Vec<_>>()
-                .join(","),
-            None => vocab.display(inputs[t]),
-        };
-        probe_batch(&self.model, &batch, self.step, &input_text, &|k| {
-            task.labels.name(k).to_string()
-        })
-        .ok()
+        probe_task_sequence(&self.model, task, set, i, self.step).ok()
     }
 
     /// Probe `text` from now on (tasks): a sentence of whitespace-separated tokens for tagging

@@ -15,6 +15,7 @@ use crate::train::protocol::Event;
 
 use super::files::{BrowserEntry, Inspection, RunEntry};
 pub use super::probe_view::ProbeAction;
+use super::suite::SuiteView;
 use super::sweeps::SweepEntry;
 
 /// Everything that can happen to the app: user intents from keys, and results coming back
@@ -59,6 +60,8 @@ pub enum Action {
     Runs(RunsAction),
     /// The probes pane.
     Probe(ProbeAction),
+    /// The suite screen.
+    Suite(SuiteAction),
     /// An experiment file was read and checked.
     ExperimentLoaded(Result<Experiment, String>),
     /// The editor closed; the file was re-read and checked.
@@ -194,4 +197,26 @@ pub enum RunsAction {
     SweepStarted(Result<(String, PathBuf, PathBuf), String>),
     /// What stopping a sweep did, or why it could not (from the scanner).
     SweepStopped(Result<String, String>),
+}
+
+/// The suite screen's actions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SuiteAction {
+    /// `u` on the runs screen: type the suite folder to show.
+    Prompt,
+    /// Select the previous run.
+    Up,
+    /// Select the next run.
+    Down,
+    /// Read the suite folder again.
+    Reload,
+    /// Open the selected run's directory on the runs screen (its loss overlaid).
+    OpenRun,
+    /// Inspect the selected run's best (else latest) checkpoint.
+    Inspect,
+    /// Esc: back to the runs screen.
+    Back,
+    /// The suite folder was read (from the scanner; boxed: every run's curves), or its
+    /// one-line error.
+    Loaded(Result<Box<SuiteView>, String>),
 }

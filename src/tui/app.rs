@@ -13,6 +13,7 @@ mod browser;
 mod probes;
 mod run;
 mod runs;
+mod suite;
 mod train;
 
 use std::collections::VecDeque;
@@ -33,6 +34,7 @@ pub use run::{
     CheckpointSample, Phase, RunState, CHECKPOINT_SAMPLES_KEPT, HISTORY_CAPACITY, RECENT_WINDOW, SAMPLES_KEPT,
 };
 pub use runs::{Item as RunsItem, RunsState, SWEEP_POLL_S};
+pub use suite::{SuiteState, DEFAULT_SUITE_DIR, SUITE_POLL_S};
 pub use train::{
     ChartSettings, Pane, SamplingState, LR_FACTOR, SMOOTHING_STEPS, TEMPERATURE_MAX, TEMPERATURE_STEP, TOP_K_STEPS,
 };
@@ -53,6 +55,9 @@ pub enum Screen {
     Train,
     /// Run directories and loss-curve overlays.
     Runs,
+    /// A suite folder's table and each run's curves (reached from the runs screen; not in
+    /// [`Screen::ALL`], the title bar shows it only while it is open).
+    Suite,
 }
 
 impl Screen {
@@ -65,6 +70,7 @@ impl Screen {
             Screen::Browser => "Browser",
             Screen::Train => "Train",
             Screen::Runs => "Runs",
+            Screen::Suite => "Suite",
         }
     }
 }
@@ -83,6 +89,8 @@ pub enum PromptKind {
         /// Submit to Slurm instead of running here.
         slurm: bool,
     },
+    /// A suite folder to show.
+    Suite,
 }
 
 /// A one-line text prompt.
@@ -141,6 +149,8 @@ pub enum Effect {
     },
     /// Stop the sweep in this folder (scanner thread) → `RunsAction::SweepStopped`.
     StopSweep(PathBuf),
+    /// Read a suite folder (scanner thread) → `SuiteAction::Loaded`.
+    LoadSuite(PathBuf),
     /// Drop the trainer channels (the run is over).
     Detach,
     /// Send a command that needs only the model (`Sample`, `Probe`, `Evaluate`) to an
@@ -214,6 +224,8 @@ pub struct App {
     pub probes: ProbesState,
     /// Runs screen.
     pub runs: RunsState,
+    /// Suite screen.
+    pub suite: SuiteState,
     /// Last few messages, newest last.
     pub messages: VecDeque<(Level, String)>,
     /// Effects for the main loop, oldest first.
@@ -244,6 +256,7 @@ impl App {
             chart: ChartSettings::default(),
             probes: ProbesState::new(no_color),
             runs: RunsState::default(),
+            suite: SuiteState::default(),
             messages: VecDeque::new(),
             effects: Vec::new(),
         }
@@ -267,6 +280,7 @@ impl App {
             match self.screen {
                 Screen::Browser => Mode::Browser,
                 Screen::Runs => Mode::Runs,
+                Screen::Suite => Mode::Suite,
                 Screen::Train if self.focus == Pane::Probes => Mode::Probes,
                 Screen::Train => Mode::Train,
             }
@@ -357,6 +371,7 @@ pub fn update(app: &mut App, action: Action) {
         Action::Train(a) => train::update(app, a),
         Action::Runs(a) => runs::update(app, a),
         Action::Probe(a) => probes::update(app, a),
+        Action::Suite(a) => suite::update(app, a),
         Action::Trainer(ev) => run::on_event(app, ev),
         Action::TrainerGone => run::trainer_gone(app),
         Action::Tick(t) => tick(app, t),
@@ -421,6 +436,7 @@ pub fn update(app: &mut App, action: Action) {
 fn tick(app: &mut App, t: f64) {
     app.clock = t;
     runs::tick(app);
+    suite::tick(app);
     if let Some(w) = app.quit_wait {
         if app.clock >= w.deadline && !app.quit {
             app.message(Level::Warn, "gave up waiting for the checkpoint");
@@ -483,6 +499,7 @@ fn prompt(app: &mut App, action: PromptAction) {
                 PromptKind::ProbeText => train::probe_text(app, p.text),
                 PromptKind::OpenRun => runs::open(app, PathBuf::from(p.text.trim())),
                 PromptKind::Sweep { slurm } => runs::start_sweep(app, PathBuf::from(p.text.trim()), slurm),
+                PromptKind::Suite => suite::open(app, PathBuf::from(p.text.trim())),
             }
         }
     }

@@ -10,7 +10,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::action::{Action, BrowserAction, ProbeAction, PromptAction, RunsAction, TrainAction};
+use super::action::{Action, BrowserAction, ProbeAction, PromptAction, RunsAction, SuiteAction, TrainAction};
 use super::probe_view::ViewKind;
 
 /// A key as the table writes it.
@@ -93,6 +93,8 @@ pub enum Mode {
     Probes,
     /// The runs screen.
     Runs,
+    /// The suite screen.
+    Suite,
     /// The help overlay.
     Help,
     /// An error message.
@@ -118,6 +120,7 @@ impl Mode {
             Train => &[Always, Train, Screens],
             Probes => &[Always, Probes, Train, Screens],
             Runs => &[Always, Runs, Screens],
+            Suite => &[Always, Suite, Screens],
             Help => &[Always, Help],
             Error => &[Always, Error],
             Diverged => &[Always, Diverged, Error],
@@ -266,6 +269,7 @@ pub static KEYS: &[Row] = {
     use Mode::*;
     use ProbeAction as P;
     use RunsAction as R;
+    use SuiteAction as U;
     use TrainAction as T;
     use ViewKind as V;
     &[
@@ -313,6 +317,8 @@ pub static KEYS: &[Row] = {
         row!(Runs, [([c(' '), ENTER], A::Runs(R::ToggleOverlay))], "overlay its loss (a sweep: all its points)",
              Some("overlay")),
         row!(Runs, [([c('o')], A::Runs(R::OpenPrompt))], "open a run directory by path", Some("open")),
+        row!(Runs, [([c('u')], A::Suite(U::Prompt))], "suite screen: a suite's table and curves",
+             Some("suite")),
         row!(Runs, [([c('c')], A::Runs(R::CompareProbe))], "compare probes with the selected run",
              Some("compare probe")),
         row!(Runs, [([c('i')], A::Runs(R::Inspect))], "inspect the selected run's best (else latest) checkpoint",
@@ -325,6 +331,16 @@ pub static KEYS: &[Row] = {
              None),
         row!(Runs, [([c('b')], A::ShowBrowser)], "experiment browser", None),
         row!(Runs, [([ESC], A::Runs(R::Back))], "back", Some("back")),
+        // The suite screen.
+        row!(Suite, [([UP], A::Suite(U::Up)), ([DOWN], A::Suite(U::Down))], "select a run (its curves on the right)",
+             Some("select")),
+        row!(Suite, [([ENTER], A::Suite(U::OpenRun))], "open the run on the runs screen",
+             Some("open run")),
+        row!(Suite, [([c('i')], A::Suite(U::Inspect))], "inspect the run's checkpoint",
+             Some("inspect")),
+        row!(Suite, [([c('r')], A::Suite(U::Reload))], "read the suite folder again", Some("reload")),
+        row!(Suite, [([c('u')], A::Suite(U::Prompt))], "show another suite folder", None),
+        row!(Suite, [([ESC], A::Suite(U::Back))], "back to the runs screen", Some("back")),
         // The probes pane (its chain falls through to the training screen's keys).
         row!(Probes, [([c('1')], pr(P::View(V::Hidden))), ([c('2')], pr(P::View(V::Gates))),
                       ([c('3')], pr(P::View(V::Saturation))), ([c('4')], pr(P::View(V::Gradient))),
@@ -396,11 +412,12 @@ pub fn probe_action(ev: KeyEvent) -> Option<ProbeAction> {
 /// The help screen's sections: a title and the rows listed under it, in table order.
 pub fn help_sections() -> Vec<(&'static str, Vec<&'static Row>)> {
     use Mode::*;
-    let sections: [(&str, &[Mode]); 5] = [
+    let sections: [(&str, &[Mode]); 6] = [
         ("Everywhere", &[Screens, Always]),
         ("Training screen", &[Train]),
         ("Experiment browser", &[Browser]),
         ("Runs", &[Runs]),
+        ("Suite (u on the runs screen)", &[Suite]),
         ("Probes pane (Tab to it)", &[Probes]),
     ];
     sections

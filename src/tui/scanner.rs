@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use crate::config::Experiment;
 
-use super::action::{Action, BrowserAction, RunsAction};
-use super::{files, sweeps};
+use super::action::{Action, BrowserAction, RunsAction, SuiteAction};
+use super::{files, suite, sweeps};
 use crate::sweep::overview;
 
 /// Reads and checks an experiment file (the backend's loader; one line "file:line:col: …" on
@@ -62,6 +62,8 @@ pub enum Job {
     },
     /// Stop the sweep in this folder → `RunsAction::SweepStopped`.
     StopSweep(PathBuf),
+    /// A suite folder: its table and every run's curves → `SuiteAction::Loaded`.
+    Suite(PathBuf),
 }
 
 impl Job {
@@ -99,6 +101,7 @@ pub fn run_job(job: Job, load: &(dyn Fn(&Path) -> Result<Experiment, String> + S
         Job::Experiment(path) => Action::ExperimentLoaded(load(&path)),
         Job::Inspect(arg) => Action::Inspected(files::load_inspection(&arg, load).map(Box::new)),
         Job::Sweeps(dir) => Action::Runs(RunsAction::SweepsScanned(sweeps::scan_sweeps(&dir))),
+        Job::Suite(dir) => Action::Suite(SuiteAction::Loaded(suite::load_suite(&dir).map(Box::new))),
         Job::StartSweep {
             file,
             out,

@@ -17,6 +17,7 @@ use super::widgets::loss_chart::{LossChart, Series, SeriesKind};
 use super::widgets::runs::Runs;
 use super::widgets::samples::{temperature_text, Samples};
 use super::widgets::status::Status;
+use super::widgets::suite::Suite;
 
 /// Smallest usable terminal; below it the screen says "terminal too small".
 pub const MIN_WIDTH: u16 = 50;
@@ -46,6 +47,7 @@ impl Widget for &App {
         match self.screen {
             Screen::Browser => Browser { app: self }.render(body, buf),
             Screen::Runs => Runs { app: self }.render(body, buf),
+            Screen::Suite => Suite { app: self }.render(body, buf),
             Screen::Train => {
                 Status { app: self }.render(status, buf);
                 train_body(self, body, buf);
@@ -73,6 +75,10 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
     for s in Screen::ALL {
         let style = if app.screen == s { t.tab_active } else { t.dim };
         spans.push(Span::styled(format!(" {} ", s.name()), style));
+    }
+    if app.screen == Screen::Suite {
+        // Reached from the runs screen: shown beside it while it is open.
+        spans.push(Span::styled(format!(" {} ", Screen::Suite.name()), t.tab_active));
     }
     if let Some(e) = &app.experiment {
         spans.push(Span::raw("  "));
@@ -251,6 +257,7 @@ pub fn footer_hints(app: &App) -> Vec<Hint> {
                 Some(PromptKind::OpenRun) => "open run",
                 Some(PromptKind::Sweep { slurm: false }) => "run the sweep here",
                 Some(PromptKind::Sweep { slurm: true }) => "submit to Slurm",
+                Some(PromptKind::Suite) => "show the suite",
                 None => h.label,
             },
             _ => h.label,
@@ -352,6 +359,7 @@ fn overlays(app: &App, area: Rect, buf: &mut Buffer) {
             PromptKind::OpenRun => " Run directory to open ",
             PromptKind::Sweep { slurm: false } => " Sweep file to run here ",
             PromptKind::Sweep { slurm: true } => " Sweep file to submit to Slurm ",
+            PromptKind::Suite => " Suite folder to show (holds suite.json) ",
         };
         let w = 60.min(area.width);
         let popup = centered(area, w, 3);

@@ -7,6 +7,7 @@ pub mod loss_chart;
 pub mod runs;
 pub mod samples;
 pub mod status;
+pub mod suite;
 pub mod task_pane;
 
 use ratatui::layout::Rect;

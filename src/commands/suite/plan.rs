@@ -16,8 +16,10 @@ pub struct SuiteTask {
     pub bidirectional: bool,
     /// Hidden units.
     pub hidden: usize,
-    /// Adam's learning rate.
-    pub lr: f64,
+    /// Adam's learning rate for each cell: rnn, gru, lstm.
+    pub lr: [f64; 3],
+    /// The LSTM's initial forget-gate bias (`[model] forget_bias`; the other cells have none).
+    pub forget_bias: f64,
     /// Training steps (batches of 32) at most: quick, full. A run stops at the first
     /// evaluation that passes the solved test.
     pub steps: (u64, u64),
@@ -33,8 +35,9 @@ pub const TASKS: &[SuiteTask] = &[
         full: "generator = \"adding\"\nlength = 100",
         bidirectional: false,
         hidden: 64,
-        lr: 1e-3,
-        steps: (6000, 30000),
+        lr: [1e-2; 3],
+        forget_bias: 3.0,
+        steps: (8000, 30000),
         eval_every: 100,
     },
     SuiteTask {
@@ -43,7 +46,8 @@ pub const TASKS: &[SuiteTask] = &[
         full: "generator = \"reber\"\nembedded = true",
         bidirectional: false,
         hidden: 16,
-        lr: 1e-2,
+        lr: [1e-2; 3],
+        forget_bias: 1.0,
         steps: (1500, 10000),
         eval_every: 50,
     },
@@ -53,7 +57,8 @@ pub const TASKS: &[SuiteTask] = &[
         full: "generator = \"temporal_order\"\nlength = 100",
         bidirectional: false,
         hidden: 32,
-        lr: 1e-2,
+        lr: [1e-2; 3],
+        forget_bias: 3.0,
         steps: (3000, 30000),
         eval_every: 100,
     },
@@ -63,7 +68,8 @@ pub const TASKS: &[SuiteTask] = &[
         full: "generator = \"copy\"\nlength = 50\nsymbols = 10",
         bidirectional: false,
         hidden: 64,
-        lr: 1e-2,
+        lr: [1e-2; 3],
+        forget_bias: 3.0,
         steps: (8000, 30000),
         eval_every: 100,
     },
@@ -73,7 +79,8 @@ pub const TASKS: &[SuiteTask] = &[
         full: "generator = \"future_tags\"\nrule = \"ahead\"\ndistance = 2",
         bidirectional: true,
         hidden: 32,
-        lr: 1e-2,
+        lr: [1e-2; 3],
+        forget_bias: 1.0,
         steps: (2000, 5000),
         eval_every: 100,
     },
@@ -83,7 +90,8 @@ pub const TASKS: &[SuiteTask] = &[
         full: "generator = \"future_tags\"\nrule = \"ahead\"\ndistance = 2",
         bidirectional: false,
         hidden: 32,
-        lr: 1e-2,
+        lr: [1e-2; 3],
+        forget_bias: 1.0,
         steps: (2000, 5000),
         eval_every: 100,
     },
@@ -126,15 +134,30 @@ impl RunPlan {
         }
     }
 
+    /// Adam's learning rate of this run's cell.
+    pub fn lr(&self) -> f64 {
+        match self.cell {
+            CellKind::Rnn => self.task.lr[0],
+            CellKind::Gru => self.task.lr[1],
+            CellKind::Lstm => self.task.lr[2],
+        }
+    }
+
     /// The run's experiment file.
     pub fn toml(&self) -> String {
         let t = self.task;
+        // Only the LSTM has a forget gate; the others' files do not mention it.
+        let forget_bias = if self.cell == CellKind::Lstm {
+            format!("forget_bias = {:?}\n", t.forget_bias)
+        } else {
+            String::new()
+        };
         format!(
             "#:schema ../../../experiments/schema.json\n\
              # rnn-lab suite{}: {} with a {} cell, seed {}.\n\
              [experiment]\nname = \"{}\"\nseed = {}\n\n\
              [task]\n{}\n\n\
-             [model]\ncell = \"{}\"\nhidden = {}\nbidirectional = {}\n\n\
+             [model]\ncell = \"{}\"\nhidden = {}\nbidirectional = {}\n{}\n\
              [training]\noptimizer = \"adam\"\nlr = {}\nbatch_size = 32\nsteps = {}\n\
              log_every = {}\neval_every = {}\ncheckpoint_every = 0\nprobe_every = 0\n",
             if self.quick { " --quick" } else { "" },
@@ -147,7 +170,8 @@ impl RunPlan {
             self.cell.name(),
             t.hidden,
             t.bidirectional,
-            t.lr,
+            forget_bias,
+            self.lr(),
             self.steps(),
             t.eval_every,
             t.eval_every,
@@ -177,6 +201,12 @@ mod tests {
                     assert_eq!(e.name, p.name());
                     assert_eq!(e.seed, 2);
                     assert_eq!(e.model.bidirectional, t.bidirectional);
+                    assert_eq!(e.training.optim.lr, p.lr());
+                    if cell == CellKind::Lstm {
+                        assert_eq!(e.model.forget_bias, t.forget_bias);
+                    } else {
+                        assert!(!p.toml().contains("forget_bias"));
+                    }
                     assert!(!e.task.is_language_model());
                 }
             }

@@ -51,6 +51,14 @@ pub struct RunRow {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// Divergences (a loss blow-up, rolled back; the run went on with its learning rate
+    /// halved, at most three times).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub divergences: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
@@ -71,6 +79,7 @@ impl RunRow {
         let solved = match (self.state, self.solved) {
             (RunState::Failed, _) => "failed".to_string(),
             (_, true) => "yes".to_string(),
+            (RunState::Done, false) if self.divergences > 0 => format!("no (diverged {}×)", self.divergences),
             (RunState::Done, false) => "no".to_string(),
             (RunState::Running, false) => format!("… {}/{}", self.step, self.steps),
             (RunState::Waiting, false) => "waiting".to_string(),
@@ -196,15 +205,24 @@ mod tests {
             wall_s: 61.2,
             run_dir: "runs/x".into(),
             failure: None,
+            divergences: 0,
         }
     }
 
     #[test]
     fn the_table_says_solved_and_when() {
-        let rows = [row("lstm", Some(57_600)), row("rnn", None)];
+        let mut rnn = row("rnn", None);
+        rnn.divergences = 2;
+        let rows = [row("lstm", Some(57_600)), rnn];
         let t = text(&rows);
         assert!(t.lines().nth(1).unwrap().contains("yes") && t.contains("57,600"), "{t}");
-        assert!(t.lines().nth(2).unwrap().contains("no"), "{t}");
+        assert!(t.lines().nth(2).unwrap().contains("no (diverged 2×)"), "{t}");
+        // Result files written before the count existed still read.
+        let Ok(old) = serde_json::to_string(&row("gru", None)) else {
+            panic!("serialise")
+        };
+        assert!(!old.contains("divergences"));
+        assert!(matches!(serde_json::from_str::<RunRow>(&old), Ok(r) if r.divergences == 0));
         let m = markdown(&rows, "suite");
         assert_eq!(m.lines().filter(|l| l.starts_with('|')).count(), 4, "{m}");
         let c = csv(&rows);

@@ -1,6 +1,11 @@
 //! Gradient flow through time: ‖∂L/∂a⟨t⟩‖ against the distance T − 1 − t from the last step,
 //! on a log₁₀ scale. A vanilla RNN's curve falls as a straight line (geometric decay: the
 //! vanishing gradient); an LSTM's stays flatter. A second report can be overlaid.
+//!
+//! For a model with one output per sequence (classification, regression: the adding problem)
+//! the norms are those of that one final output's loss, so the curve shows how far it reaches
+//! back; a bidirectional layer's backward direction is read at the first step, so its
+//! distance is counted from there.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -12,17 +17,45 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
 use super::palette::Palette;
 use super::{draw, Ctx};
 use crate::infer::analysis::{decay_per_step, describe};
-use crate::infer::probe::{DirProbe, ProbeReport};
+use crate::infer::probe::{DirProbe, Direction, ProbeReport};
 
-/// (distance from the end, log₁₀ norm) for every positive finite norm.
-fn points(dir: &DirProbe) -> Vec<(f64, f64)> {
-    let n = dir.grad_norm.len();
-    dir.grad_norm
+/// Whether the distance of `dir`'s steps counts from the first step: the backward direction
+/// of a model whose one output reads it there.
+fn from_first(report: &ProbeReport, dir: &DirProbe) -> bool {
+    report.one_output() && dir.direction == Direction::Bwd
+}
+
+/// The norms in the order of the distance back from where the loss enters (last step first
+/// for the forward direction, so the norms as a forward pass would have them).
+fn by_distance(report: &ProbeReport, dir: &DirProbe) -> Vec<f32> {
+    if from_first(report, dir) {
+        dir.grad_norm.iter().rev().copied().collect()
+    } else {
+        dir.grad_norm.clone()
+    }
+}
+
+/// (distance back from where the loss enters, log₁₀ norm) for every positive finite norm.
+fn points(report: &ProbeReport, dir: &DirProbe) -> Vec<(f64, f64)> {
+    let norms = by_distance(report, dir);
+    let n = norms.len();
+    norms
         .iter()
         .enumerate()
         .filter(|(_, g)| g.is_finite() && **g > 0.0)
         .map(|(t, &g)| ((n - 1 - t) as f64, f64::from(g).log10()))
         .collect()
+}
+
+/// The chart's title: what the norms are of, and from where the distance counts.
+fn title(report: &ProbeReport, dir: &DirProbe, layer: &str) -> String {
+    if from_first(report, dir) {
+        format!("‖∂L/∂a⟨t⟩‖ of the final output by distance from the first step (bwd) · log scale · {layer}")
+    } else if report.one_output() {
+        format!("‖∂L/∂a⟨t⟩‖ of the final output by distance back from the last step · log scale · {layer}")
+    } else {
+        format!("‖∂L/∂a⟨t⟩‖ by distance from the last step · log scale · {layer}")
+    }
 }
 
 /// The same layer and direction in another report, else its first.
@@ -46,28 +79,29 @@ pub(super) fn render(ctx: &Ctx<'_>, compare: Option<&ProbeReport>, area: Rect, b
             l
         }
     });
-    let mine = points(ctx.dir);
-    let theirs = cmp.map(|(_, d)| points(d)).unwrap_or_default();
+    let mine = points(ctx.report, ctx.dir);
+    let theirs = cmp.map(|(r, d)| points(r, d)).unwrap_or_default();
 
     let h = area.height;
     let has_title = h >= 3;
     let has_status = h >= 4;
     if has_title {
-        let title = format!(
-            "‖∂L/∂a⟨t⟩‖ by distance from the last step · log scale · {}",
-            ctx.layer_name()
-        );
+        let title = title(ctx.report, ctx.dir, &ctx.layer_name());
         draw::text(buf, area, 0, 0, &title, theme.title);
     }
     if has_status {
         let mut spans = Vec::new();
-        let decay = |d: &DirProbe| {
-            decay_per_step(&d.grad_norm).map_or_else(|| "no decay fit".to_string(), |f| format!("×{f:.3} per step"))
+        let decay = |r: &ProbeReport, d: &DirProbe| {
+            decay_per_step(&by_distance(r, d))
+                .map_or_else(|| "no decay fit".to_string(), |f| format!("×{f:.3} per step"))
         };
-        spans.push(Span::styled(format!("{label}: {}", decay(ctx.dir)), theme.series));
-        if let (Some((_, d)), Some(l)) = (cmp, &cmp_label) {
+        spans.push(Span::styled(
+            format!("{label}: {}", decay(ctx.report, ctx.dir)),
+            theme.series,
+        ));
+        if let (Some((r, d)), Some(l)) = (cmp, &cmp_label) {
             spans.push(Span::styled("  │  ", theme.dim));
-            spans.push(Span::styled(format!("{l}: {}", decay(d)), theme.compare));
+            spans.push(Span::styled(format!("{l}: {}", decay(r, d)), theme.compare));
         }
         draw::line(buf, area, 0, h - 1, &Line::from(spans));
     }
@@ -153,4 +187,63 @@ pub(super) fn render(ctx: &Ctx<'_>, compare: Option<&ProbeReport>, area: Rect, b
         .y_axis(Axis::default().bounds([y_lo, y_hi]).labels(y_labels).style(theme.dim))
         .style(Style::new());
     chart.render(plot, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 4-step probe: `one_output` gives only the last step top candidates (a sequence head).
+    fn report(one_output: bool) -> ProbeReport {
+        let dir = |direction, grad_norm: Vec<f32>| DirProbe {
+            layer: 0,
+            direction,
+            hidden: vec![vec![0.0]; 4],
+            gates: vec![],
+            cell: None,
+            grad_norm,
+        };
+        let top = (0..4)
+            .map(|t| {
+                if !one_output || t == 3 {
+                    vec![("x".to_string(), 0.5)]
+                } else {
+                    vec![]
+                }
+            })
+            .collect();
+        ProbeReport {
+            step: 1,
+            tokens: vec!["a".into(); 4],
+            entropy: vec![f32::NAN; 4],
+            top,
+            dirs: vec![
+                dir(Direction::Fwd, vec![0.001, 0.01, 0.1, 1.0]),
+                dir(Direction::Bwd, vec![1.0, 0.1, 0.01, 0.001]),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_sequence_heads_backward_direction_counts_from_the_first_step() {
+        let r = report(true);
+        let near = |(x, y): (f64, f64), (wx, wy): (f64, f64)| x == wx && (y - wy).abs() < 1e-6;
+        // Forward: the loss enters at the last step (distance 0, norm 1).
+        assert!(near(points(&r, &r.dirs[0])[3], (0.0, 0.0)));
+        // Backward: it enters at the first step, so the first step is distance 0.
+        let bwd = points(&r, &r.dirs[1]);
+        assert!(near(bwd[3], (0.0, 0.0)), "{bwd:?}");
+        assert!(near(bwd[0], (3.0, -3.0)), "{bwd:?}");
+        let Some(f) = decay_per_step(&by_distance(&r, &r.dirs[1])) else {
+            panic!("a fit")
+        };
+        assert!((f - 0.1).abs() < 1e-6, "{f}");
+        assert!(title(&r, &r.dirs[0], "L1 fwd").contains("of the final output by distance back from the last step"));
+        assert!(title(&r, &r.dirs[1], "L1 bwd").contains("from the first step (bwd)"));
+        // A per-step head (a language model or a tagger): the loss at the last step, as before.
+        let lm = report(false);
+        assert!(!lm.one_output());
+        assert!(near(points(&lm, &lm.dirs[1])[0], (3.0, 0.0)));
+        assert!(title(&lm, &lm.dirs[0], "L1").starts_with("‖∂L/∂a⟨t⟩‖ by distance from the last step"));
+    }
 }
