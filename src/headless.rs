@@ -116,16 +116,28 @@ pub fn span(start: u64, total: u64) -> String {
 }
 
 /// The progress line of one metrics line. `last_task`: a task's last scores (its headline
-/// metric replaces bits per token).
-fn progress_line(m: &Metrics, p: &Progress, last_val: Option<f64>, last_task: Option<&TaskScores>) -> String {
+/// metric replaces bits per token); `words`: a word-level language model, whose usual figure is
+/// the perplexity e^(nats per token) rather than bits per token.
+fn progress_line(
+    m: &Metrics,
+    p: &Progress,
+    last_val: Option<f64>,
+    last_task: Option<&TaskScores>,
+    words: bool,
+) -> String {
     let width = 24usize;
     let filled = ((p.fraction() * width as f64).round() as usize).min(width);
     let bar: String = "█".repeat(filled) + &"·".repeat(width - filled);
     let val = last_val.map_or("  -   ".to_string(), |v| format!("{v:.4}"));
     let quality = match last_task {
         Some(t) => task_metric(t),
-        // Validation bits once there is a validation loss, training bits before; the label
+        // Validation figures once there is a validation loss, training ones before; the label
         // says which.
+        None if words => format!(
+            "ppl {:.2} ({})",
+            last_val.unwrap_or(m.train_loss).exp(),
+            if last_val.is_some() { "val" } else { "train" }
+        ),
         None => format!(
             "{:.3} bits/tok ({})",
             last_val.map_or(m.bits_per_token, |v| v / std::f64::consts::LN_2),
@@ -146,7 +158,10 @@ fn progress_line(m: &Metrics, p: &Progress, last_val: Option<f64>, last_task: Op
 /// A divergence ends the run with [`HeadlessError::Diverged`] after rolling back
 /// ([`OnDivergence::Stop`]; `Pause`, which needs someone to answer, is treated as `Stop`), or
 /// first retries with a halved learning rate ([`OnDivergence::LowerLr`]).
-pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), HeadlessError> {
+///
+/// Returns the run directory when the run reached its end (its step or time budget), `None`
+/// when a signal stopped it.
+pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<Option<std::path::PathBuf>, HeadlessError> {
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [
         signal_hook::consts::SIGINT,
@@ -159,6 +174,7 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
     if opts.on_divergence == OnDivergence::Pause {
         opts.on_divergence = OnDivergence::Stop;
     }
+    let words = exp.task.is_language_model() && exp.data.level == crate::config::Level::Word;
     let limit_s = opts.time_limit.map(|d: Duration| d.as_secs_f64());
     let worker =
         train::start(exp, opts).map_err(|e| HeadlessError::Failed(format!("cannot start the trainer thread: {e}")))?;
@@ -212,7 +228,7 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
                     train_s: m.time_s,
                     limit_s,
                 };
-                let line = progress_line(&m, &p, last_val, last_task.as_ref());
+                let line = progress_line(&m, &p, last_val, last_task.as_ref(), words);
                 if tty {
                     let _ = write!(err, "\r\x1b[2K{line}");
                 } else {
@@ -256,7 +272,8 @@ pub fn run(exp: Experiment, mut opts: RunOptions, json: bool) -> Result<(), Head
         }
     }
     match worker.thread.join() {
-        Ok(Ok(RunEnd::Finished { .. } | RunEnd::Disconnected { .. })) => Ok(()),
+        Ok(Ok(RunEnd::Finished { .. })) if !stop.load(std::sync::atomic::Ordering::Relaxed) => Ok(run_dir),
+        Ok(Ok(RunEnd::Finished { .. } | RunEnd::Disconnected { .. })) => Ok(None),
         Ok(Ok(RunEnd::SaveFailed { what, .. })) => Err(HeadlessError::Failed(what)),
         Ok(Ok(RunEnd::Diverged { step, what })) => Err(HeadlessError::Diverged(format!(
             "training diverged at step {step}: {what}; lower [training] lr or clip the gradients (clip_norm)"

@@ -60,6 +60,10 @@ impl OptimSpec {
             Schedule::Step { gamma, .. } if !(gamma > 0.0 && gamma <= 1.0) => {
                 return bad("step_gamma", gamma, "must be in (0, 1]")
             }
+            Schedule::EpochStep { after: 0, .. } => return bad("decay_after_epochs", 0.0, "must be at least 1"),
+            Schedule::EpochStep { gamma, .. } if !(gamma > 0.0 && gamma <= 1.0) => {
+                return bad("step_gamma", gamma, "must be in (0, 1]")
+            }
             Schedule::Cosine { total: 0, .. } => return bad("steps", 0.0, "cosine schedule needs at least 1 step"),
             Schedule::Cosine { min_factor, .. } if !(0.0..=1.0).contains(&min_factor) => {
                 return bad("min_lr_factor", min_factor, "must be in [0, 1]")
@@ -89,6 +93,15 @@ impl Schedule {
         match *self {
             Schedule::Constant => 1.0,
             Schedule::Step { every, gamma } => gamma.powi((step / every.max(1)) as i32),
+            Schedule::EpochStep {
+                after,
+                gamma,
+                steps_per_epoch,
+            } => {
+                // e epochs completed; epoch e (0-based) runs at gamma^max(0, e + 1 − after)
+                let e = step / steps_per_epoch.max(1);
+                gamma.powi((e + 1).saturating_sub(after).min(i32::MAX as u64) as i32)
+            }
             Schedule::Cosine { total, min_factor } => {
                 let p = (step as f64 / total.max(1) as f64).min(1.0);
                 min_factor + (1.0 - min_factor) * 0.5 * (1.0 + (std::f64::consts::PI * p).cos())

@@ -244,6 +244,48 @@ fn epochs_resolve_into_steps() {
     assert_eq!((exp.training.steps, exp.training.epochs), (40, None));
 }
 
+/// `schedule = "epoch_step"`: the steps per epoch come from the data; the keys read back from
+/// the emitted config; keys of other schedules are refused.
+#[test]
+fn epoch_step_schedule_resolves_with_the_data() {
+    use rnn_lab::optim::spec::Schedule;
+    let text = "[data]\nfiles = [\"t\"]\n[training]\noptimizer = \"sgd\"\nepochs = 13\n\
+                schedule = \"epoch_step\"\ndecay_after_epochs = 4\nstep_gamma = 0.5\n";
+    let mut exp: Experiment = parse_str(text, Path::new("e.toml")).unwrap();
+    exp.resolve_epochs(1327);
+    assert_eq!(exp.training.steps, 13 * 1327);
+    assert_eq!(
+        exp.training.optim.schedule,
+        Schedule::EpochStep {
+            after: 4,
+            gamma: 0.5,
+            steps_per_epoch: 1327
+        }
+    );
+    let back = parse_str(&exp.to_toml(), Path::new("e.toml")).unwrap();
+    assert!(matches!(
+        back.training.optim.schedule,
+        Schedule::EpochStep { after: 4, gamma, .. } if gamma == 0.5
+    ));
+    for (bad, key) in [
+        ("schedule = \"step\"\ndecay_after_epochs = 2", "decay_after_epochs"),
+        (
+            "schedule = \"epoch_step\"\ndecay_after_epochs = 0",
+            "decay_after_epochs",
+        ),
+        ("schedule = \"epoch_step\"\nstep_every = 10", "step_every"),
+        ("schedule = \"cosine\"\nstep_gamma = 0.5", "step_gamma"),
+    ] {
+        let e = parse_str(
+            &format!("[data]\nfiles = [\"t\"]\n[training]\n{bad}\n"),
+            Path::new("e.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(key), "{bad}: {e}");
+    }
+}
+
 #[test]
 fn unknown_keys_without_a_close_match_list_the_valid_ones() {
     let e = parse_str("[data]\nfiles = [\"t\"]\n[sampling]\nzzzzzz = 1\n", Path::new("e.toml")).unwrap_err();

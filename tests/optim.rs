@@ -518,3 +518,66 @@ fn invalid_schedules_and_clipping() {
         assert!(Optimizer::<f64>::new(ok, &params).is_ok(), "{ok:?}");
     }
 }
+
+/// Zaremba's per-epoch decay, with 3 steps per epoch, full rate for 2 epochs, ×0.5 after each
+/// further one: epoch e (0-based) runs at 0.5^max(0, e + 1 − 2), so steps 0–5 at 1, 6–8 at 0.5,
+/// 9–11 at 0.25, and with Zaremba's own figures (4 epochs, ×0.5) epoch 13 (e = 12) at 1/512.
+#[test]
+fn epoch_step_schedule_by_hand() {
+    let s = Schedule::EpochStep {
+        after: 2,
+        gamma: 0.5,
+        steps_per_epoch: 3,
+    };
+    let want = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125];
+    for (step, f) in want.iter().enumerate() {
+        assert_eq!(s.factor(step as u64), *f, "step {step}");
+    }
+    let z = Schedule::EpochStep {
+        after: 4,
+        gamma: 0.5,
+        steps_per_epoch: 1327,
+    };
+    assert_eq!(z.factor(4 * 1327 - 1), 1.0);
+    assert_eq!(z.factor(4 * 1327), 0.5);
+    assert_eq!(z.factor(12 * 1327 + 5), 1.0 / 512.0);
+    // Not yet resolved (0 steps per epoch): treated as 1 step per epoch, never a division by 0.
+    let u = Schedule::EpochStep {
+        after: 1,
+        gamma: 0.5,
+        steps_per_epoch: 0,
+    };
+    assert_eq!(u.factor(2), 0.25);
+}
+
+/// SGD lr 0.1 under the epoch schedule with 1 step per epoch, full rate for 2 epochs, ×0.5:
+/// rates 0.1, 0.1, 0.05: θ¹ = (0.95, −1.9), θ² = (0.94, −1.92), θ³ = (0.955, −1.94).
+#[test]
+fn sgd_follows_the_epoch_schedule() {
+    let mut s = spec(OptimizerKind::Sgd { momentum: 0.0 }, 0.1);
+    s.schedule = Schedule::EpochStep {
+        after: 2,
+        gamma: 0.5,
+        steps_per_epoch: 1,
+    };
+    let lrs = check_updates(s, [[0.95, -1.9], [0.94, -1.92], [0.955, -1.94]]);
+    assert_eq!(lrs, vec![0.1, 0.1, 0.05]);
+}
+
+/// Out-of-range epoch schedules are refused.
+#[test]
+fn epoch_step_rejects_bad_values() {
+    let mut s = spec(OptimizerKind::Sgd { momentum: 0.0 }, 0.1);
+    s.schedule = Schedule::EpochStep {
+        after: 0,
+        gamma: 0.5,
+        steps_per_epoch: 1,
+    };
+    assert!(s.check().is_err());
+    s.schedule = Schedule::EpochStep {
+        after: 1,
+        gamma: 1.5,
+        steps_per_epoch: 1,
+    };
+    assert!(s.check().is_err());
+}

@@ -53,11 +53,19 @@ pub fn run(a: &CheckArgs) -> Result<(), CliError> {
         );
         return Ok(());
     }
-    match exp.resolve_files() {
-        Ok(files) => eprintln!(
-            "rnn-lab: {} is valid; data: {} file(s)",
-            a.experiment.display(),
-            files.len()
+    let d = &exp.data;
+    let lists = exp.resolve_files().and_then(|f| {
+        Ok((
+            f.len(),
+            exp.resolve_patterns(&d.valid)?.len(),
+            exp.resolve_patterns(&d.test)?.len(),
+        ))
+    });
+    match lists {
+        Ok((files, 0, 0)) => eprintln!("rnn-lab: {} is valid; data: {files} file(s)", a.experiment.display()),
+        Ok((files, valid, test)) => eprintln!(
+            "rnn-lab: {} is valid; data: {files} train, {valid} valid, {test} test file(s)",
+            a.experiment.display()
         ),
         Err(e) => eprintln!(
             "rnn-lab: warning: {} is valid, but its data is not ready: {e}",

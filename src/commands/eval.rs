@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::loaded::open;
+use super::loaded::{open, Loaded};
 use super::CliError;
 use crate::cli::EvalArgs;
 use crate::data::eval_batches;
@@ -28,32 +28,101 @@ pub struct EvalResult {
     pub mode: String,
 }
 
-/// Score a file.
+/// Score a file, or, without one, the experiment's `[data] test` files.
 pub fn run(a: &EvalArgs) -> Result<(), CliError> {
     let l = open(&a.checkpoint)?;
     if l.task.is_some() {
         return super::eval_task::run(a, &l);
     }
-    let Some(file) = &a.file else {
-        return Err(CliError::input(format!(
-            "{}: a language model is scored on a text file: rnn-lab eval CKPT FILE",
-            l.path.display()
-        )));
+    let r = match &a.file {
+        Some(file) => {
+            let text = crate::data::files::read_text(file).map_err(CliError::input)?;
+            score(&l, &file.display().to_string(), &text)?
+        }
+        None => score_test(&l)?.ok_or_else(|| {
+            CliError::input(format!(
+                "{}: a language model is scored on a text file: rnn-lab eval CKPT FILE \
+                 (or give [data] test = [\"test.txt\"] in the experiment)",
+                l.path.display()
+            ))
+        })?,
     };
+    if a.json {
+        println!("{}", serde_json::to_string(&r).map_err(CliError::other)?);
+    } else {
+        println!("{}", r.line());
+    }
+    Ok(())
+}
+
+/// Score a language-model checkpoint on its experiment's `[data] test` files, read as one text
+/// (in order, a `\n` between files); `None` when the experiment has none. The experiment is the
+/// run's `config.toml` beside the checkpoint (data paths relative to the run directory) when it
+/// is the same experiment, else the checkpoint's own.
+///
+/// # Errors
+/// Bad input naming the file: a test entry that matches no file, an unreadable file.
+pub fn score_test(l: &Loaded) -> Result<Option<EvalResult>, CliError> {
+    let beside = l
+        .path
+        .parent()
+        .map(|d| d.join("config.toml"))
+        .and_then(|p| crate::config::load(&p).ok())
+        .filter(|e| e.name == l.exp.name);
+    let exp = beside.as_ref().unwrap_or(&l.exp);
+    if exp.data.test.is_empty() {
+        return Ok(None);
+    }
+    let files = exp.resolve_patterns(&exp.data.test).map_err(CliError::input)?;
+    let mut text = String::new();
+    for f in &files {
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&crate::data::files::read_text(f).map_err(CliError::input)?);
+    }
+    let name = files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    score(l, &name, &text).map(Some)
+}
+
+impl EvalResult {
+    /// The one-line human-readable form (perplexity first for word-level models, where it is
+    /// the usual figure).
+    pub fn line(&self) -> String {
+        let unknown = if self.unknown > 0 {
+            format!(", {} unknown", self.unknown)
+        } else {
+            String::new()
+        };
+        format!(
+            "{}: {:.4} nats/token, {:.4} bits/token, perplexity {:.3}, {} tokens scored ({} mode{unknown})",
+            self.file, self.nats_per_token, self.bits_per_token, self.perplexity, self.tokens, self.mode,
+        )
+    }
+}
+
+/// Score `text` (named `name` in messages) with the semantics of `data::eval`: stream mode one
+/// sequence, the state carried through it; lines mode each line from a zero state.
+///
+/// # Errors
+/// A model that is not a language model; nothing to score.
+pub fn score(l: &Loaded, name: &str, text: &str) -> Result<EvalResult, CliError> {
     if l.model.spec.head != HeadKind::PerStep {
         return Err(CliError::input(format!(
             "{}: eval scores language models; this model has a sequence head",
             l.path.display()
         )));
     }
-    let text = crate::data::files::read_text(file).map_err(CliError::input)?;
     let mode = l.exp.data.mode;
-    let (batches, unknown) = eval_batches(&l.vocab, mode, &text, 32, l.exp.training.seq_len.max(64));
+    let (batches, unknown) = eval_batches(&l.vocab, mode, text, 32, l.exp.training.seq_len.max(64));
     if unknown > 0 {
         eprintln!(
-            "rnn-lab: warning: {unknown} token(s) of {} are not in the vocabulary ({}) and were {}",
-            file.display(),
-            l.vocab.name_unknown(&text),
+            "rnn-lab: warning: {unknown} token(s) of {name} are not in the vocabulary ({}) and were {}",
+            l.vocab.name_unknown(text),
             if l.vocab.unk().is_some() {
                 "mapped to <unk> and scored"
             } else {
@@ -74,37 +143,17 @@ pub fn run(a: &EvalArgs) -> Result<(), CliError> {
     }
     if count == 0 {
         return Err(CliError::input(format!(
-            "{}: nothing to score (fewer than 2 known tokens)",
-            file.display()
+            "{name}: nothing to score (fewer than 2 known tokens)"
         )));
     }
     let nats = sum / count as f64;
-    let r = EvalResult {
-        file: file.display().to_string(),
+    Ok(EvalResult {
+        file: name.to_string(),
         nats_per_token: nats,
         bits_per_token: nats / std::f64::consts::LN_2,
         perplexity: nats.exp(),
         tokens: count,
         unknown,
         mode: format!("{mode:?}").to_lowercase(),
-    };
-    if a.json {
-        println!("{}", serde_json::to_string(&r).map_err(CliError::other)?);
-    } else {
-        println!(
-            "{}: {:.4} nats/token, {:.4} bits/token, perplexity {:.3}, {} tokens scored ({} mode{})",
-            r.file,
-            r.nats_per_token,
-            r.bits_per_token,
-            r.perplexity,
-            r.tokens,
-            r.mode,
-            if unknown > 0 {
-                format!(", {unknown} unknown")
-            } else {
-                String::new()
-            }
-        );
-    }
-    Ok(())
+    })
 }

@@ -41,10 +41,19 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         },
         ..RunOptions::default()
     };
-    headless::run(exp, opts, a.json).map_err(|e| match e {
+    let has_test = exp.task.is_language_model() && !exp.data.test.is_empty();
+    let run_dir = headless::run(exp, opts, a.json).map_err(|e| match e {
         HeadlessError::Run(r) if r.is_input() => CliError::input(r),
         HeadlessError::Run(r) => CliError::other(r),
         HeadlessError::Diverged(m) => CliError::diverged(m),
         HeadlessError::Failed(m) => CliError::other(m),
-    })
+    })?;
+    // A language model with `[data] test` files: the final model's score on them.
+    if let (true, Some(dir)) = (has_test, run_dir) {
+        let l = super::loaded::open(&dir.join("latest.safetensors"))?;
+        if let Some(r) = super::eval::score_test(&l)? {
+            eprintln!("rnn-lab: test (final model): {}", r.line());
+        }
+    }
+    Ok(())
 }

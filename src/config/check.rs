@@ -240,35 +240,52 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>, task: &TaskSection) -> Result<Da
     if !task.is_language_model() {
         return check_task_data(cx, d, task);
     }
-    for key in ["train", "valid", "test"] {
-        let given = match key {
-            "train" => d.train.is_some(),
-            "valid" => d.valid.is_some(),
-            _ => d.test.is_some(),
-        };
-        if given {
+    // A language model trains on `files` (or `train`, the same list under the name tasks use);
+    // `valid` replaces the held-out fraction, `test` is what `rnn-lab eval CKPT` scores.
+    let list = |key: &str, v: Option<Vec<String>>| -> Result<Vec<String>, ConfigError> {
+        let v = v.unwrap_or_default();
+        if let Some(f) = v.iter().find(|f| f.trim().is_empty()) {
+            return Err(cx.bad("data", key, format!("[.. {f:?} ..]"), "file names must not be empty"));
+        }
+        Ok(v)
+    };
+    let (key, files) = match (d.files, d.train) {
+        (Some(_), Some(_)) => {
             return Err(cx.unused(
                 "data",
-                key,
-                "is for tagging, classification and regression tasks (set [task] kind); a language model reads `files`",
-            ));
+                "train",
+                "is the same list as `files` for a language model: give one of them",
+            ))
         }
-    }
-    let Some(files) = d.files else {
-        return Err(cx.at(
-            cx.spans.of("data", "files").start,
-            "missing `files` in [data]: list the text files to train on, e.g. files = [\"book.txt\"]",
-        ));
+        (Some(f), None) => ("files", f),
+        (None, Some(t)) => ("train", t),
+        (None, None) => {
+            return Err(cx.at(
+                cx.spans.of("data", "files").start,
+                "missing `files` in [data]: list the text files to train on, e.g. files = [\"book.txt\"] \
+                 (or train = [...], valid = [...], test = [...])",
+            ))
+        }
     };
     if files.is_empty() {
-        return Err(cx.bad("data", "files", "[]", "list at least one file or glob pattern"));
+        return Err(cx.bad("data", key, "[]", "list at least one file or glob pattern"));
     }
-    if let Some(f) = files.iter().find(|f| f.trim().is_empty()) {
+    let files = list(key, Some(files))?;
+    if d.valid.as_ref().is_some_and(Vec::is_empty) {
         return Err(cx.bad(
             "data",
-            "files",
-            format!("[.. {f:?} ..]"),
-            "file names must not be empty",
+            "valid",
+            "[]",
+            "list at least one file, or remove `valid` to hold out val_fraction",
+        ));
+    }
+    let valid = list("valid", d.valid)?;
+    let test = list("test", d.test)?;
+    if !valid.is_empty() && d.val_fraction.is_some() {
+        return Err(cx.unused(
+            "data",
+            "val_fraction",
+            "does not apply when `valid` files are given (nothing is held out of the training text)",
         ));
     }
     let val_fraction = d.val_fraction.unwrap_or(0.05);
@@ -295,8 +312,8 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>, task: &TaskSection) -> Result<Da
     let data = DataSection {
         files,
         train: Vec::new(),
-        valid: Vec::new(),
-        test: Vec::new(),
+        valid,
+        test,
         level,
         mode: d.mode.unwrap_or(Mode::Stream),
         val_fraction,
@@ -693,7 +710,19 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
         }
     };
     sched_only("step_every", t.step_every.is_some(), ScheduleName::Step, "step")?;
-    sched_only("step_gamma", t.step_gamma.is_some(), ScheduleName::Step, "step")?;
+    if t.step_gamma.is_some() && !matches!(sched, ScheduleName::Step | ScheduleName::EpochStep) {
+        return Err(cx.unused(
+            "training",
+            "step_gamma",
+            "only applies to schedule = \"step\" or \"epoch_step\"",
+        ));
+    }
+    sched_only(
+        "decay_after_epochs",
+        t.decay_after_epochs.is_some(),
+        ScheduleName::EpochStep,
+        "epoch_step",
+    )?;
     sched_only(
         "min_lr_factor",
         t.min_lr_factor.is_some(),
@@ -712,6 +741,22 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
                 return Err(cx.bad("training", "step_gamma", gamma, "must be in (0, 1], e.g. 0.5"));
             }
             Schedule::Step { every, gamma }
+        }
+        ScheduleName::EpochStep => {
+            let after = t.decay_after_epochs.unwrap_or(1);
+            if after == 0 {
+                return Err(cx.bad("training", "decay_after_epochs", 0, "must be at least 1"));
+            }
+            let gamma = t.step_gamma.unwrap_or(0.5);
+            if !(gamma > 0.0 && gamma <= 1.0) {
+                return Err(cx.bad("training", "step_gamma", gamma, "must be in (0, 1], e.g. 0.5"));
+            }
+            // `steps_per_epoch` is filled by `Experiment::resolve_epochs` once the data is loaded.
+            Schedule::EpochStep {
+                after,
+                gamma,
+                steps_per_epoch: 0,
+            }
         }
         ScheduleName::Cosine => {
             let min_factor = t.min_lr_factor.unwrap_or(0.1);

@@ -50,16 +50,16 @@ impl Experiment {
         );
         if !generated {
             w("[data]".into());
-            if lm {
+            if lm && d.valid.is_empty() {
                 w(format!("files = [{}]", list(&d.files)));
             } else {
-                w(format!("train = [{}]", list(&d.train)));
-                if !d.valid.is_empty() {
-                    w(format!("valid = [{}]", list(&d.valid)));
-                }
-                if !d.test.is_empty() {
-                    w(format!("test = [{}]", list(&d.test)));
-                }
+                w(format!("train = [{}]", list(if lm { &d.files } else { &d.train })));
+            }
+            if !d.valid.is_empty() {
+                w(format!("valid = [{}]", list(&d.valid)));
+            }
+            if !d.test.is_empty() {
+                w(format!("test = [{}]", list(&d.test)));
             }
             if !columns {
                 w(format!(
@@ -79,7 +79,7 @@ impl Experiment {
                     }
                 ));
             }
-            if lm || d.valid.is_empty() {
+            if d.valid.is_empty() {
                 w(format!("val_fraction = {}", float(d.val_fraction)));
             }
             w(format!("min_count = {}", d.min_count));
@@ -182,6 +182,11 @@ impl Experiment {
                 w(format!("step_every = {every}"));
                 w(format!("step_gamma = {}", float(gamma)));
             }
+            Schedule::EpochStep { after, gamma, .. } => {
+                w("schedule = \"epoch_step\"".into());
+                w(format!("decay_after_epochs = {after}"));
+                w(format!("step_gamma = {}", float(gamma)));
+            }
             Schedule::Cosine { min_factor, .. } => {
                 w("schedule = \"cosine\"".into());
                 w(format!("min_lr_factor = {}", float(min_factor)));
@@ -280,14 +285,24 @@ impl Experiment {
         }
     }
 
-    /// Fix the run length: `training.steps` = [`Self::total_steps`], and a cosine schedule's
-    /// `total` with it. Call once the data is loaded (an `epochs` file has `steps = 0` until then).
+    /// Fix the run length: `training.steps` = [`Self::total_steps`], a cosine schedule's
+    /// `total` with it, and an epoch_step schedule's steps per epoch. Call once the data is loaded (an `epochs` file has `steps = 0` until then).
     /// `epochs` is kept, so `to_toml` still prints what the user wrote.
     pub fn resolve_epochs(&mut self, steps_per_epoch: u64) {
         let total = self.total_steps(steps_per_epoch);
         self.training.steps = total;
-        if let Schedule::Cosine { min_factor, .. } = self.training.optim.schedule {
-            self.training.optim.schedule = Schedule::Cosine { total, min_factor };
+        match self.training.optim.schedule {
+            Schedule::Cosine { min_factor, .. } => {
+                self.training.optim.schedule = Schedule::Cosine { total, min_factor };
+            }
+            Schedule::EpochStep { after, gamma, .. } => {
+                self.training.optim.schedule = Schedule::EpochStep {
+                    after,
+                    gamma,
+                    steps_per_epoch: steps_per_epoch.max(1),
+                };
+            }
+            _ => {}
         }
     }
 

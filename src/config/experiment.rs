@@ -40,13 +40,15 @@ pub enum Mode {
 /// `[data]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DataSection {
-    /// Language models: file paths or glob patterns, relative to the experiment file's folder.
+    /// Language models: the training text's file paths or glob patterns, relative to the
+    /// experiment file's folder (`files`, or `train` in the file).
     pub files: Vec<String>,
     /// Tasks: training files (paths or patterns).
     pub train: Vec<String>,
-    /// Tasks: validation files; empty = hold out `val_fraction` of the training examples.
+    /// Validation files (tasks and language models); empty = hold out `val_fraction` of the
+    /// training examples (tasks, lines-mode text) or the end of the training stream.
     pub valid: Vec<String>,
-    /// Tasks: test files (optional).
+    /// Test files (optional), scored by `rnn-lab eval CKPT` and at the end of a headless run.
     pub test: Vec<String>,
     /// Char or word tokens. Default: char.
     pub level: Level,

@@ -93,6 +93,8 @@ pub(crate) enum OptimizerName {
 pub(crate) enum ScheduleName {
     Constant,
     Step,
+    #[serde(rename = "epoch_step")]
+    EpochStep,
     Cosine,
 }
 
@@ -109,6 +111,7 @@ pub(crate) struct RawTraining {
     pub schedule: Option<ScheduleName>,
     pub step_every: Option<u64>,
     pub step_gamma: Option<f64>,
+    pub decay_after_epochs: Option<u64>,
     pub min_lr_factor: Option<f64>,
     pub clip_norm: Option<f64>,
     pub clip_value: Option<f64>,

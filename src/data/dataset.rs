@@ -10,6 +10,11 @@
 //!
 //! The vocabulary is built from all the data (training and validation), as char-rnn does, so
 //! validation text has no unknown tokens unless `min_count`/`max_vocab` drop some.
+//!
+//! Separate validation files (`[data] valid`): nothing is held out; the validation tokens (or
+//! lines, in file order) come after the training text's, and the vocabulary is the training
+//! text's alone, so validation tokens it lacks are unknown (`<unk>`, or dropped and counted when
+//! there is none) as they are for `rnn-lab eval`.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -111,8 +116,10 @@ struct Ids<'v> {
     line_start: usize,
     mode: Mode,
     unknown: usize,
-    /// Id of `<unk>` (0 when the vocabulary has none: then no token is unknown).
+    /// Id of `<unk>` (0 when the vocabulary has none).
     unk: u32,
+    /// Whether the vocabulary has `<unk>`.
+    has_unk: bool,
     /// Id of `<eos>` (0 when the vocabulary has none).
     eos: u32,
 }
@@ -126,11 +133,17 @@ impl Visit for Ids<'_> {
             Tok::Word(EOS) => Some(self.eos),
             Tok::Word(w) => self.vocab.id(w),
         };
-        let id = id.unwrap_or_else(|| {
-            self.unknown += 1;
-            self.unk
-        });
-        self.ids.push(id);
+        match id {
+            Some(id) => self.ids.push(id),
+            None => {
+                self.unknown += 1;
+                // Dropped when the vocabulary has no `<unk>` (a character only in separate
+                // validation files), as `rnn-lab eval` does.
+                if self.has_unk {
+                    self.ids.push(self.unk);
+                }
+            }
+        }
     }
     fn line_end(&mut self) {
         match self.mode {
@@ -183,6 +196,20 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
         eos_per_line: d.level == Level::Word && d.mode == Mode::Stream,
     };
     walk(&files, shape, &hint, &mut count)?;
+    // `[data] valid`: separate validation files, read after the training text. The vocabulary is
+    // the training text's (validation tokens it lacks are unknown), so the score is a held-out one.
+    let valid_files = exp.resolve_patterns(&d.valid)?;
+    if !valid_files.is_empty() {
+        let mut v = Count {
+            counts: Counts::default(),
+            tokens: 0,
+            lines: 0,
+            eos_per_line: count.eos_per_line,
+        };
+        walk(&valid_files, shape, &hint, &mut v)?;
+        count.tokens += v.tokens;
+        count.lines += v.lines;
+    }
     let with_eos = d.mode == Mode::Lines || d.level == Level::Word;
     let vocab = Vocab::build(d.level, d.lowercase, count.counts, with_eos, d.min_count, d.max_vocab)
         .with_split_punctuation(d.split_punctuation);
@@ -216,9 +243,16 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
         mode: d.mode,
         unknown: 0,
         unk: vocab.unk().unwrap_or(0),
+        has_unk: vocab.unk().is_some(),
         eos: vocab.eos().unwrap_or(0),
     };
     walk(&files, shape, &hint, &mut ids)?;
+    // Where the separate validation text starts (tokens, lines), when there is one.
+    let boundary = (ids.ids.len(), ids.lines.len());
+    if !valid_files.is_empty() {
+        ids.line_start = ids.ids.len();
+        walk(&valid_files, shape, &hint, &mut ids)?;
+    }
     let (mut tokens, mut lines, unknown) = (ids.ids, ids.lines, ids.unknown);
 
     let too_small = |why: String| {
@@ -227,7 +261,40 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
             why,
         })
     };
+    let separate = !valid_files.is_empty();
     let layout = match d.mode {
+        Mode::Stream if separate => {
+            let (split, n, b) = (boundary.0, tokens.len(), exp.training.batch_size);
+            if split < b + 1 {
+                return too_small(format!(
+                    "the training text has only {split} tokens: too few for batch_size = {b} training streams"
+                ));
+            }
+            if n - split < 2 {
+                return too_small(format!(
+                    "the validation text ({}) has {} token(s); it needs at least 2",
+                    d.valid.join(", "),
+                    n - split
+                ));
+            }
+            Layout::Stream { split }
+        }
+        Mode::Lines if separate => {
+            let val = lines.split_off(boundary.1);
+            if lines.is_empty() || val.is_empty() {
+                return too_small(format!(
+                    "{} training line(s) and {} validation line(s) ({}); lines mode needs at least one of each",
+                    lines.len(),
+                    val.len(),
+                    d.valid.join(", ")
+                ));
+            }
+            lines.shrink_to_fit();
+            Layout::Lines {
+                train: Arc::new(lines),
+                val: Arc::new(val),
+            }
+        }
         Mode::Stream => {
             let n = tokens.len();
             let n_val = ((n as f64 * d.val_fraction).round() as usize).max(2);
@@ -258,6 +325,8 @@ pub fn load_dataset(exp: &Experiment) -> Result<Dataset, DataError> {
         }
     };
     tokens.shrink_to_fit();
+    let mut files = files;
+    files.extend(valid_files);
     Ok(Dataset {
         vocab,
         mode: d.mode,

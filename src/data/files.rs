@@ -90,8 +90,22 @@ impl Experiment {
                 "it is one of the public corpora kept in ../shared/data beside the repo (see its README); or ",
             );
         }
-        let key = if self.task.is_language_model() {
-            "files"
+        // Name the list the entry came from, so the message says where it is.
+        let d = &self.data;
+        let has = |list: &[String]| list.iter().any(|p| p == pattern);
+        let key = if has(&d.valid) {
+            "valid"
+        } else if has(&d.test) {
+            "test"
+        } else if self.task.is_language_model() {
+            // `files` and `train` are one list; files with a `valid` list are written `train`.
+            if d.valid.is_empty() {
+                "files"
+            } else {
+                "train"
+            }
+        } else if has(&d.train) {
+            "train"
         } else {
             "train/valid/test"
         };

@@ -47,6 +47,18 @@ pub enum Schedule {
         /// Multiplier per decay, in (0, 1].
         gamma: f64,
     },
+    /// Per-epoch step decay (Zaremba et al. 2014): factor = gamma^max(0, e + 1 − after), e the
+    /// epochs completed = ⌊step / steps_per_epoch⌋ — the rate is kept for `after` epochs, then
+    /// multiplied by gamma at the end of every further epoch.
+    EpochStep {
+        /// Epochs at the full rate (≥ 1).
+        after: u64,
+        /// Multiplier per epoch after that, in (0, 1].
+        gamma: f64,
+        /// Optimizer steps per pass over the training data, filled in once the data is loaded
+        /// (`Experiment::resolve_epochs`); 0 until then (treated as 1).
+        steps_per_epoch: u64,
+    },
     /// Cosine from 1 down to min_factor over total steps, then min_factor.
     Cosine {
         /// Steps of the decay (> 0).
