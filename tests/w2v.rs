@@ -266,7 +266,14 @@ fn seeded_run_learns_planted_neighbours_and_its_loss_falls() {
         (Arch::Skipgram, Objective::Hs),
         (Arch::Cbow, Objective::Hs),
     ] {
-        let s = small_settings(arch, obj);
+        let mut s = small_settings(arch, obj);
+        if (arch, obj) == (Arch::Cbow, Objective::Hs) {
+            // At 0.025 CBOW with hierarchical softmax over-trains this tiny corpus: the context
+            // words' vectors drift from their topic (11 of 12 seeds tried, with gensim's initial
+            // range); at 0.01 none of the 12 did.
+            s.lr = 0.01;
+            s.min_lr = 0.01e-4;
+        }
         let (t, reports) = train(&s, &text, 1);
         let losses = &t.progress().epoch_losses;
         assert_eq!(losses.len(), 12, "{arch:?}/{obj:?}");

@@ -154,8 +154,8 @@ struct Scratch {
 }
 
 impl Trainer {
-    /// A fresh model: input vectors uniform in [−0.5/dim, 0.5/dim) (as `word2vec.c`), output
-    /// vectors zero.
+    /// A fresh model: input vectors uniform in [−1/dim, 1/dim) (as gensim 4's `prep_vectors`;
+    /// `word2vec.c` draws from half that range), output vectors zero.
     ///
     /// # Errors
     /// [`W2vError::Settings`] for settings that cannot train.
@@ -163,7 +163,11 @@ impl Trainer {
         settings.check()?;
         let (v, d) = (corpus.vocab.len(), settings.dim);
         let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
-        let syn0 = (0..v * d).map(|_| (rng.random::<f32>() - 0.5) / d as f32).collect();
+        // v_ij = (2·r − 1)/dim, r uniform in [0, 1). With word2vec.c's (r − 0.5)/dim the PTB
+        // vectors scored lower, seed for seed (CBOW: 11 of 12 comparisons; docs/word2vec.md).
+        let syn0 = (0..v * d)
+            .map(|_| (2.0 * rng.random::<f32>() - 1.0) / d as f32)
+            .collect();
         let rows = out_rows(&settings, v);
         Trainer::assemble(settings, corpus, syn0, vec![0.0; rows * d], Progress::default())
     }
