@@ -225,7 +225,8 @@ pub struct EvalArgs {
     /// runs/NAME@latest (the newest run of experiment NAME).
     pub checkpoint: PathBuf,
     /// File to score: text (language models) or a file in the task's format with its labels.
-    /// Generated tasks take none: they are scored on fresh test sequences.
+    /// Without it: the experiment's `[data] test` files (a language model), the fresh test
+    /// sequences (a generated task).
     pub file: Option<PathBuf>,
     /// One JSON object on stdout.
     #[arg(long)]
