@@ -390,7 +390,11 @@ mod tests {
             o.mode = mode;
             let r = run(&o).expect("bench");
             assert_eq!(r.classes, 7);
-            assert!((r.final_loss_per_token - 7f64.ln()).abs() < 0.7, "{}", r.final_loss_per_token);
+            assert!(
+                (r.final_loss_per_token - 7f64.ln()).abs() < 0.7,
+                "{}",
+                r.final_loss_per_token
+            );
             let per_token = forward_flop_per_token(&spec(&o));
             assert_eq!(per_token, (2 * (2 * 8 * 32 + 2 * 5 * 32)) as f64);
         }
