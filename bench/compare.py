@@ -240,6 +240,8 @@ def main():
     p.add_argument("--mode", choices=["train", "sample"], help="old spelling of --table train/sample")
     p.add_argument("--cells", default="rnn,gru,lstm")
     p.add_argument("--hidden", default="64,128,256,512")
+    p.add_argument("--rows", default="", help="measure only the rows whose label contains this text "
+                   "(e.g. --table variants --rows evaluation); the others keep their stored figures")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--seq", type=int, default=64)
@@ -264,7 +266,7 @@ def main():
     peak = None if a.render_only else fma_peak(a.threads)
     store = load_results(a.results)
     for name in tables:
-        results = [] if a.render_only else [measure(row, a) for row in rows_for(name, a)]
+        results = [] if a.render_only else [measure(row, a) for row in rows_for(name, a) if a.rows in row[0]]
         if a.results:
             for r in results:
                 store[key(name, r["label"], r["h"], a)] = dict(r, peak=r["peak"] or peak,

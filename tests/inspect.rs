@@ -26,7 +26,7 @@ fn trained(dir: &std::path::Path) -> PathBuf {
     );
     let opts = RunOptions {
         out: Some(dir.join("runs")),
-        threads: Some(1),
+        threads: None, // the machine's, as the inspector evaluates with: the same bits
         ..RunOptions::default()
     };
     let w = start(exp, opts).expect("start");

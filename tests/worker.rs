@@ -17,10 +17,15 @@ const ENDLESS: &str =
     "steps = 100000000\nlog_every = 1\neval_every = 0\ncheckpoint_every = 0\nsample_every = 0\nprobe_every = 0";
 
 fn begin(dir: &std::path::Path, training: &str) -> Worker {
+    begin_on(dir, training, Some(1))
+}
+
+/// As [`begin`] on `threads` threads (`None`: the machine's, as the TUI and the inspector use).
+fn begin_on(dir: &std::path::Path, training: &str, threads: Option<usize>) -> Worker {
     let exp = experiment(dir, training);
     let opts = RunOptions {
         out: Some(dir.join("runs")),
-        threads: Some(1),
+        threads,
         ..RunOptions::default()
     };
     start(exp, opts).expect("start the trainer thread")
@@ -222,7 +227,9 @@ fn a_run_that_cannot_start_says_why_on_both_channels() {
 #[test]
 fn evaluate_now_while_paused_then_from_the_checkpoint() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let w = begin(dir.path(), ENDLESS);
+    // The machine's thread count, as the inspector evaluates with (the figure is the same bits
+    // for the same thread count).
+    let w = begin_on(dir.path(), ENDLESS, None);
     let Event::Started(info) = next(&w.events) else {
         panic!("the first event is Started")
     };

@@ -183,7 +183,12 @@ impl Inspector {
         };
         let sequences = self.step.saturating_mul(self.exp.training.batch_size as u64);
         let scored = match &mut val {
-            Validation::Text(batches) => mean_loss(&self.model, batches).map(|v| (v, None)),
+            Validation::Text(batches) => {
+                // The trainer's default thread count: the same figure, bit for bit, as a run
+                // trained without --threads.
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                mean_loss(&self.model, batches, threads).map(|v| (v, None))
+            }
             Validation::Task(task, scratch) => {
                 match task_scores(&self.model, task, sequences, &mut self.solved_at, scratch) {
                     Ok(s) => Some((s.valid.loss, Some(s))),

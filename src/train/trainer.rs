@@ -16,7 +16,7 @@ use super::rundir::RunFiles;
 use crate::config::{Experiment, Mode};
 use crate::infer::probe::{probe, ProbeReport};
 use crate::infer::sample::{sample_seed, sample_text, SampleOpts};
-use crate::nn::{Batch, InputKind, Model, ModelSpec, Params, Score, Sharded};
+use crate::nn::{Batch, InputKind, Model, ModelSpec, Params, Sharded};
 use crate::optim::Optimizer;
 use crate::task::evaluate::EvalScratch;
 
@@ -155,7 +155,7 @@ impl Trainer {
             return self.evaluate_task();
         }
         super::fault::in_eval();
-        mean_loss(&self.model, &self.val)
+        mean_loss(&self.model, &self.val, self.shards.threads())
     }
 
     /// The metrics line for the steps since the last one (evaluating first when `evaluate`),
@@ -368,19 +368,22 @@ impl Trainer {
 /// the carried state is reset where a batch says so, carried otherwise); NaN when the model
 /// gives non-finite outputs, `None` when nothing was scored. The evaluation of a run
 /// ([`Trainer::evaluate`]) and of a checkpoint opened for inspection (`inspect.rs`).
-pub fn mean_loss(model: &Model<f32>, batches: &[(Batch, bool)]) -> Option<f64> {
-    let mut ws = model.workspace();
+///
+/// The batches' rows are split over `threads` threads as in training ([`Sharded::forward`]):
+/// the figure is deterministic for a given thread count (one thread: one workspace).
+pub fn mean_loss(model: &Model<f32>, batches: &[(Batch, bool)], threads: usize) -> Option<f64> {
+    let mut shards = Sharded::new(model, threads);
     let (mut sum, mut count) = (0.0, 0usize);
     for (b, reset) in batches {
         if *reset {
-            ws.reset_state();
+            shards.reset_state();
         }
-        let Ok(st) = model.forward(b, Score::All, &mut ws) else {
+        let Ok(st) = shards.forward(model, b) else {
             return Some(f64::NAN);
         };
         sum += st.sum;
         count += st.count;
-        model.carry_state(&mut ws);
+        shards.carry_state(model);
     }
     (count > 0).then(|| sum / count as f64)
 }

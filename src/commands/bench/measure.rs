@@ -15,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::infer::sample::Sampler;
-use crate::nn::{Batch, CellKind, HeadKind, InputKind, Model, ModelSpec, Score, Targets, NO_INPUT};
+use crate::nn::{Batch, CellKind, HeadKind, InputKind, Model, ModelSpec, Targets, NO_INPUT};
 use crate::optim::{clip, OptimSpec, Optimizer};
 
 /// What to time.
@@ -211,7 +211,6 @@ pub fn run(o: &BenchOpts) -> Result<BenchResult, crate::nn::error::NnError> {
         BenchMode::Train | BenchMode::Eval => {
             let batches = batches(o, &mut rng);
             let mut shards = crate::nn::Sharded::new(&model, o.threads);
-            let mut ws = model.workspace();
             let mut grads = model.params.zeros_like();
             let mut opt = Optimizer::new(OptimSpec::adam(2e-3), &model.params)?;
             // A stream (truncated BPTT) carries the state from batch to batch; separate
@@ -233,8 +232,10 @@ pub fn run(o: &BenchOpts) -> Result<BenchResult, crate::nn::error::NnError> {
                     }
                     st
                 } else {
-                    ws.reset_state();
-                    model.forward(b, Score::All, &mut ws)?
+                    // Evaluation as a run's validation does it (`trainer::mean_loss`): the rows
+                    // split over the threads, forward only.
+                    shards.reset_state();
+                    shards.forward(&model, b)?
                 };
                 if i >= o.warmup {
                     // Real tokens (a classifier's loss counts sequences, not tokens).
