@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::fmt_num::thousands;
+
 /// Where a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -67,11 +69,6 @@ fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
 
 fn pct(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
-}
-
-/// `12,800`.
-fn thousands(n: u64) -> String {
-    crate::tui::widgets::thousands(n)
 }
 
 impl RunRow {
