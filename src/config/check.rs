@@ -242,13 +242,6 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>, task: &TaskSection) -> Result<Da
     }
     // A language model trains on `files` (or `train`, the same list under the name tasks use);
     // `valid` replaces the held-out fraction, `test` is what `rnn-lab eval CKPT` scores.
-    let list = |key: &str, v: Option<Vec<String>>| -> Result<Vec<String>, ConfigError> {
-        let v = v.unwrap_or_default();
-        if let Some(f) = v.iter().find(|f| f.trim().is_empty()) {
-            return Err(cx.bad("data", key, format!("[.. {f:?} ..]"), "file names must not be empty"));
-        }
-        Ok(v)
-    };
     let (key, files) = match (d.files, d.train) {
         (Some(_), Some(_)) => {
             return Err(cx.unused(
@@ -270,7 +263,7 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>, task: &TaskSection) -> Result<Da
     if files.is_empty() {
         return Err(cx.bad("data", key, "[]", "list at least one file or glob pattern"));
     }
-    let files = list(key, Some(files))?;
+    let files = file_list(cx, key, Some(files))?;
     if d.valid.as_ref().is_some_and(Vec::is_empty) {
         return Err(cx.bad(
             "data",
@@ -279,8 +272,8 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>, task: &TaskSection) -> Result<Da
             "list at least one file, or remove `valid` to hold out val_fraction",
         ));
     }
-    let valid = list("valid", d.valid)?;
-    let test = list("test", d.test)?;
+    let valid = file_list(cx, "valid", d.valid)?;
+    let test = file_list(cx, "test", d.test)?;
     if !valid.is_empty() && d.val_fraction.is_some() {
         return Err(cx.unused(
             "data",
@@ -297,14 +290,7 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>, task: &TaskSection) -> Result<Da
             "must be between 0 and 1 (exclusive), e.g. 0.05 for 5% validation data",
         ));
     }
-    let min_count = d.min_count.unwrap_or(1);
-    if min_count == 0 {
-        return Err(cx.bad("data", "min_count", 0, "must be at least 1 (1 keeps every token)"));
-    }
-    let max_vocab = d.max_vocab.unwrap_or(0);
-    if max_vocab == 1 || max_vocab == 2 {
-        return Err(cx.bad("data", "max_vocab", max_vocab, "must be 0 (no limit) or at least 3"));
-    }
+    let (min_count, max_vocab) = vocab_limits(cx, d.min_count, d.max_vocab)?;
     let level = d.level.unwrap_or(Level::Char);
     if d.split_punctuation.is_some() && level != Level::Word {
         return Err(cx.unused("data", "split_punctuation", "only applies to level = \"word\""));
@@ -357,13 +343,6 @@ fn check_task_data(cx: &Ctx<'_>, d: RawData, task: &TaskSection) -> Result<DataS
             "does not apply to column files: each line's token is one token",
         ));
     }
-    let list = |key: &str, v: Option<Vec<String>>| -> Result<Vec<String>, ConfigError> {
-        let v = v.unwrap_or_default();
-        if let Some(f) = v.iter().find(|f| f.trim().is_empty()) {
-            return Err(cx.bad("data", key, format!("[.. {f:?} ..]"), "file names must not be empty"));
-        }
-        Ok(v)
-    };
     let Some(train) = d.train.clone() else {
         return Err(cx.at(
             cx.spans.sections.get("data").map_or(0, |s| s.start),
@@ -373,9 +352,9 @@ fn check_task_data(cx: &Ctx<'_>, d: RawData, task: &TaskSection) -> Result<DataS
     if train.is_empty() {
         return Err(cx.bad("data", "train", "[]", "list at least one file or glob pattern"));
     }
-    let train = list("train", Some(train))?;
-    let valid = list("valid", d.valid)?;
-    let test = list("test", d.test)?;
+    let train = file_list(cx, "train", Some(train))?;
+    let valid = file_list(cx, "valid", d.valid)?;
+    let test = file_list(cx, "test", d.test)?;
     let val_fraction = d.val_fraction.unwrap_or(0.05);
     if !(val_fraction > 0.0 && val_fraction < 1.0) {
         return Err(cx.bad(
@@ -392,14 +371,7 @@ fn check_task_data(cx: &Ctx<'_>, d: RawData, task: &TaskSection) -> Result<DataS
             "does not apply when `valid` files are given (nothing is held out of `train`)",
         ));
     }
-    let min_count = d.min_count.unwrap_or(1);
-    if min_count == 0 {
-        return Err(cx.bad("data", "min_count", 0, "must be at least 1 (1 keeps every token)"));
-    }
-    let max_vocab = d.max_vocab.unwrap_or(0);
-    if max_vocab == 1 || max_vocab == 2 {
-        return Err(cx.bad("data", "max_vocab", max_vocab, "must be 0 (no limit) or at least 3"));
-    }
+    let (min_count, max_vocab) = vocab_limits(cx, d.min_count, d.max_vocab)?;
     let level = if columns {
         Level::Word
     } else {
@@ -425,6 +397,34 @@ fn check_task_data(cx: &Ctx<'_>, d: RawData, task: &TaskSection) -> Result<DataS
         lowercase: d.lowercase.unwrap_or(false),
         split_punctuation: d.split_punctuation.unwrap_or(true),
     })
+}
+
+/// A `[data]` list of files or glob patterns (`files`, `train`, `valid`, `test`; absent = empty),
+/// refused if one name is empty.
+fn file_list(cx: &Ctx<'_>, key: &str, v: Option<Vec<String>>) -> Result<Vec<String>, ConfigError> {
+    let v = v.unwrap_or_default();
+    if let Some(f) = v.iter().find(|f| f.trim().is_empty()) {
+        return Err(cx.bad("data", key, format!("[.. {f:?} ..]"), "file names must not be empty"));
+    }
+    Ok(v)
+}
+
+/// `[data] min_count` (default 1, at least 1) and `max_vocab` (default 0 = no limit, else at
+/// least 3), the same for language models and tasks.
+fn vocab_limits(
+    cx: &Ctx<'_>,
+    min_count: Option<usize>,
+    max_vocab: Option<usize>,
+) -> Result<(usize, usize), ConfigError> {
+    let min_count = min_count.unwrap_or(1);
+    if min_count == 0 {
+        return Err(cx.bad("data", "min_count", 0, "must be at least 1 (1 keeps every token)"));
+    }
+    let max_vocab = max_vocab.unwrap_or(0);
+    if max_vocab == 1 || max_vocab == 2 {
+        return Err(cx.bad("data", "max_vocab", max_vocab, "must be 0 (no limit) or at least 3"));
+    }
+    Ok((min_count, max_vocab))
 }
 
 fn check_model(cx: &Ctx<'_>, m: RawModel, task: &TaskSection) -> Result<ModelSection, ConfigError> {
