@@ -5,21 +5,20 @@
 //! Faults are injected through `RNN_LAB_FAULT` (see `src/train/fault.rs`) in child processes,
 //! or directly on a [`Trainer`] in this process.
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/tiny_run.rs"]
 mod tiny_run;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use cli::{bin, stderr};
 use rnn_lab::train::protocol::{Command as Cmd, Event};
 use rnn_lab::train::{checkpoint, rundir, worker, Blowup, RunEnd, RunOptions, Trainer};
 use tiny_run::{experiment, run_dir};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
-}
 
 fn run_with(args: &[&str], dir: &Path, fault: &str) -> Output {
     bin()
@@ -28,10 +27,6 @@ fn run_with(args: &[&str], dir: &Path, fault: &str) -> Output {
         .env("RNN_LAB_FAULT", fault)
         .output()
         .expect("run rnn-lab")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
 }
 
 /// A small corpus and experiment in a temporary folder; `training` is added to `[training]`.
