@@ -48,6 +48,21 @@ impl Ctx<'_> {
         )
     }
 
+    /// `value` (or `default` when absent), refused when 0: "must be at least 1".
+    fn at_least_one<T: Copy + Default + PartialEq + Display>(
+        &self,
+        section: &str,
+        key: &str,
+        value: Option<T>,
+        default: T,
+    ) -> Result<T, ConfigError> {
+        let v = value.unwrap_or(default);
+        if v == T::default() {
+            return Err(self.bad(section, key, v, "must be at least 1"));
+        }
+        Ok(v)
+    }
+
     /// A key that makes no sense given another key's value.
     fn unused(&self, section: &str, key: &str, why: &str) -> ConfigError {
         self.at(
@@ -429,14 +444,8 @@ fn vocab_limits(
 
 fn check_model(cx: &Ctx<'_>, m: RawModel, task: &TaskSection) -> Result<ModelSection, ConfigError> {
     // [model]
-    let hidden = m.hidden.unwrap_or(128);
-    if hidden == 0 {
-        return Err(cx.bad("model", "hidden", 0, "must be at least 1"));
-    }
-    let layers = m.layers.unwrap_or(1);
-    if layers == 0 {
-        return Err(cx.bad("model", "layers", 0, "must be at least 1"));
-    }
+    let hidden = cx.at_least_one("model", "hidden", m.hidden, 128)?;
+    let layers = cx.at_least_one("model", "layers", m.layers, 1)?;
     let bidirectional = m.bidirectional.unwrap_or(false);
     if bidirectional && task.is_language_model() {
         // A language model generates left to right: it cannot read the future.
@@ -732,10 +741,7 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
     let schedule = match sched {
         ScheduleName::Constant => Schedule::Constant,
         ScheduleName::Step => {
-            let every = t.step_every.unwrap_or(1000);
-            if every == 0 {
-                return Err(cx.bad("training", "step_every", 0, "must be at least 1"));
-            }
+            let every = cx.at_least_one("training", "step_every", t.step_every, 1000)?;
             let gamma = t.step_gamma.unwrap_or(0.5);
             if !(gamma > 0.0 && gamma <= 1.0) {
                 return Err(cx.bad("training", "step_gamma", gamma, "must be in (0, 1], e.g. 0.5"));
@@ -743,10 +749,7 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
             Schedule::Step { every, gamma }
         }
         ScheduleName::EpochStep => {
-            let after = t.decay_after_epochs.unwrap_or(1);
-            if after == 0 {
-                return Err(cx.bad("training", "decay_after_epochs", 0, "must be at least 1"));
-            }
+            let after = cx.at_least_one("training", "decay_after_epochs", t.decay_after_epochs, 1)?;
             let gamma = t.step_gamma.unwrap_or(0.5);
             if !(gamma > 0.0 && gamma <= 1.0) {
                 return Err(cx.bad("training", "step_gamma", gamma, "must be in (0, 1], e.g. 0.5"));
@@ -797,14 +800,8 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
         },
         warmup: t.warmup_steps.unwrap_or(0),
     };
-    let batch_size = t.batch_size.unwrap_or(32);
-    if batch_size == 0 {
-        return Err(cx.bad("training", "batch_size", 0, "must be at least 1"));
-    }
-    let seq_len = t.seq_len.unwrap_or(64);
-    if seq_len == 0 {
-        return Err(cx.bad("training", "seq_len", 0, "must be at least 1"));
-    }
+    let batch_size = cx.at_least_one("training", "batch_size", t.batch_size, 32)?;
+    let seq_len = cx.at_least_one("training", "seq_len", t.seq_len, 64)?;
     let Some(log_every) = NonZeroU64::new(t.log_every.unwrap_or(10)) else {
         return Err(cx.bad("training", "log_every", 0, "must be at least 1"));
     };
@@ -817,10 +814,7 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
             "must be above 1 (e.g. 10), or 0 to turn the loss blow-up check off",
         ));
     }
-    let divergence_window = t.divergence_window.unwrap_or(100);
-    if divergence_window == 0 {
-        return Err(cx.bad("training", "divergence_window", 0, "must be at least 1"));
-    }
+    let divergence_window = cx.at_least_one("training", "divergence_window", t.divergence_window, 100)?;
     let training = TrainingSection {
         optim,
         batch_size,
@@ -854,10 +848,7 @@ fn check_sampling(cx: &Ctx<'_>, s: RawSampling) -> Result<SamplingSection, Confi
             "must be ≥ 0 (0 = greedy), e.g. 0.8",
         ));
     }
-    let length = s.length.unwrap_or(200);
-    if length == 0 {
-        return Err(cx.bad("sampling", "length", 0, "must be at least 1"));
-    }
+    let length = cx.at_least_one("sampling", "length", s.length, 200)?;
     let sampling = SamplingSection {
         temperature,
         top_k: s.top_k.unwrap_or(0),
