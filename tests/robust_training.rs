@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use cli::{bin, stderr};
 use rnn_lab::train::protocol::{Command as Cmd, Event};
-use rnn_lab::train::{checkpoint, rundir, worker, Blowup, RunEnd, RunOptions, Trainer};
-use tiny_run::{experiment, run_dir};
+use rnn_lab::train::{checkpoint, rundir, worker, Blowup, RunEnd};
+use tiny_run::{run_dir, trainer};
 
 fn run_with(args: &[&str], dir: &Path, fault: &str) -> Output {
     bin()
@@ -57,13 +57,7 @@ fn metrics(dir: &Path) -> Vec<serde_json::Value> {
 #[test]
 fn a_loss_blow_up_is_caught_before_the_update_and_rolled_back() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let exp = experiment(dir.path(), "steps = 100\ncheckpoint_every = 0");
-    let opts = RunOptions {
-        out: Some(dir.path().join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
-    let mut t = Trainer::prepare(exp, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let mut t = trainer(dir.path(), "steps = 100\ncheckpoint_every = 0");
     for _ in 0..15 {
         t.train_step().expect("a sane step");
     }
@@ -103,13 +97,7 @@ fn a_loss_blow_up_is_caught_before_the_update_and_rolled_back() {
 #[test]
 fn the_loss_check_can_be_turned_off() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let exp = experiment(dir.path(), "steps = 100\ncheckpoint_every = 0\ndivergence_factor = 0");
-    let opts = RunOptions {
-        out: Some(dir.path().join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
-    let mut t = Trainer::prepare(exp, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let mut t = trainer(dir.path(), "steps = 100\ncheckpoint_every = 0\ndivergence_factor = 0");
     for _ in 0..15 {
         t.train_step().expect("a sane step");
     }
@@ -232,16 +220,10 @@ fn a_full_disk_keeps_the_previous_checkpoint_and_ends_the_headless_run_cleanly()
 #[test]
 fn a_failed_checkpoint_pauses_an_interactive_run_and_save_works_again_later() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let exp = experiment(
+    let t = trainer(
         dir.path(),
         "steps = 50\nlog_every = 1\ncheckpoint_every = 4\neval_every = 0\nsample_every = 0\nprobe_every = 0",
     );
-    let opts = RunOptions {
-        out: Some(dir.path().join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
-    let t = Trainer::prepare(exp, &opts).unwrap_or_else(|e| panic!("{e}"));
     let rd = t.run_dir.clone();
     // A folder where the checkpoint should go: the rename fails, as on a read-only folder.
     std::fs::create_dir(rd.join("latest.safetensors")).expect("mkdir");
