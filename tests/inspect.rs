@@ -11,7 +11,7 @@ use std::time::Duration;
 use rnn_lab::train::inspect;
 use rnn_lab::train::protocol::{Command, Event, SampleRequest};
 use rnn_lab::train::{start, RunOptions};
-use tiny_run::{experiment, run_dir};
+use tiny_run::{experiment, options, run_dir};
 
 fn next(rx: &Receiver<Event>) -> Event {
     rx.recv_timeout(Duration::from_secs(120))
@@ -24,10 +24,10 @@ fn trained(dir: &std::path::Path) -> PathBuf {
         dir,
         "steps = 6\nlog_every = 3\neval_every = 0\nsample_every = 0\nprobe_every = 0",
     );
+    // The machine's thread count, as the inspector evaluates with: the same bits.
     let opts = RunOptions {
-        out: Some(dir.join("runs")),
-        threads: None, // the machine's, as the inspector evaluates with: the same bits
-        ..RunOptions::default()
+        threads: None,
+        ..options(dir)
     };
     let w = start(exp, opts).expect("start");
     w.thread.join().expect("thread").expect("trained");

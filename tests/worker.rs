@@ -10,7 +10,7 @@ use std::time::Duration;
 use rnn_lab::train::checkpoint;
 use rnn_lab::train::protocol::{Command, Event, SampleRequest};
 use rnn_lab::train::{start, RunEnd, RunOptions, Worker};
-use tiny_run::{experiment, run_dir};
+use tiny_run::{experiment, options, run_dir};
 
 /// Periodic work off, a metrics line per step, and (practically) no end.
 const ENDLESS: &str =
@@ -24,9 +24,8 @@ fn begin(dir: &std::path::Path, training: &str) -> Worker {
 fn begin_on(dir: &std::path::Path, training: &str, threads: Option<usize>) -> Worker {
     let exp = experiment(dir, training);
     let opts = RunOptions {
-        out: Some(dir.join("runs")),
         threads,
-        ..RunOptions::default()
+        ..options(dir)
     };
     start(exp, opts).expect("start the trainer thread")
 }
