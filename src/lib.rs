@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod data;
+pub mod fmt_num;
 pub mod headless;
 pub mod infer;
 pub mod interop;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use rnn_lab::train::checkpoint;
 use rnn_lab::train::protocol::{Command, Event};
-use rnn_lab::train::{worker, OnDivergence, RunEnd, RunOptions, Trainer};
-use tiny_run::{experiment, run_dir};
+use rnn_lab::train::{worker, OnDivergence, RunEnd, RunOptions};
+use tiny_run::{experiment, options, run_dir, trainer};
 
 /// SGD without clipping at a learning rate that is infinite in f32: step 1 blows up.
 const WILD: &str = "optimizer = \"sgd\"\nlr = 1e300\nclip_norm = 0\nsteps = 50\nlog_every = 1\ncheckpoint_every = 0";
@@ -18,13 +18,7 @@ const WILD: &str = "optimizer = \"sgd\"\nlr = 1e300\nclip_norm = 0\nsteps = 50\n
 #[test]
 fn a_run_that_diverges_before_its_first_checkpoint_saves_nothing_broken() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let exp = experiment(dir.path(), WILD);
-    let opts = RunOptions {
-        out: Some(dir.path().join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
-    let trainer = Trainer::prepare(exp, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let trainer = trainer(dir.path(), WILD);
     let (ctx, crx) = mpsc::channel();
     let (etx, erx) = mpsc::channel();
     let worker = std::thread::spawn(move || worker::run(trainer, crx, etx));
@@ -60,10 +54,8 @@ fn with_on_divergence_stop_the_run_ends_diverged_and_saves_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let exp = experiment(dir.path(), WILD);
     let opts = RunOptions {
-        out: Some(dir.path().join("runs")),
-        threads: Some(1),
         on_divergence: OnDivergence::Stop,
-        ..RunOptions::default()
+        ..options(dir.path())
     };
     let w = rnn_lab::train::start(exp, opts).expect("start");
     let events: Vec<Event> = w.events.iter().collect();
@@ -87,16 +79,10 @@ fn with_on_divergence_stop_the_run_ends_diverged_and_saves_nothing() {
 #[test]
 fn a_diverged_run_rolls_back_to_its_last_checkpoint_and_can_go_on() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let exp = experiment(
+    let trainer = trainer(
         dir.path(),
         "optimizer = \"sgd\"\nlr = 0.1\nclip_norm = 0\nsteps = 8\nlog_every = 1\ncheckpoint_every = 0\nprobe_every = 0",
     );
-    let opts = RunOptions {
-        out: Some(dir.path().join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
-    let trainer = Trainer::prepare(exp, &opts).unwrap_or_else(|e| panic!("{e}"));
     let (ctx, crx) = mpsc::channel();
     let (etx, erx) = mpsc::channel();
     // Paused from the start, so every step below happens on command.
@@ -143,13 +129,7 @@ fn a_diverged_run_rolls_back_to_its_last_checkpoint_and_can_go_on() {
 #[test]
 fn save_refuses_non_finite_tensors_and_keeps_the_good_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let exp = experiment(dir.path(), "steps = 2\nlog_every = 1");
-    let opts = RunOptions {
-        out: Some(dir.path().join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
-    let trainer = Trainer::prepare(exp, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let trainer = trainer(dir.path(), "steps = 2\nlog_every = 1");
     let (_ctx, crx) = mpsc::channel();
     let (etx, _erx) = mpsc::channel();
     worker::run(trainer, crx, etx);

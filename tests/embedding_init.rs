@@ -4,9 +4,12 @@
 //! trains, fine-tuned rows changed, resume without the file, the gradient still matching finite
 //! differences from a loaded embedding, and the located errors of the command line (exit 2).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod cli;
 
+use std::path::{Path, PathBuf};
+
+use cli::run;
 use rnn_lab::config;
 use rnn_lab::data::Vocab;
 use rnn_lab::nn::{GruVariant, HeadKind, Init, InputKind, Model, ModelSpec, Score, Targets};
@@ -278,14 +281,6 @@ fn gradient_matches_finite_differences_from_loaded_vectors() {
     let g = &grads.values[e];
     assert!(g.row(2).iter().any(|&x| x != 0.0));
     assert!(g.row(0).iter().all(|&x| x == 0.0));
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run rnn-lab")
 }
 
 /// Exit status 2 and one line of stderr containing every piece of `want`.

@@ -6,11 +6,14 @@
 //! - bad input (missing files, wrong shapes, missing or stray tensors, foreign files) is one line
 //!   naming the file and the tensor, exit 2, and nothing saved is damaged.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use cli::bin;
 use rnn_lab::config::Level;
 use rnn_lab::data::Vocab;
 use rnn_lab::interop::export_dir::{check_inputs, check_logits, CHECK_BATCH, CHECK_STEPS};
@@ -463,10 +466,6 @@ fn half_precision_converts_exactly() {
 }
 
 // ---- Through the CLI -----------------------------------------------------------------------
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
-}
 
 /// Run; return (exit code, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {

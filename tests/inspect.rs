@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use rnn_lab::train::inspect;
 use rnn_lab::train::protocol::{Command, Event, SampleRequest};
-use rnn_lab::train::{start, RunOptions};
-use tiny_run::{experiment, run_dir};
+use rnn_lab::train::start;
+use tiny_run::{experiment, options, run_dir};
 
 fn next(rx: &Receiver<Event>) -> Event {
     rx.recv_timeout(Duration::from_secs(120))
@@ -24,11 +24,7 @@ fn trained(dir: &std::path::Path) -> PathBuf {
         dir,
         "steps = 6\nlog_every = 3\neval_every = 0\nsample_every = 0\nprobe_every = 0",
     );
-    let opts = RunOptions {
-        out: Some(dir.join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
+    let opts = options(dir);
     let w = start(exp, opts).expect("start");
     w.thread.join().expect("thread").expect("trained");
     run_dir(&dir.join("runs"))

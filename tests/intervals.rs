@@ -8,19 +8,13 @@ mod tiny_run;
 use std::sync::mpsc;
 
 use rnn_lab::train::protocol::{Command, Event, SampleRequest};
-use rnn_lab::train::{worker, RunOptions, Trainer};
-use tiny_run::{count, experiment, run_dir, Counts};
+use rnn_lab::train::worker;
+use tiny_run::{count, run_dir, trainer, Counts};
 
 /// Run `training` for its steps with `commands` queued before the first step; the events.
 fn run(training: &str, commands: Vec<Command>) -> (tempfile::TempDir, Vec<Event>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let exp = experiment(dir.path(), training);
-    let opts = RunOptions {
-        out: Some(dir.path().join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
-    let trainer = Trainer::prepare(exp, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let trainer = trainer(dir.path(), training);
     let (ctx, crx) = mpsc::channel();
     let (etx, erx) = mpsc::channel();
     for c in commands {

@@ -3,23 +3,14 @@
 //! checkpoint interval old, its metrics.jsonl is valid up to its last complete line, and
 //! `--resume` ends with exactly the parameters and optimizer state of an uninterrupted run.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use cli::{bin, run, stderr};
 use rnn_lab::train::{checkpoint, rundir};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    bin().args(args).current_dir(dir).output().expect("run rnn-lab")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
 
 const EVERY: u64 = 5;
 

@@ -84,6 +84,17 @@ impl Trainer {
         self.opt.step(&mut self.model.params, &self.grads);
         st
     }
+
+    /// One step on a batch of whole sequences (the state reset first); its mean loss joins
+    /// `recent`, which keeps the last 5. Returns their mean.
+    fn fresh_step(&mut self, batch: &Batch, recent: &mut Vec<f64>) -> f64 {
+        self.ws.reset_state();
+        recent.push(self.step(batch).mean());
+        if recent.len() > 5 {
+            recent.remove(0);
+        }
+        recent.iter().sum::<f64>() / recent.len() as f64
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,6 +211,14 @@ fn padded(
             (0..len).map(|_| rng.random_range(0..vocab)).collect()
         })
         .collect();
+    let (inputs, mask) = left_aligned(&seqs, t_max);
+    (seqs, inputs, mask)
+}
+
+/// Sequences laid out time-major, left-aligned in `t_max` steps: the inputs (0 where padded) and
+/// the mask (1 on real steps).
+fn left_aligned(seqs: &[Vec<u32>], t_max: usize) -> (Vec<u32>, Vec<u8>) {
+    let b = seqs.len();
     let mut inputs = vec![0; t_max * b];
     let mut mask = vec![0u8; t_max * b];
     for (s, seq) in seqs.iter().enumerate() {
@@ -208,7 +227,19 @@ fn padded(
             mask[t * b + s] = 1;
         }
     }
-    (seqs, inputs, mask)
+    (inputs, mask)
+}
+
+/// A time-major batch of `b` masked sequences in `t_max` steps, with no extra features.
+fn masked(t_max: usize, b: usize, inputs: Vec<u32>, targets: Targets, mask: Vec<u8>) -> Batch {
+    Batch {
+        steps: t_max,
+        batch: b,
+        inputs,
+        targets,
+        mask,
+        features: Vec::new(),
+    }
 }
 
 /// Label 1 when a sequence's first token equals its last (balanced by construction).
@@ -227,22 +258,8 @@ fn first_equals_last(rng: &mut ChaCha8Rng, b: usize) -> Batch {
         };
         labels.push(same as u32);
     }
-    let mut inputs = vec![0; t_max * b];
-    let mut mask = vec![0u8; t_max * b];
-    for (s, seq) in seqs.iter().enumerate() {
-        for (t, &x) in seq.iter().enumerate() {
-            inputs[t * b + s] = x;
-            mask[t * b + s] = 1;
-        }
-    }
-    Batch {
-        steps: t_max,
-        batch: b,
-        inputs,
-        targets: Targets::Class(labels),
-        mask,
-        features: Vec::new(),
-    }
+    let (inputs, mask) = left_aligned(&seqs, t_max);
+    masked(t_max, b, inputs, Targets::Class(labels), mask)
 }
 
 fn check_classify(kind: Kind) {
@@ -252,12 +269,7 @@ fn check_classify(kind: Kind) {
     let mut recent = Vec::new();
     for step in 0..max {
         let batch = first_equals_last(&mut rng, 32);
-        tr.ws.reset_state();
-        recent.push(tr.step(&batch).mean());
-        if recent.len() > 5 {
-            recent.remove(0);
-        }
-        let mean = recent.iter().sum::<f64>() / recent.len() as f64;
+        let mean = tr.fresh_step(&batch, &mut recent);
         if recent.len() == 5 && mean < 0.05 {
             eprintln!("{kind:?}: first == last learned in {} steps", step + 1);
             return;
@@ -296,20 +308,8 @@ fn check_regress(kind: Kind) {
     for step in 0..max {
         let (seqs, inputs, mask) = padded(&mut rng, b, t_max, 1, 4);
         let targets = seqs.iter().map(|s| s.iter().sum::<u32>() as f64 / 5.0).collect();
-        let batch = Batch {
-            steps: t_max,
-            batch: b,
-            inputs,
-            targets: Targets::Real(targets),
-            mask,
-            features: Vec::new(),
-        };
-        tr.ws.reset_state();
-        recent.push(tr.step(&batch).mean());
-        if recent.len() > 5 {
-            recent.remove(0);
-        }
-        let mean = recent.iter().sum::<f64>() / recent.len() as f64;
+        let batch = masked(t_max, b, inputs, Targets::Real(targets), mask);
+        let mean = tr.fresh_step(&batch, &mut recent);
         if recent.len() == 5 && mean < 2e-3 {
             eprintln!("{kind:?}: sum regression learned in {} steps", step + 1);
             return;
@@ -346,7 +346,7 @@ fn next_token_tagging(kind: Kind, bidirectional: bool, steps: usize) -> f64 {
     s.bidirectional = bidirectional;
     let mut tr = Trainer::new(s, 5, 0.02);
     let (b, t_max) = (16, 6);
-    let mut recent = Vec::new();
+    let (mut recent, mut mean) = (Vec::new(), f64::NAN);
     for _ in 0..steps {
         let (seqs, inputs, mask) = padded(&mut rng, b, t_max, 2, 4);
         let mut targets = vec![0; t_max * b];
@@ -355,21 +355,10 @@ fn next_token_tagging(kind: Kind, bidirectional: bool, steps: usize) -> f64 {
                 targets[t * b + r] = seq.get(t + 1).copied().unwrap_or(4);
             }
         }
-        let batch = Batch {
-            steps: t_max,
-            batch: b,
-            inputs,
-            targets: Targets::PerStep(targets),
-            mask,
-            features: Vec::new(),
-        };
-        tr.ws.reset_state();
-        recent.push(tr.step(&batch).mean());
-        if recent.len() > 5 {
-            recent.remove(0);
-        }
+        let batch = masked(t_max, b, inputs, Targets::PerStep(targets), mask);
+        mean = tr.fresh_step(&batch, &mut recent);
     }
-    recent.iter().sum::<f64>() / recent.len() as f64
+    mean
 }
 
 #[test]

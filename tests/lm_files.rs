@@ -2,10 +2,13 @@
 //! the split, the vocabulary, located errors, the emitted config, and `rnn-lab eval CKPT`
 //! scoring the test file, also reported at the end of a headless run.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
 
+use cli::run;
 use rnn_lab::config::parse_str;
 use rnn_lab::data::load_dataset;
 
@@ -131,14 +134,6 @@ fn the_emitted_config_reads_back_the_same() {
         toml.contains("files = [\"train.txt\"]") && toml.contains("val_fraction"),
         "{toml}"
     );
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run rnn-lab")
 }
 
 /// Train a few steps; the end of the run scores the test file; `eval CKPT` scores it again

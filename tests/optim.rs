@@ -152,6 +152,18 @@ fn optimizer_state_shapes() {
 // ---------------------------------------------------------------------------------------------
 // Schedules.
 
+/// The schedule's factor at each `(step, factor)` of `want`, to within `tol`.
+#[track_caller]
+fn check_factors(s: &Schedule, want: &[(u64, f64)], tol: f64) {
+    for &(step, f) in want {
+        assert!(
+            (s.factor(step) - f).abs() < tol,
+            "step {step}: {} vs {f}",
+            s.factor(step)
+        );
+    }
+}
+
 #[test]
 fn schedule_constant() {
     for step in [0, 1, 10, 1_000_000] {
@@ -172,13 +184,7 @@ fn schedule_step() {
         (7, 0.25),
         (30, 0.5f64.powi(10)),
     ];
-    for (step, f) in want {
-        assert!(
-            (s.factor(step) - f).abs() < 1e-15,
-            "step {step}: {} vs {f}",
-            s.factor(step)
-        );
-    }
+    check_factors(&s, &want, 1e-15);
 }
 
 /// Cosine over 10 steps down to 0.1: factor = 0.1 + 0.9 · ½(1 + cos(π · step/10)), then 0.1.
@@ -191,13 +197,7 @@ fn schedule_cosine() {
         min_factor: 0.1,
     };
     let want = [(0, 1.0), (3, 0.8145033635316129), (5, 0.55), (10, 0.1), (25, 0.1)];
-    for (step, f) in want {
-        assert!(
-            (s.factor(step) - f).abs() < 1e-12,
-            "step {step}: {} vs {f}",
-            s.factor(step)
-        );
-    }
+    check_factors(&s, &want, 1e-12);
 }
 
 /// The optimizer applies the schedule: SGD lr 0.1 with a step decay of ×0.5 every 2 steps uses
@@ -473,34 +473,39 @@ fn invalid_schedules_and_clipping() {
         }),
         "min_lr_factor",
     );
-    rejects(
-        OptimSpec {
-            clip_norm: Some(0.0),
-            ..OptimSpec::adam(0.1)
-        },
-        "clip_norm",
-    );
-    rejects(
-        OptimSpec {
-            clip_norm: Some(f64::NAN),
-            ..OptimSpec::adam(0.1)
-        },
-        "clip_norm",
-    );
-    rejects(
-        OptimSpec {
-            clip_value: Some(-1.0),
-            ..OptimSpec::adam(0.1)
-        },
-        "clip_value",
-    );
-    rejects(
-        OptimSpec {
-            weight_decay: -0.1,
-            ..OptimSpec::adam(0.1)
-        },
-        "weight_decay",
-    );
+    let adam = OptimSpec::adam(0.1);
+    for (bad, field) in [
+        (
+            OptimSpec {
+                clip_norm: Some(0.0),
+                ..adam
+            },
+            "clip_norm",
+        ),
+        (
+            OptimSpec {
+                clip_norm: Some(f64::NAN),
+                ..adam
+            },
+            "clip_norm",
+        ),
+        (
+            OptimSpec {
+                clip_value: Some(-1.0),
+                ..adam
+            },
+            "clip_value",
+        ),
+        (
+            OptimSpec {
+                weight_decay: -0.1,
+                ..adam
+            },
+            "weight_decay",
+        ),
+    ] {
+        rejects(bad, field);
+    }
     // The boundaries that are allowed.
     let params = one_tensor([1.0, 2.0]);
     for ok in [

@@ -2,20 +2,12 @@
 //! variational dropout (recurrent and whole-token too), tied weights, weight decay, warm-up,
 //! the mean loss and random windows resumes exactly; a bad tie is a located error.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run rnn-lab")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
+use cli::{run, stderr};
 
 fn setup(model: &str, training: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");

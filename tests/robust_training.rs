@@ -5,21 +5,20 @@
 //! Faults are injected through `RNN_LAB_FAULT` (see `src/train/fault.rs`) in child processes,
 //! or directly on a [`Trainer`] in this process.
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/tiny_run.rs"]
 mod tiny_run;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use cli::{bin, stderr};
 use rnn_lab::train::protocol::{Command as Cmd, Event};
-use rnn_lab::train::{checkpoint, rundir, worker, Blowup, RunEnd, RunOptions, Trainer};
-use tiny_run::{experiment, run_dir};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
-}
+use rnn_lab::train::{checkpoint, rundir, worker, Blowup, RunEnd};
+use tiny_run::{run_dir, trainer};
 
 fn run_with(args: &[&str], dir: &Path, fault: &str) -> Output {
     bin()
@@ -28,10 +27,6 @@ fn run_with(args: &[&str], dir: &Path, fault: &str) -> Output {
         .env("RNN_LAB_FAULT", fault)
         .output()
         .expect("run rnn-lab")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
 }
 
 /// A small corpus and experiment in a temporary folder; `training` is added to `[training]`.
@@ -62,13 +57,7 @@ fn metrics(dir: &Path) -> Vec<serde_json::Value> {
 #[test]
 fn a_loss_blow_up_is_caught_before_the_update_and_rolled_back() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let exp = experiment(dir.path(), "steps = 100\ncheckpoint_every = 0");
-    let opts = RunOptions {
-        out: Some(dir.path().join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
-    let mut t = Trainer::prepare(exp, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let mut t = trainer(dir.path(), "steps = 100\ncheckpoint_every = 0");
     for _ in 0..15 {
         t.train_step().expect("a sane step");
     }
@@ -108,13 +97,7 @@ fn a_loss_blow_up_is_caught_before_the_update_and_rolled_back() {
 #[test]
 fn the_loss_check_can_be_turned_off() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let exp = experiment(dir.path(), "steps = 100\ncheckpoint_every = 0\ndivergence_factor = 0");
-    let opts = RunOptions {
-        out: Some(dir.path().join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
-    let mut t = Trainer::prepare(exp, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let mut t = trainer(dir.path(), "steps = 100\ncheckpoint_every = 0\ndivergence_factor = 0");
     for _ in 0..15 {
         t.train_step().expect("a sane step");
     }
@@ -237,16 +220,10 @@ fn a_full_disk_keeps_the_previous_checkpoint_and_ends_the_headless_run_cleanly()
 #[test]
 fn a_failed_checkpoint_pauses_an_interactive_run_and_save_works_again_later() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let exp = experiment(
+    let t = trainer(
         dir.path(),
         "steps = 50\nlog_every = 1\ncheckpoint_every = 4\neval_every = 0\nsample_every = 0\nprobe_every = 0",
     );
-    let opts = RunOptions {
-        out: Some(dir.path().join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
-    let t = Trainer::prepare(exp, &opts).unwrap_or_else(|e| panic!("{e}"));
     let rd = t.run_dir.clone();
     // A folder where the checkpoint should go: the rename fails, as on a read-only folder.
     std::fs::create_dir(rd.join("latest.safetensors")).expect("mkdir");

@@ -2,25 +2,14 @@
 //! sweep end to end (points, table, skipped on a second run), Ctrl-C and resume from the
 //! checkpoint, the Slurm dry run, and sbatch missing or refusing.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    bin().args(args).current_dir(dir).output().expect("run rnn-lab")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
+use cli::{bin, run, stderr, stdout};
 
 /// A corpus, a tiny experiment `tiny.toml` and the sweep file `sw.toml` in a temporary folder.
 fn setup(sweep: &str) -> tempfile::TempDir {

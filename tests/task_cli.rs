@@ -3,24 +3,12 @@
 //! held-out fraction, a generated regression task; `train`, `eval`, `predict`, and `sample`
 //! refusing a model that is not a language model. Tiny models, few steps.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run rnn-lab")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
+use cli::{run, stderr, stdout};
 
 fn only_run_dir(out: &Path) -> PathBuf {
     let v: Vec<PathBuf> = std::fs::read_dir(out)

@@ -4,24 +4,13 @@
 //! `config.toml` too (a generated `[task]` section); a `task.json` that disagrees with the model is
 //! one line naming it, exit 2. Tiny models, few steps.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run rnn-lab")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
+use cli::{run, stderr, stdout};
 
 fn ok(o: Output) -> Output {
     assert!(o.status.success(), "{}", stderr(&o));

@@ -1,22 +1,13 @@
 //! End-to-end tests of the headless commands through the real binary: train, resume, sample,
 //! eval, probe, and the exit status and one-line messages of bad input.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use cli::{bin, run, stderr};
 use rnn_lab::headless::Progress;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rnn-lab"))
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    bin().args(args).current_dir(dir).output().expect("run rnn-lab")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
 
 /// A small corpus and experiment in a temporary folder.
 fn setup(extra: &str) -> tempfile::TempDir {

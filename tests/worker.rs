@@ -10,7 +10,7 @@ use std::time::Duration;
 use rnn_lab::train::checkpoint;
 use rnn_lab::train::protocol::{Command, Event, SampleRequest};
 use rnn_lab::train::{start, RunEnd, RunOptions, Worker};
-use tiny_run::{experiment, run_dir};
+use tiny_run::{experiment, options, run_dir};
 
 /// Periodic work off, a metrics line per step, and (practically) no end.
 const ENDLESS: &str =
@@ -18,11 +18,7 @@ const ENDLESS: &str =
 
 fn begin(dir: &std::path::Path, training: &str) -> Worker {
     let exp = experiment(dir, training);
-    let opts = RunOptions {
-        out: Some(dir.join("runs")),
-        threads: Some(1),
-        ..RunOptions::default()
-    };
+    let opts = options(dir);
     start(exp, opts).expect("start the trainer thread")
 }
 

@@ -76,24 +76,7 @@ fn plans(a: &SuiteArgs) -> Result<Vec<RunPlan>, CliError> {
 }
 
 fn waiting(p: &RunPlan) -> RunRow {
-    RunRow {
-        name: p.name(),
-        task: p.task.name.into(),
-        cell: p.cell.name().into(),
-        seed: p.seed,
-        state: RunState::Waiting,
-        step: 0,
-        steps: p.steps(),
-        solved: false,
-        solved_at: None,
-        error: None,
-        accuracy: None,
-        mse: None,
-        wall_s: 0.0,
-        run_dir: String::new(),
-        failure: None,
-        divergences: 0,
-    }
+    RunRow::waiting(p.name(), p.task.name.into(), p.cell.name().into(), p.seed, p.steps())
 }
 
 /// A run in progress.

@@ -48,6 +48,21 @@ impl Ctx<'_> {
         )
     }
 
+    /// `value` (or `default` when absent), refused when 0: "must be at least 1".
+    fn at_least_one<T: Copy + Default + PartialEq + Display>(
+        &self,
+        section: &str,
+        key: &str,
+        value: Option<T>,
+        default: T,
+    ) -> Result<T, ConfigError> {
+        let v = value.unwrap_or(default);
+        if v == T::default() {
+            return Err(self.bad(section, key, v, "must be at least 1"));
+        }
+        Ok(v)
+    }
+
     /// A key that makes no sense given another key's value.
     fn unused(&self, section: &str, key: &str, why: &str) -> ConfigError {
         self.at(
@@ -242,13 +257,6 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>, task: &TaskSection) -> Result<Da
     }
     // A language model trains on `files` (or `train`, the same list under the name tasks use);
     // `valid` replaces the held-out fraction, `test` is what `rnn-lab eval CKPT` scores.
-    let list = |key: &str, v: Option<Vec<String>>| -> Result<Vec<String>, ConfigError> {
-        let v = v.unwrap_or_default();
-        if let Some(f) = v.iter().find(|f| f.trim().is_empty()) {
-            return Err(cx.bad("data", key, format!("[.. {f:?} ..]"), "file names must not be empty"));
-        }
-        Ok(v)
-    };
     let (key, files) = match (d.files, d.train) {
         (Some(_), Some(_)) => {
             return Err(cx.unused(
@@ -270,7 +278,7 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>, task: &TaskSection) -> Result<Da
     if files.is_empty() {
         return Err(cx.bad("data", key, "[]", "list at least one file or glob pattern"));
     }
-    let files = list(key, Some(files))?;
+    let files = file_list(cx, key, Some(files))?;
     if d.valid.as_ref().is_some_and(Vec::is_empty) {
         return Err(cx.bad(
             "data",
@@ -279,8 +287,8 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>, task: &TaskSection) -> Result<Da
             "list at least one file, or remove `valid` to hold out val_fraction",
         ));
     }
-    let valid = list("valid", d.valid)?;
-    let test = list("test", d.test)?;
+    let valid = file_list(cx, "valid", d.valid)?;
+    let test = file_list(cx, "test", d.test)?;
     if !valid.is_empty() && d.val_fraction.is_some() {
         return Err(cx.unused(
             "data",
@@ -297,14 +305,7 @@ fn check_data(cx: &Ctx<'_>, d: Option<RawData>, task: &TaskSection) -> Result<Da
             "must be between 0 and 1 (exclusive), e.g. 0.05 for 5% validation data",
         ));
     }
-    let min_count = d.min_count.unwrap_or(1);
-    if min_count == 0 {
-        return Err(cx.bad("data", "min_count", 0, "must be at least 1 (1 keeps every token)"));
-    }
-    let max_vocab = d.max_vocab.unwrap_or(0);
-    if max_vocab == 1 || max_vocab == 2 {
-        return Err(cx.bad("data", "max_vocab", max_vocab, "must be 0 (no limit) or at least 3"));
-    }
+    let (min_count, max_vocab) = vocab_limits(cx, d.min_count, d.max_vocab)?;
     let level = d.level.unwrap_or(Level::Char);
     if d.split_punctuation.is_some() && level != Level::Word {
         return Err(cx.unused("data", "split_punctuation", "only applies to level = \"word\""));
@@ -357,13 +358,6 @@ fn check_task_data(cx: &Ctx<'_>, d: RawData, task: &TaskSection) -> Result<DataS
             "does not apply to column files: each line's token is one token",
         ));
     }
-    let list = |key: &str, v: Option<Vec<String>>| -> Result<Vec<String>, ConfigError> {
-        let v = v.unwrap_or_default();
-        if let Some(f) = v.iter().find(|f| f.trim().is_empty()) {
-            return Err(cx.bad("data", key, format!("[.. {f:?} ..]"), "file names must not be empty"));
-        }
-        Ok(v)
-    };
     let Some(train) = d.train.clone() else {
         return Err(cx.at(
             cx.spans.sections.get("data").map_or(0, |s| s.start),
@@ -373,9 +367,9 @@ fn check_task_data(cx: &Ctx<'_>, d: RawData, task: &TaskSection) -> Result<DataS
     if train.is_empty() {
         return Err(cx.bad("data", "train", "[]", "list at least one file or glob pattern"));
     }
-    let train = list("train", Some(train))?;
-    let valid = list("valid", d.valid)?;
-    let test = list("test", d.test)?;
+    let train = file_list(cx, "train", Some(train))?;
+    let valid = file_list(cx, "valid", d.valid)?;
+    let test = file_list(cx, "test", d.test)?;
     let val_fraction = d.val_fraction.unwrap_or(0.05);
     if !(val_fraction > 0.0 && val_fraction < 1.0) {
         return Err(cx.bad(
@@ -392,14 +386,7 @@ fn check_task_data(cx: &Ctx<'_>, d: RawData, task: &TaskSection) -> Result<DataS
             "does not apply when `valid` files are given (nothing is held out of `train`)",
         ));
     }
-    let min_count = d.min_count.unwrap_or(1);
-    if min_count == 0 {
-        return Err(cx.bad("data", "min_count", 0, "must be at least 1 (1 keeps every token)"));
-    }
-    let max_vocab = d.max_vocab.unwrap_or(0);
-    if max_vocab == 1 || max_vocab == 2 {
-        return Err(cx.bad("data", "max_vocab", max_vocab, "must be 0 (no limit) or at least 3"));
-    }
+    let (min_count, max_vocab) = vocab_limits(cx, d.min_count, d.max_vocab)?;
     let level = if columns {
         Level::Word
     } else {
@@ -427,16 +414,38 @@ fn check_task_data(cx: &Ctx<'_>, d: RawData, task: &TaskSection) -> Result<DataS
     })
 }
 
+/// A `[data]` list of files or glob patterns (`files`, `train`, `valid`, `test`; absent = empty),
+/// refused if one name is empty.
+fn file_list(cx: &Ctx<'_>, key: &str, v: Option<Vec<String>>) -> Result<Vec<String>, ConfigError> {
+    let v = v.unwrap_or_default();
+    if let Some(f) = v.iter().find(|f| f.trim().is_empty()) {
+        return Err(cx.bad("data", key, format!("[.. {f:?} ..]"), "file names must not be empty"));
+    }
+    Ok(v)
+}
+
+/// `[data] min_count` (default 1, at least 1) and `max_vocab` (default 0 = no limit, else at
+/// least 3), the same for language models and tasks.
+fn vocab_limits(
+    cx: &Ctx<'_>,
+    min_count: Option<usize>,
+    max_vocab: Option<usize>,
+) -> Result<(usize, usize), ConfigError> {
+    let min_count = min_count.unwrap_or(1);
+    if min_count == 0 {
+        return Err(cx.bad("data", "min_count", 0, "must be at least 1 (1 keeps every token)"));
+    }
+    let max_vocab = max_vocab.unwrap_or(0);
+    if max_vocab == 1 || max_vocab == 2 {
+        return Err(cx.bad("data", "max_vocab", max_vocab, "must be 0 (no limit) or at least 3"));
+    }
+    Ok((min_count, max_vocab))
+}
+
 fn check_model(cx: &Ctx<'_>, m: RawModel, task: &TaskSection) -> Result<ModelSection, ConfigError> {
     // [model]
-    let hidden = m.hidden.unwrap_or(128);
-    if hidden == 0 {
-        return Err(cx.bad("model", "hidden", 0, "must be at least 1"));
-    }
-    let layers = m.layers.unwrap_or(1);
-    if layers == 0 {
-        return Err(cx.bad("model", "layers", 0, "must be at least 1"));
-    }
+    let hidden = cx.at_least_one("model", "hidden", m.hidden, 128)?;
+    let layers = cx.at_least_one("model", "layers", m.layers, 1)?;
     let bidirectional = m.bidirectional.unwrap_or(false);
     if bidirectional && task.is_language_model() {
         // A language model generates left to right: it cannot read the future.
@@ -732,10 +741,7 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
     let schedule = match sched {
         ScheduleName::Constant => Schedule::Constant,
         ScheduleName::Step => {
-            let every = t.step_every.unwrap_or(1000);
-            if every == 0 {
-                return Err(cx.bad("training", "step_every", 0, "must be at least 1"));
-            }
+            let every = cx.at_least_one("training", "step_every", t.step_every, 1000)?;
             let gamma = t.step_gamma.unwrap_or(0.5);
             if !(gamma > 0.0 && gamma <= 1.0) {
                 return Err(cx.bad("training", "step_gamma", gamma, "must be in (0, 1], e.g. 0.5"));
@@ -743,10 +749,7 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
             Schedule::Step { every, gamma }
         }
         ScheduleName::EpochStep => {
-            let after = t.decay_after_epochs.unwrap_or(1);
-            if after == 0 {
-                return Err(cx.bad("training", "decay_after_epochs", 0, "must be at least 1"));
-            }
+            let after = cx.at_least_one("training", "decay_after_epochs", t.decay_after_epochs, 1)?;
             let gamma = t.step_gamma.unwrap_or(0.5);
             if !(gamma > 0.0 && gamma <= 1.0) {
                 return Err(cx.bad("training", "step_gamma", gamma, "must be in (0, 1], e.g. 0.5"));
@@ -797,14 +800,8 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
         },
         warmup: t.warmup_steps.unwrap_or(0),
     };
-    let batch_size = t.batch_size.unwrap_or(32);
-    if batch_size == 0 {
-        return Err(cx.bad("training", "batch_size", 0, "must be at least 1"));
-    }
-    let seq_len = t.seq_len.unwrap_or(64);
-    if seq_len == 0 {
-        return Err(cx.bad("training", "seq_len", 0, "must be at least 1"));
-    }
+    let batch_size = cx.at_least_one("training", "batch_size", t.batch_size, 32)?;
+    let seq_len = cx.at_least_one("training", "seq_len", t.seq_len, 64)?;
     let Some(log_every) = NonZeroU64::new(t.log_every.unwrap_or(10)) else {
         return Err(cx.bad("training", "log_every", 0, "must be at least 1"));
     };
@@ -817,10 +814,7 @@ fn check_training(cx: &Ctx<'_>, t: RawTraining) -> Result<TrainingSection, Confi
             "must be above 1 (e.g. 10), or 0 to turn the loss blow-up check off",
         ));
     }
-    let divergence_window = t.divergence_window.unwrap_or(100);
-    if divergence_window == 0 {
-        return Err(cx.bad("training", "divergence_window", 0, "must be at least 1"));
-    }
+    let divergence_window = cx.at_least_one("training", "divergence_window", t.divergence_window, 100)?;
     let training = TrainingSection {
         optim,
         batch_size,
@@ -854,10 +848,7 @@ fn check_sampling(cx: &Ctx<'_>, s: RawSampling) -> Result<SamplingSection, Confi
             "must be ≥ 0 (0 = greedy), e.g. 0.8",
         ));
     }
-    let length = s.length.unwrap_or(200);
-    if length == 0 {
-        return Err(cx.bad("sampling", "length", 0, "must be at least 1"));
-    }
+    let length = cx.at_least_one("sampling", "length", s.length, 200)?;
     let sampling = SamplingSection {
         temperature,
         top_k: s.top_k.unwrap_or(0),

@@ -118,8 +118,9 @@ fn has_wildcard(p: &str) -> bool {
     p.contains(['*', '?', '['])
 }
 
-/// `p` made absolute and with `.`/`..` folded, for messages (the file need not exist).
-fn absolute(p: &Path) -> PathBuf {
+/// `p` made absolute (against the current folder) and with `.`/`..` folded, for messages and
+/// for paths written into sweep points (the file need not exist).
+pub fn absolute(p: &Path) -> PathBuf {
     let p = if p.is_absolute() {
         p.to_path_buf()
     } else {

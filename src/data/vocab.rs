@@ -270,6 +270,11 @@ impl Vocab {
             tokens.push(EOS.to_string());
         }
         tokens.extend(kept);
+        Vocab::indexed(level, lowercase, tokens, unk, eos)
+    }
+
+    /// The vocabulary of `tokens` (ids in order) with its specials at `unk` and `eos`, indexed.
+    fn indexed(level: Level, lowercase: bool, tokens: Vec<String>, unk: Option<u32>, eos: Option<u32>) -> Vocab {
         let mut v = Vocab {
             level,
             lowercase,
@@ -289,18 +294,7 @@ impl Vocab {
     pub fn from_tokens(level: Level, lowercase: bool, tokens: Vec<String>) -> Vocab {
         let unk = tokens.iter().position(|t| t == UNK).map(|i| i as u32);
         let eos = tokens.iter().position(|t| t == EOS).map(|i| i as u32);
-        let mut v = Vocab {
-            level,
-            lowercase,
-            split_punctuation: true,
-            tokens,
-            unk,
-            eos,
-            index: HashMap::default(),
-            ascii: Vec::new(),
-        };
-        v.reindex();
-        v
+        Vocab::indexed(level, lowercase, tokens, unk, eos)
     }
 
     /// The same vocabulary with word-level punctuation splitting on or off.

@@ -3,7 +3,7 @@
 //! file (the base with `[set]` and the point's values applied) and checked by the experiment
 //! checker, errors reported at the sweep file's line.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use super::spec::{Domain, SweepSpec};
 use super::SweepError;
 use crate::config::{self, overrides, ConfigError};
+use crate::data::files::absolute;
 
 /// One point of a sweep.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,22 +130,6 @@ pub fn show(v: &toml::Value) -> String {
         toml::Value::Float(f) => format!("{f}"),
         other => other.to_string(),
     }
-}
-
-/// `p` absolute, with `.` and `..` folded (the file need not exist).
-fn absolute(p: &Path) -> PathBuf {
-    let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Data paths of `value` (a `[data] files` list) made absolute against `folder`, so that the

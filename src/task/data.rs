@@ -187,6 +187,19 @@ fn read_all(files: &[PathBuf]) -> Result<Vec<(String, String)>, TaskError> {
         .collect()
 }
 
+/// `train` split into training and held-out validation items (a `val_fraction` of them, by
+/// `rng`); `None` when there are fewer than two.
+fn split_off_valid<T: Clone>(train: &[T], val_fraction: f64, rng: &mut impl rand::Rng) -> Option<(Vec<T>, Vec<T>)> {
+    if train.len() < 2 {
+        return None;
+    }
+    let (tr, va) = held_out(train.len(), val_fraction, rng);
+    Some((
+        tr.iter().map(|&i| train[i].clone()).collect(),
+        va.iter().map(|&i| train[i].clone()).collect(),
+    ))
+}
+
 /// Load a file-based task.
 ///
 /// # Errors
@@ -213,12 +226,8 @@ pub fn load_files(files: &SplitFiles, opts: &LoadOptions) -> Result<TaskData, Ta
             let mut valid = parse_columns(&valid_text, &spec)?;
             let test = parse_columns(&test_text, &spec)?;
             if files.valid.is_empty() {
-                if train.len() < 2 {
-                    return Err(too_small(train.len()));
-                }
-                let (tr, va) = held_out(train.len(), opts.val_fraction, &mut split_rng());
-                valid = va.iter().map(|&i| train[i].clone()).collect();
-                train = tr.iter().map(|&i| train[i].clone()).collect();
+                (train, valid) = split_off_valid(&train, opts.val_fraction, &mut split_rng())
+                    .ok_or_else(|| too_small(train.len()))?;
             }
             let vocab = tagging_vocab(&train, &opts.vocab);
             let tags = LabelSet::by_count(
@@ -259,12 +268,8 @@ pub fn load_files(files: &SplitFiles, opts: &LoadOptions) -> Result<TaskData, Ta
             let mut valid = parse_examples(&valid_text, &stems[1], opts)?;
             let test = parse_examples(&test_text, &stems[2], opts)?;
             if files.valid.is_empty() {
-                if train.len() < 2 {
-                    return Err(too_small(train.len()));
-                }
-                let (tr, va) = held_out(train.len(), opts.val_fraction, &mut split_rng());
-                valid = va.iter().map(|&i| train[i].clone()).collect();
-                train = tr.iter().map(|&i| train[i].clone()).collect();
+                (train, valid) = split_off_valid(&train, opts.val_fraction, &mut split_rng())
+                    .ok_or_else(|| too_small(train.len()))?;
             }
             let vocab = text_vocab(&train, &opts.vocab);
             let labels = if opts.kind == TaskKind::Regression {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use super::rundir::expand_latest;
 use crate::config::{key_location, Experiment};
 use crate::data::Vocab;
+use crate::fmt_num::thousands;
 use crate::nn::{Model, Scalar};
 use crate::w2v::formats;
 use crate::w2v::vectors::Embeddings;
@@ -35,24 +36,11 @@ impl fmt::Display for Coverage {
         write!(
             f,
             "embedding_init: {} of {} tokens ({pct:.1} %) from {}",
-            thousands(self.found),
-            thousands(self.total),
+            thousands(self.found as u64),
+            thousands(self.total as u64),
             self.file
         )
     }
-}
-
-/// `9812` → `9,812`.
-fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The vectors file of `exp`, resolved against the experiment file's folder.
@@ -150,8 +138,5 @@ mod tests {
             c.to_string(),
             "embedding_init: 9,812 of 10,000 tokens (98.1 %) from vectors.txt"
         );
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(0), "0");
     }
 }

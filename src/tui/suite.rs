@@ -190,27 +190,15 @@ fn running_row(dir: &Path, name: &str) -> Option<RunRow> {
         .as_ref()
         .and_then(|d| crate::config::load(&d.join("config.toml")).ok())
         .map_or(0, |e| e.training.steps);
+    let state = if run_dir.is_some() {
+        RunState::Running
+    } else {
+        RunState::Waiting
+    };
     Some(RunRow {
-        name: name.to_string(),
-        task: task.to_string(),
-        cell: cell.to_string(),
-        seed,
-        state: if run_dir.is_some() {
-            RunState::Running
-        } else {
-            RunState::Waiting
-        },
-        step: 0,
-        steps,
-        solved: false,
-        solved_at: None,
-        error: None,
-        accuracy: None,
-        mse: None,
-        wall_s: 0.0,
+        state,
         run_dir: run_dir.map(|d| d.display().to_string()).unwrap_or_default(),
-        failure: None,
-        divergences: 0,
+        ..RunRow::waiting(name.to_string(), task.to_string(), cell.to_string(), seed, steps)
     })
 }
 

@@ -24,19 +24,6 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-/// 1234 → "1,234"; 12345678 → "12,345,678".
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// 950 → "950", 12_300 → "12.3k", 4_500_000 → "4.5M".
 pub fn compact(x: f64) -> String {
     if !x.is_finite() {
@@ -111,8 +98,6 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(12), "12");
         assert_eq!(compact(12_300.0), "12.3k");
         assert_eq!(duration(185.0), "3m05s");
         assert_eq!(duration(3720.0), "1h02m");

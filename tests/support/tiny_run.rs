@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rnn_lab::config::{parse_str, Experiment};
 use rnn_lab::train::protocol::Event;
+use rnn_lab::train::{RunOptions, Trainer};
 
 /// A small corpus and experiment: char LSTM with H = 8 on a repeated sentence; `training` lines
 /// are added to `[training]`.
@@ -18,6 +19,20 @@ pub fn experiment(dir: &Path, training: &str) -> Experiment {
          [sampling]\nlength = 12\n"
     );
     parse_str(&toml, &dir.join("tiny.toml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Options for a run written to `dir/runs`, on one thread.
+pub fn options(dir: &Path) -> RunOptions {
+    RunOptions {
+        out: Some(dir.join("runs")),
+        threads: Some(1),
+        ..RunOptions::default()
+    }
+}
+
+/// The [`experiment`] with `training`, prepared to run with [`options`].
+pub fn trainer(dir: &Path, training: &str) -> Trainer {
+    Trainer::prepare(experiment(dir, training), &options(dir)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The one run directory under `out`.

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::fmt_num::thousands;
+
 /// Where a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,12 +71,30 @@ fn pct(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
 }
 
-/// `12,800`.
-fn thousands(n: u64) -> String {
-    crate::tui::widgets::thousands(n)
-}
-
 impl RunRow {
+    /// The row of a run that has not started: its name, task, cell, seed and step budget,
+    /// nothing done yet.
+    pub fn waiting(name: String, task: String, cell: String, seed: u64, steps: u64) -> RunRow {
+        RunRow {
+            name,
+            task,
+            cell,
+            seed,
+            state: RunState::Waiting,
+            step: 0,
+            steps,
+            solved: false,
+            solved_at: None,
+            error: None,
+            accuracy: None,
+            mse: None,
+            wall_s: 0.0,
+            run_dir: String::new(),
+            failure: None,
+            divergences: 0,
+        }
+    }
+
     fn cells(&self) -> [String; 8] {
         let solved = match (self.state, self.solved) {
             (RunState::Failed, _) => "failed".to_string(),

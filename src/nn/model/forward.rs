@@ -58,7 +58,7 @@ impl<F: Scalar> Model<F> {
     /// Run the recurrent layers over `inputs` (`[T·B]` tokens, time-major), starting from the
     /// workspace's carried state, filling every cache. `mask` may be empty (all real).
     pub fn forward_layers(&self, inputs: &[u32], steps: usize, b: usize, mask: &[u8], ws: &mut Workspace<F>) {
-        with_simd(|| self.forward_layers_body(inputs, &[], steps, b, mask, ws));
+        self.forward_layers_with(inputs, &[], steps, b, mask, ws);
     }
 
     /// [`Self::forward_layers`] with real-valued inputs: `features` is `[T·B, V]` (see

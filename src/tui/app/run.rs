@@ -327,6 +327,14 @@ pub(super) fn inspected(app: &mut App, i: Inspection) {
 /// training figures are NaN, so only the validation side is taken.
 fn checked(app: &mut App, m: Metrics) {
     let run = &mut app.run;
+    record_validation(run, &m);
+    run.checked = Some(m);
+}
+
+/// The validation side of `m`, as a trainer's step and an inspector's evaluation both record
+/// it: the loss joins the validation history and the last and best figures, and task figures
+/// replace the last ones. Returns the validation loss, if `m` has one.
+fn record_validation(run: &mut RunState, m: &Metrics) -> Option<f64> {
     if let Some(v) = m.val_loss {
         run.val.push(Point {
             step: m.step,
@@ -341,7 +349,7 @@ fn checked(app: &mut App, m: Metrics) {
     if m.task.is_some() {
         run.last_task.clone_from(&m.task);
     }
-    run.checked = Some(m);
+    m.val_loss
 }
 
 /// The message that answers `v`: the validation figures at that step.
@@ -380,20 +388,8 @@ fn step(app: &mut App, m: Metrics) {
         time_s: m.time_s,
         value: m.train_loss,
     });
-    if let Some(v) = m.val_loss {
-        run.val.push(Point {
-            step: m.step,
-            time_s: m.time_s,
-            value: v,
-        });
-        run.last_val = Some(v);
+    if let Some(v) = record_validation(run, &m) {
         run.gap = (v.is_finite() && m.train_loss.is_finite()).then_some(v - m.train_loss);
-        if v.is_finite() && run.best_val.is_none_or(|b| v < b) {
-            run.best_val = Some(v);
-        }
-    }
-    if m.task.is_some() {
-        run.last_task.clone_from(&m.task);
     }
     run.last = Some(m);
 }

@@ -9,7 +9,8 @@ use ratatui::widgets::{Block, Paragraph, Row, StatefulWidget, Table, TableState,
 use crate::config::Experiment;
 use crate::tui::app::App;
 
-use super::{ellipsize, thousands};
+use super::ellipsize;
+use crate::fmt_num::thousands;
 
 /// "2×128", "1×64 emb 32", "bi 2×128".
 pub fn size_text(e: &Experiment) -> String {

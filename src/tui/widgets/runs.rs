@@ -14,7 +14,7 @@ use crate::tui::sweeps::SweepEntry;
 use crate::tui::theme::Theme;
 
 use super::loss_chart::{LossChart, Series, SeriesKind};
-use super::thousands;
+use crate::fmt_num::thousands;
 
 /// The runs screen.
 pub struct Runs<'a> {

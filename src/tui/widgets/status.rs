@@ -9,7 +9,8 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::tui::app::{App, Phase};
 
-use super::{compact, duration, sig3, thousands};
+use super::{compact, duration, sig3};
+use crate::fmt_num::thousands;
 
 /// The status line of the training screen (wraps onto a second line when narrow).
 pub struct Status<'a> {

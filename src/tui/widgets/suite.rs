@@ -13,8 +13,9 @@ use crate::tui::app::{App, ChartSettings};
 use crate::tui::suite::SuiteRun;
 use crate::tui::theme::Theme;
 
+use super::duration;
 use super::loss_chart::{LossChart, Series, SeriesKind};
-use super::{duration, thousands};
+use crate::fmt_num::thousands;
 
 /// The suite screen.
 pub struct Suite<'a> {
