@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """rnn-lab's word2vec against gensim's, side by side on this machine.
 
-    /tmp/torchenv/bin/python bench/w2v_vs_gensim.py [--seeds 3] [--quick] [--only NAME]
+    /tmp/torchenv/bin/python bench/w2v_vs_gensim.py [--corpus ptb|tang|all] [--seeds N]
+        [--first-seed S] [--quick] [--only NAME] [--json RESULTS.json]
 
 For each configuration and seed, trains gensim's Word2Vec and `rnn-lab w2v train` with the same
 settings (dimension, window, negatives, sample, min_count, epochs, learning rate from `lr` down
@@ -11,9 +12,17 @@ training, vocabulary building excluded on both sides; median over seeds), and th
 both sets of vectors measured by the *same* evaluator, `rnn-lab w2v eval` (case-insensitive,
 as gensim's `evaluate_word_analogies` and `evaluate_word_pairs` with restrict_vocab 300000, and
 60x faster): analogy top-1 accuracy with its coverage, and Spearman rho on WordSim-353,
-SimLex-999 and MEN (mean +- standard deviation over seeds). For the first seed it also scores
-both tools' vectors with gensim's evaluator and checks the numbers agree to 1e-6, and it prints
-the nearest neighbours of 月, 山 and 春 from the Chinese character vectors.
+SimLex-999 and MEN (mean +- standard deviation over seeds), then for every metric the mean
+difference rnn-lab - gensim with Welch's t test and an exact two-sided permutation test over the
+seeds (are the two tools' scores drawn from the same distribution?). For the first seed it also
+scores both tools' vectors with gensim's evaluator and checks the numbers agree to 1e-6.
+
+`--corpus tang` trains skip-gram over the characters of the Tang poems (each non-space
+character a token; experiments/word2vec/tang_chars.toml's settings, which are the same as
+PTB's). There is no human-judged set for it, so quality is the overlap of the top-10 cosine
+neighbours of the watched characters 月 山 春 水 花 酒 雪 夜 秋 between rnn-lab's and gensim's
+vectors of the same seed, against the same overlap between gensim seed s and gensim seed s+1
+(and rnn-lab's seeds between themselves): the noise floor of training itself.
 
 Quality and speed can be had in separate sittings: W2V_BENCH_LOCK="" nice -n 15 ... for scores
 on a shared machine (the words/s column is then meaningless), and under the lock for timings.
@@ -56,6 +65,8 @@ CONFIGS = [
     ("PTB CBOW NS", os.path.join(DATA, "ptb", "ptb.train.txt"), "word", 0),
     ("Tang chars skip-gram NS", os.path.join(DATA, "chinese", "tang_regular.txt"), "char", 1),
 ]
+WATCH = ["月", "山", "春", "水", "花", "酒", "雪", "夜", "秋"]
+METRICS = ["analogy", "WS-353", "SimLex-999", "MEN"]
 COMMON = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5, threads=2)
 PAIRS = [("WS-353", "EN-WS-353-ALL.txt"), ("SimLex-999", "EN-SIMLEX-999.txt"), ("MEN", "EN-MEN-TR-3k.txt")]
 
@@ -155,12 +166,50 @@ def mean_sd(xs):
     return f"{statistics.mean(xs):.3f} ± {sd:.3f}"
 
 
+def welch_p(a, b):
+    """Two-sided p of Welch's t test (unequal variances)."""
+    from scipy.stats import ttest_ind
+    return float(ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def permutation_p(a, b, resamples=200_000, seed=0):
+    """Two-sided p of a permutation test on the difference of means: exact (every split of the
+    pooled scores into groups of len(a) and len(b)) when there are at most `resamples` splits."""
+    import itertools
+    import math
+    pooled = np.array(list(a) + list(b), dtype=float)
+    n, k = len(pooled), len(a)
+    observed = abs(np.mean(a) - np.mean(b))
+    total = pooled.sum()
+    if math.comb(n, k) <= resamples:
+        idx = np.array(list(itertools.combinations(range(n), k)))
+    else:
+        rng = np.random.default_rng(seed)
+        idx = np.array([rng.permutation(n)[:k] for _ in range(resamples)])
+    sa = pooled[idx].sum(axis=1)
+    diffs = np.abs(sa / k - (total - sa) / (n - k))
+    return float(np.mean(diffs >= observed - 1e-12))
+
+
+def top_neighbours(wv, chars, n=10):
+    return {c: [w for w, _ in wv.most_similar(c, topn=n)] for c in chars if c in wv.key_to_index}
+
+
+def overlap(a, b):
+    """Mean over the watched characters of |top10(a) ∩ top10(b)| / 10."""
+    common = [c for c in a if c in b]
+    return statistics.mean(len(set(a[c]) & set(b[c])) / len(a[c]) for c in common)
+
+
 def main():
     logging.disable(logging.WARNING)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=3, help="how many seeds")
+    ap.add_argument("--first-seed", type=int, default=1, help="seeds first..first+N-1 (default 1)")
+    ap.add_argument("--corpus", choices=["ptb", "tang", "all"], default="ptb")
     ap.add_argument("--quick", action="store_true", help="first configuration only, 1 seed")
-    ap.add_argument("--only", help="configurations whose name contains this (e.g. CBOW, Tang)")
+    ap.add_argument("--only", help="configurations whose name contains this (e.g. CBOW, skip-gram)")
+    ap.add_argument("--json", help="also write every run's figures here (rewritten after each training)")
     ap.add_argument("--train-gensim", nargs=5, metavar=("CORPUS", "LEVEL", "SG", "SEED", "OUT"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.train_gensim:
@@ -168,14 +217,16 @@ def main():
         return train_gensim(path, level, int(sg), int(seed), out)
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} missing: run `cargo build --release` first")
-    configs = CONFIGS[:1] if a.quick else CONFIGS
+    configs = [c for c in CONFIGS if a.corpus == "all" or (c[2] == "char") == (a.corpus == "tang")]
+    configs = configs[:1] if a.quick else configs
     if a.only:
         configs = [c for c in configs if a.only.lower() in c[0].lower()]
-    seeds = [1] if a.quick else list(range(1, a.seeds + 1))
+    seeds = [a.first_seed] if a.quick else list(range(a.first_seed, a.first_seed + a.seeds))
     tmp = tempfile.mkdtemp(prefix="w2v-bench-")
-    rows, neighbours, agree = [], {}, []
+    rows, neighbours, agree, raw, checked = [], {}, [], [], False
     for name, path, level, sg in configs:
         res = {"gensim": [], "rnn-lab": []}
+        neighbours = {"gensim": [], "rnn-lab": []}
         for seed in seeds:
             order = ["gensim", "rnn-lab"] if seed % 2 else ["rnn-lab", "gensim"]
             for who in order:
@@ -188,13 +239,19 @@ def main():
                 q = ours_eval(vec_file) if level == "word" else {}
                 if level == "word" and seed == seeds[0]:
                     g = quality(wv)  # gensim's own evaluator, once per tool and configuration
-                    agree.append(all(abs(g[k] - q[k]) < 1e-6 for k in q))
-                if level == "char" and seed == seeds[0]:
-                    neighbours[who] = {
-                        c: [w for w, _ in wv.most_similar(c, topn=8)] for c in ["月", "山", "春"]
-                    }
+                    agree += [f"{name} {who} {k}: ours {q[k]:.8f}, gensim's {g[k]:.8f}"
+                              for k in q if abs(g[k] - q[k]) >= 1e-6]
+                    checked = True
+                if level == "char":
+                    neighbours[who].append(top_neighbours(wv, WATCH))
                 res[who].append((wps, q, losses))
+                raw.append({"config": name, "tool": who, "seed": seed, "words_per_s": wps, "quality": q,
+                            "epoch_losses": losses, "neighbours": neighbours[who][-1] if level == "char" else None})
+                if a.json:
+                    with open(a.json, "w", encoding="utf-8") as f:
+                        json.dump(raw, f, ensure_ascii=False, indent=1)
                 print(f"# {name} seed {seed} {who}: {wps:,.0f} words/s {json.dumps(q)}", file=sys.stderr)
+        res["neighbours"] = neighbours
         rows.append((name, res))
 
     sys.stderr.flush()
@@ -208,7 +265,7 @@ def main():
     print("| configuration | tool | " + " | ".join(cols) + " |")
     print("|---|---|" + "---|" * len(cols))
     for name, res in rows:
-        med = {who: statistics.median(r[0] for r in res[who]) for who in res}
+        med = {who: statistics.median(r[0] for r in res[who]) for who in ["gensim", "rnn-lab"]}
         for who in ["gensim", "rnn-lab"]:
             rs = res[who]
             wps = f"{med[who]:,.0f}"
@@ -224,16 +281,49 @@ def main():
                 cells += ["–"] * (1 + len(PAIRS))
             cells.append(mean_sd([r[2][-1] for r in rs]) if rs[0][2] else "not computed")
             print(f"| {name} | {who} | " + " | ".join(cells) + " |")
-    if agree:
-        print(f"\n`rnn-lab w2v eval` and gensim's evaluator give the same numbers (to 1e-6) on both tools' vectors: "
-              f"{'yes' if all(agree) else 'NO'}.")
-    if neighbours:
-        print("\nNearest neighbours (cosine, seed 1) in the Tang character vectors:\n")
-        print("| character | gensim | rnn-lab |")
+    if len(seeds) > 1 and any(res["gensim"][0][1] for _, res in rows):
+        print(f"\nrnn-lab − gensim over seeds {seeds[0]}–{seeds[-1]}: mean difference, Welch's t test p, "
+              "exact permutation test p (two-sided):\n")
+        print("| configuration | " + " | ".join(METRICS) + " |")
+        print("|---|" + "---|" * len(METRICS))
+        for name, res in rows:
+            if not res["gensim"][0][1]:
+                continue
+            cells = []
+            for m in METRICS:
+                g = [r[1][m] for r in res["gensim"]]
+                o = [r[1][m] for r in res["rnn-lab"]]
+                cells.append(f"{statistics.mean(o) - statistics.mean(g):+.4f} "
+                             f"(t p = {welch_p(o, g):.2f}, perm. p = {permutation_p(o, g):.2f})")
+            print(f"| {name} | " + " | ".join(cells) + " |")
+    if checked:
+        print(f"\n`rnn-lab w2v eval` and gensim's evaluator give the same numbers (to 1e-6) on both tools' vectors "
+              f"(first seed): {'yes' if not agree else 'NO: ' + '; '.join(agree)}.")
+    for name, res in rows:
+        nb = res["neighbours"]
+        if not nb["gensim"]:
+            continue
+        cross = [overlap(o, g) for o, g in zip(nb["rnn-lab"], nb["gensim"])]
+        floor_g = [overlap(x, y) for x, y in zip(nb["gensim"], nb["gensim"][1:])]
+        floor_o = [overlap(x, y) for x, y in zip(nb["rnn-lab"], nb["rnn-lab"][1:])]
+        print(f"\n{name}: overlap of the top-10 cosine neighbours of {' '.join(WATCH)} (mean over the "
+              "characters, then mean ± sd over pairs of runs):\n")
+        print("| pair of vector sets | pairs | top-10 overlap |")
         print("|---|---|---|")
-        for c in ["月", "山", "春"]:
-            print(f"| {c} | {' '.join(neighbours['gensim'][c])} | {' '.join(neighbours['rnn-lab'][c])} |")
-
+        print(f"| rnn-lab seed s vs gensim seed s | {len(cross)} | {mean_sd(cross)} |")
+        if floor_g:
+            print(f"| gensim seed s vs gensim seed s+1 (noise floor) | {len(floor_g)} | {mean_sd(floor_g)} |")
+            print(f"| rnn-lab seed s vs rnn-lab seed s+1 | {len(floor_o)} | {mean_sd(floor_o)} |")
+        print("\nPer character, rnn-lab vs gensim (same seed) and gensim vs gensim (next seed), mean over pairs:\n")
+        print("| character | rnn-lab vs gensim | gensim vs gensim | gensim seed 1 top 10 | rnn-lab seed 1 top 10 |")
+        print("|---|---|---|---|---|")
+        for c in WATCH:
+            if c not in nb["gensim"][0]:
+                continue
+            x = statistics.mean(len(set(o[c]) & set(g[c])) / 10 for o, g in zip(nb["rnn-lab"], nb["gensim"]))
+            y = (f"{statistics.mean(len(set(p[c]) & set(q[c])) / 10 for p, q in zip(nb['gensim'], nb['gensim'][1:])):.2f}"
+                 if floor_g else "–")
+            print(f"| {c} | {x:.2f} | {y} | {' '.join(nb['gensim'][0][c])} | {' '.join(nb['rnn-lab'][0][c])} |")
 
 if __name__ == "__main__":
     main()
