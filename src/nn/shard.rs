@@ -162,13 +162,7 @@ impl<F: Scalar> Sharded<F> {
         batch: &Batch,
         grads: &mut Params<F>,
     ) -> Result<LossStats, NnError> {
-        batch.check(model.spec.vocab, model.spec.outputs)?;
-        if self.batch != batch.batch {
-            self.batch = batch.batch;
-            self.cuts = self.cut(batch.batch);
-            self.reset_state();
-        }
-        let n = self.cuts.len();
+        let n = self.fit(model, batch)?;
         for (s, r) in self.shards.iter_mut().zip(&self.cuts) {
             s.ws.dropout = self.dropout.map(|(dropout, key)| DropoutPass {
                 dropout,
@@ -177,24 +171,7 @@ impl<F: Scalar> Sharded<F> {
             });
             s.ws.loss_norm = self.loss_norm;
         }
-        if n == 1 {
-            let s = &mut self.shards[0];
-            s.result = run_shard(model, batch, &mut s.ws, &mut s.grads);
-        } else {
-            let cuts = &self.cuts;
-            self.pool
-                .for_each_mut(&mut self.shards[..n], |k, s| {
-                    s.sub.copy_rows(batch, cuts[k].clone());
-                    s.result = run_shard(model, &s.sub, &mut s.ws, &mut s.grads);
-                })
-                .map_err(|_| shard_panic())?;
-        }
-        let mut total = LossStats::default();
-        for s in &self.shards[..n] {
-            let st = s.result.clone()?;
-            total.sum += st.sum;
-            total.count += st.count;
-        }
+        let mut total = self.run(batch, |b, s| run_shard(model, b, &mut s.ws, &mut s.grads))?;
         // Sum: ∂(Σ_k sum_k / B) = Σ_k (B_k / B) · ∂(sum_k / B_k);
         // Mean: ∂(Σ_k sum_k / N) = Σ_k (N_k / N) · ∂(sum_k / N_k).
         let weights: Vec<f64> = match self.loss_norm {
@@ -230,25 +207,50 @@ impl<F: Scalar> Sharded<F> {
     /// the whole batch, added in shard order: deterministic for a given thread count, and on one
     /// thread exactly `model.forward` on one workspace.
     pub fn forward(&mut self, model: &Model<F>, batch: &Batch) -> Result<LossStats, NnError> {
+        let n = self.fit(model, batch)?;
+        for s in &mut self.shards[..n] {
+            s.ws.dropout = None;
+        }
+        let mut total = self.run(batch, |b, s| model.forward(b, Score::All, &mut s.ws))?;
+        total.objective = match self.loss_norm {
+            LossNorm::Sum => total.sum / batch.batch as f64,
+            LossNorm::Mean => total.sum / total.count.max(1) as f64,
+        };
+        Ok(total)
+    }
+
+    /// Check `batch` and cut its rows into shards (a new batch size resets the carried state);
+    /// the number of shards used.
+    fn fit(&mut self, model: &Model<F>, batch: &Batch) -> Result<usize, NnError> {
         batch.check(model.spec.vocab, model.spec.outputs)?;
         if self.batch != batch.batch {
             self.batch = batch.batch;
             self.cuts = self.cut(batch.batch);
             self.reset_state();
         }
+        Ok(self.cuts.len())
+    }
+
+    /// Run `job` on every shard's rows of `batch` (one shard: the whole batch, no copy), one
+    /// shard per thread; the loss sums and counts added in shard order.
+    fn run(
+        &mut self,
+        batch: &Batch,
+        job: impl Fn(&Batch, &mut Shard<F>) -> Result<LossStats, NnError> + Sync,
+    ) -> Result<LossStats, NnError> {
         let n = self.cuts.len();
-        for s in &mut self.shards[..n] {
-            s.ws.dropout = None;
-        }
         if n == 1 {
             let s = &mut self.shards[0];
-            s.result = model.forward(batch, Score::All, &mut s.ws);
+            s.result = job(batch, s);
         } else {
             let cuts = &self.cuts;
             self.pool
                 .for_each_mut(&mut self.shards[..n], |k, s| {
-                    s.sub.copy_rows(batch, cuts[k].clone());
-                    s.result = model.forward(&s.sub, Score::All, &mut s.ws);
+                    let mut sub =
+                        std::mem::replace(&mut s.sub, Batch::dense(0, 0, Vec::new(), Targets::PerStep(Vec::new())));
+                    sub.copy_rows(batch, cuts[k].clone());
+                    s.result = job(&sub, s);
+                    s.sub = sub;
                 })
                 .map_err(|_| shard_panic())?;
         }
@@ -258,10 +260,6 @@ impl<F: Scalar> Sharded<F> {
             total.sum += st.sum;
             total.count += st.count;
         }
-        total.objective = match self.loss_norm {
-            LossNorm::Sum => total.sum / batch.batch as f64,
-            LossNorm::Mean => total.sum / total.count.max(1) as f64,
-        };
         Ok(total)
     }
 
