@@ -51,7 +51,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the JSON Schema of experiment files.
     Schema,
-    /// Print a checkpoint's hidden states, gates, entropy, top-5 and gradient norms on a text.
+    /// Print a checkpoint's hidden states, gates, entropy, top-5 and gradient norms on a text
+    /// (or, for a task model, on one of its validation sequences).
     Probe(ProbeArgs),
     /// Compare analytic gradients with finite differences (f64) on small random models.
     Gradcheck(GradcheckArgs),
@@ -298,9 +299,15 @@ pub struct ProbeArgs {
     /// Checkpoint: a .safetensors file, a run directory (its best.safetensors) or
     /// runs/NAME@latest (the newest run of experiment NAME).
     pub checkpoint: PathBuf,
-    /// Text to run the model on.
+    /// Text to run the model on (a language model needs it; a task model without it is probed
+    /// on a sequence of its validation data, see --sequence).
     #[arg(long)]
-    pub text: String,
+    pub text: Option<String>,
+    /// Task models without --text: which validation sequence to probe (0 = the first), read
+    /// from the experiment's data as the TUI's `p` does (a generated task such as the adding
+    /// problem draws its validation set from its seed).
+    #[arg(long, conflicts_with = "text")]
+    pub sequence: Option<usize>,
     /// One JSON document on stdout instead of a table.
     #[arg(long)]
     pub json: bool,

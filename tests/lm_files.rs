@@ -158,6 +158,8 @@ fn eval_scores_the_test_file_and_a_headless_run_reports_it() {
         .unwrap_or_else(|| panic!("no test line: {err}"));
     // 6 words + <eos>: 6 targets.
     assert!(line.contains("test.txt") && line.contains("6 tokens scored"), "{line}");
+    // Named by its canonical path, not through the run directory (runs/lm-…/../../test.txt).
+    assert!(!line.contains("/../") && !line.contains("runs/"), "{line}");
     let run_dir = fs::read_dir(dir.path().join("runs"))
         .unwrap()
         .next()

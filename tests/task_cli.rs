@@ -183,6 +183,32 @@ fn a_generated_regression_task_is_scored_on_fresh_sequences() {
     assert_eq!(e["kind"], "regression", "{e}");
     assert_eq!(e["sequences"], 100, "{e}");
     assert_eq!(e["solved"], false, "20 steps do not solve the adding problem: {e}");
+
+    // probe without --text: a real-valued task is probed on a validation sequence, each step's
+    // input shown as its (value, marker) pair; lengths are drawn from [T, T + T/10] = [10, 11].
+    let ck = ckpt.to_str().expect("utf-8");
+    let o = run(&["probe", ck, "--json"], p);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let first: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("probe json");
+    let tokens = first["tokens"].as_array().expect("tokens");
+    assert!((10..=11).contains(&tokens.len()), "{first}");
+    assert!(tokens.iter().all(|t| t.as_str().is_some_and(|s| s.contains(','))), "{first}");
+    // --sequence 0 is that same first sequence; another index is another sequence.
+    let o = run(&["probe", ck, "--sequence", "0", "--json"], p);
+    assert_eq!(stdout(&o), stdout(&run(&["probe", ck, "--json"], p)));
+    let o7 = run(&["probe", ck, "--sequence", "7", "--json"], p);
+    assert!(o7.status.success(), "{}", stderr(&o7));
+    assert_ne!(stdout(&o7), stdout(&o), "sequence 7 is not sequence 0");
+    // Past the end of the 50 validation sequences: one line naming the checkpoint, exit 2.
+    let o = run(&["probe", ck, "--sequence", "50"], p);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("latest.safetensors") && err.contains("has 50 sequence(s)"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // A text cannot give real values: exit 2, and the way to probe such a model.
+    let o = run(&["probe", ck, "--text", "1 2 3"], p);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("leave --text out"), "{}", stderr(&o));
 }
 
 #[test]

@@ -158,6 +158,10 @@ fn sample_eval_and_probe_work_on_a_checkpoint() {
     assert!(p.status.success(), "{}", stderr(&p));
     let pv: serde_json::Value = serde_json::from_slice(&p.stdout).expect("probe json");
     assert!(pv.to_string().contains("grad_norm"));
+    // A language model without --text: told to give one, exit 2.
+    let p = run(&["probe", ck], d.path());
+    assert_eq!(p.status.code(), Some(2), "{}", stderr(&p));
+    assert!(stderr(&p).contains("give --text"), "{}", stderr(&p));
 }
 
 #[test]

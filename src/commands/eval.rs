@@ -63,13 +63,8 @@ pub fn run(a: &EvalArgs) -> Result<(), CliError> {
 /// # Errors
 /// Bad input naming the file: a test entry that matches no file, an unreadable file.
 pub fn score_test(l: &Loaded) -> Result<Option<EvalResult>, CliError> {
-    let beside = l
-        .path
-        .parent()
-        .map(|d| d.join("config.toml"))
-        .and_then(|p| crate::config::load(&p).ok())
-        .filter(|e| e.name == l.exp.name);
-    let exp = beside.as_ref().unwrap_or(&l.exp);
+    let beside = crate::train::rundir::experiment_beside(&l.path, &l.exp);
+    let exp = &beside;
     if exp.data.test.is_empty() {
         return Ok(None);
     }
@@ -81,9 +76,11 @@ pub fn score_test(l: &Loaded) -> Result<Option<EvalResult>, CliError> {
         }
         text.push_str(&crate::data::files::read_text(f).map_err(CliError::input)?);
     }
+    // Named by the canonical path: a run directory's config reaches shared data through `..`
+    // (runs/x/../../data/…), which is right but unreadable in a report.
     let name = files
         .iter()
-        .map(|f| f.display().to_string())
+        .map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()).display().to_string())
         .collect::<Vec<_>>()
         .join(" + ");
     score(l, &name, &text).map(Some)

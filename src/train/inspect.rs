@@ -127,12 +127,7 @@ impl Inspector {
     /// data paths rebased onto the run directory) when it is the same experiment, else the
     /// checkpoint's own.
     fn data_experiment(&self) -> Experiment {
-        self.path
-            .parent()
-            .map(|d| d.join("config.toml"))
-            .and_then(|p| crate::config::load(&p).ok())
-            .filter(|e| e.name == self.exp.name)
-            .unwrap_or_else(|| self.exp.clone())
+        super::rundir::experiment_beside(&self.path, &self.exp)
     }
 
     /// Read the validation data and check that it fits the checkpoint.

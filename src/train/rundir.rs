@@ -267,6 +267,17 @@ pub fn experiment_of(file_name: &str) -> Option<&str> {
     None
 }
 
+/// The experiment whose data to read for checkpoint `ckpt` trained with `exp`: the run's
+/// `config.toml` beside the checkpoint (its data paths rebased onto the run directory, see
+/// [`rebased_for`]) when it is the same experiment, else `exp` itself.
+pub fn experiment_beside(ckpt: &Path, exp: &crate::config::Experiment) -> crate::config::Experiment {
+    ckpt.parent()
+        .map(|d| d.join("config.toml"))
+        .and_then(|p| crate::config::load(&p).ok())
+        .filter(|e| e.name == exp.name)
+        .unwrap_or_else(|| exp.clone())
+}
+
 /// `exp` as it is written into a run directory's `config.toml`: relative data paths (`[data]
 /// files`, `train`, `valid`, `test`) and `[model] embedding_init` rebased from the experiment
 /// file's folder onto `run_dir`, so that the run's config finds its files when read back from
