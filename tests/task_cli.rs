@@ -192,7 +192,10 @@ fn a_generated_regression_task_is_scored_on_fresh_sequences() {
     let first: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("probe json");
     let tokens = first["tokens"].as_array().expect("tokens");
     assert!((10..=11).contains(&tokens.len()), "{first}");
-    assert!(tokens.iter().all(|t| t.as_str().is_some_and(|s| s.contains(','))), "{first}");
+    assert!(
+        tokens.iter().all(|t| t.as_str().is_some_and(|s| s.contains(','))),
+        "{first}"
+    );
     // --sequence 0 is that same first sequence; another index is another sequence.
     let o = run(&["probe", ck, "--sequence", "0", "--json"], p);
     assert_eq!(stdout(&o), stdout(&run(&["probe", ck, "--json"], p)));
@@ -203,7 +206,10 @@ fn a_generated_regression_task_is_scored_on_fresh_sequences() {
     let o = run(&["probe", ck, "--sequence", "50"], p);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("latest.safetensors") && err.contains("has 50 sequence(s)"), "{err}");
+    assert!(
+        err.contains("latest.safetensors") && err.contains("has 50 sequence(s)"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     // A text cannot give real values: exit 2, and the way to probe such a model.
     let o = run(&["probe", ck, "--text", "1 2 3"], p);

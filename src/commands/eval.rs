@@ -80,7 +80,12 @@ pub fn score_test(l: &Loaded) -> Result<Option<EvalResult>, CliError> {
     // (runs/x/../../data/…), which is right but unreadable in a report.
     let name = files
         .iter()
-        .map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()).display().to_string())
+        .map(|f| {
+            std::fs::canonicalize(f)
+                .unwrap_or_else(|_| f.clone())
+                .display()
+                .to_string()
+        })
         .collect::<Vec<_>>()
         .join(" + ");
     score(l, &name, &text).map(Some)

@@ -20,7 +20,10 @@ pub fn run(a: &ProbeArgs) -> Result<(), CliError> {
         (Some(task), None) => probe_validation(&l, task, a.sequence.unwrap_or(0))?,
         (None, Some(text)) => {
             if a.sequence.is_some() {
-                return Err(bad(&l, "--sequence is for task models; a language model is probed on --text"));
+                return Err(bad(
+                    &l,
+                    "--sequence is for task models; a language model is probed on --text",
+                ));
             }
             let (ids, unknown) = l.vocab.encode(text);
             if unknown > 0 {
@@ -31,8 +34,7 @@ pub fn run(a: &ProbeArgs) -> Result<(), CliError> {
                 );
             }
             let vocab = &l.vocab;
-            probe(&l.model, &ids, l.step, &|t| vocab.display(t))
-                .map_err(|e| bad(&l, &e.to_string()))?
+            probe(&l.model, &ids, l.step, &|t| vocab.display(t)).map_err(|e| bad(&l, &e.to_string()))?
         }
         (None, None) => return Err(bad(&l, "a language model is probed on a text: give --text")),
     };
@@ -59,7 +61,10 @@ fn probe_task_text(l: &Loaded, task: &TaskData, text: &str) -> Result<ProbeRepor
     let Some(set) = set else {
         return Err(bad(
             l,
-            &format!("--text: {} (leave --text out to probe a validation sequence)", warnings.join("; ")),
+            &format!(
+                "--text: {} (leave --text out to probe a validation sequence)",
+                warnings.join("; ")
+            ),
         ));
     };
     let mut batch = empty_batch();
@@ -86,7 +91,10 @@ fn probe_validation(l: &Loaded, task: &TaskData, i: usize) -> Result<ProbeReport
     }
     let n = data.valid.len();
     if i >= n {
-        return Err(bad(l, &format!("--sequence {i}: the validation data has {n} sequence(s)")));
+        return Err(bad(
+            l,
+            &format!("--sequence {i}: the validation data has {n} sequence(s)"),
+        ));
     }
     probe_task_sequence(&l.model, &data, &data.valid, i, l.step).map_err(|e| bad(l, &e.to_string()))
 }
